@@ -1,0 +1,104 @@
+"""Core events: the only language between adapters and the core.
+
+An adapter builds one of these from a platform payload and hands it to
+:meth:`bot.arena.Arena.handle`. ``notify`` replies privately to the user who caused the event
+(ephemeral in Slack, an ephemeral interaction reply in Discord, a line in the console); it is
+how the core reports usage help and errors, never a silent drop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from bot.messages import Message
+from bot.surface import MessageRef
+
+Notify = Callable[[Message], Awaitable[None]]
+
+
+async def _drop(message: Message) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class User:
+    """Who did something: platform user id and a display name (never used to ping)."""
+
+    id: str
+    name: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Fields every event carries."""
+
+    platform: str
+    user: User
+    event_id: str | None = None  # platform delivery id, for deduplicating retries
+    notify: Notify = field(default=_drop, compare=False, repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskRequested(Event):
+    """Someone asked for a comparison.
+
+    ``thread`` is set when the request came from inside a thread (answers go there).
+    ``anchor`` is a message to open the answer thread on (Discord: the triggering message);
+    without either, the core posts a parent message in ``channel`` and threads under it.
+    """
+
+    channel: str
+    text: str
+    thread: str | None = None
+    anchor: MessageRef | None = None
+    models: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReactionChanged(Event):
+    """A reaction was added to or removed from a message. ``emoji`` is its short name."""
+
+    channel: str
+    message_id: str
+    emoji: str
+    added: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunRequested(Event):
+    """Someone pressed Run on an answer."""
+
+    answer_id: int
+    channel: str = ""
+    thread: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryRequested(Event):
+    """Someone pressed Retry on a failed answer."""
+
+    answer_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeaderboardRequested(Event):
+    """Someone asked for the standings. ``window`` is e.g. '28d', '7d' or 'all'."""
+
+    channel: str
+    window: str = "28d"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubscriptionChanged(Event):
+    """A channel (un)subscribes from the weekly leaderboard post."""
+
+    channel: str
+    subscribed: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class RevealRequested(Event):
+    """The asker wants a blind task's model names revealed."""
+
+    task_id: int

@@ -1,0 +1,57 @@
+"""The surface: the small protocol through which the core talks to a chat platform."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from bot.messages import Message
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where to post: a channel, optionally a thread in it (Slack thread ts, Discord thread id)."""
+
+    channel: str
+    thread: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """A posted message: enough to edit it later or to find it from a reaction.
+
+    ``channel`` is the channel (or Discord thread) that holds the message; ``message_id`` is the
+    Slack ``ts`` or the Discord snowflake.
+    """
+
+    channel: str
+    message_id: str
+    thread: str | None = None
+
+
+@runtime_checkable
+class Surface(Protocol):
+    """What an adapter offers the core. Every method may raise :class:`SurfaceError`."""
+
+    platform: str
+
+    async def post(self, where: Destination, message: Message) -> MessageRef:
+        """Post a new message and return its reference."""
+        ...
+
+    async def edit(self, ref: MessageRef, message: Message) -> None:
+        """Replace a posted message's content (streaming updates, final answers)."""
+        ...
+
+    async def open_thread(self, parent: MessageRef, name: str) -> Destination:
+        """Return the destination for replies threaded under ``parent`` (creating it if needed)."""
+        ...
+
+
+class SurfaceError(Exception):
+    """A platform refused an operation; ``user_message`` is safe to show the user."""
+
+    def __init__(self, user_message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+        self.retry_after = retry_after

@@ -1,0 +1,1 @@
+"""Storage: SQLModel tables, the engine, queries and migrations. The only place with SQL."""

@@ -1,0 +1,144 @@
+"""SQLModel tables. Schema changes go through a numbered migration in storage/migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now; stored as naive UTC for SQLite/PostgreSQL alike."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class TaskStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    INTERRUPTED = "interrupted"
+
+
+class AnswerStatus(StrEnum):
+    PENDING = "pending"
+    STREAMING = "streaming"
+    DONE = "done"
+    ERROR = "error"
+    SKIPPED = "skipped"
+    INTERRUPTED = "interrupted"
+
+
+class Task(SQLModel, table=True):
+    """A coding task someone asked the arena to compare models on."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(index=True)
+    channel: str
+    thread: str | None = None  # where the answers live (Slack thread ts / Discord thread id)
+    parent_message_id: str | None = None
+    requester_id: str
+    requester_name: str = ""
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default=TaskStatus.PENDING, index=True)
+    blind: bool = False
+    revealed: bool = False
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    finished_at: datetime | None = None
+
+
+class Answer(SQLModel, table=True):
+    """One contestant's answer to a task."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    contestant_id: str = Field(index=True)
+    contestant_name: str = ""
+    position: int = 0  # randomised display order, recorded for position-bias analysis
+    label: str = ""  # "A", "B", ... (shown instead of the name in blind mode)
+    status: str = Field(default=AnswerStatus.PENDING)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    code: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    language: str | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    message_channel: str | None = None
+    message_id: str | None = Field(default=None, index=True)
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost_usd: float | None = None
+    finish_reason: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+
+
+class Rating(SQLModel, table=True):
+    """A rater's current rating of an answer on one scale ('thumbs' 0/1 or 'stars' 1-5)."""
+
+    __table_args__ = (UniqueConstraint("answer_id", "rater_id", "scale", name="uq_rating"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    answer_id: int = Field(foreign_key="answer.id", index=True)
+    rater_id: str
+    scale: str
+    value: int
+    emoji: str = ""
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Run(SQLModel, table=True):
+    """One sandbox execution of an answer's code."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    answer_id: int = Field(foreign_key="answer.id", index=True)
+    requester_id: str
+    language: str = ""
+    exit_code: int | None = None
+    signal: int | None = None
+    stdout: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    stderr: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    duration_ms: float | None = None
+    timed_out: bool = False
+    memory_exceeded: bool = False
+    truncated: bool = False
+    error: str | None = None  # the sandbox could not run it at all
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class LeaderboardPost(SQLModel, table=True):
+    """The weekly post for one channel and ISO week: claimed before posting, exactly once."""
+
+    __table_args__ = (UniqueConstraint("platform", "channel", "iso_week", name="uq_leaderboard_post"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    channel: str
+    iso_week: str  # e.g. "2026-W48"
+    message_id: str | None = None
+    claimed_by: str = ""
+    claimed_at: datetime = Field(default_factory=utcnow)
+    posted_at: datetime | None = None
+
+
+class ChannelSettings(SQLModel, table=True):
+    """Per-channel preferences: weekly post subscription, blind mode, default models."""
+
+    __table_args__ = (UniqueConstraint("platform", "channel", name="uq_channel_settings"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    channel: str
+    subscribed: bool = False
+    blind: bool = False
+    models: str | None = None  # comma-separated contestant ids; None = all available
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Platform deliveries already handled (Slack/Discord retries are dropped by key)."""
+
+    key: str = Field(primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
