@@ -1,0 +1,59 @@
+"""Settings from the environment (and a `.env` file). Secrets never appear in reprs or logs."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_ROSTER = PACKAGE_DIR / "models.toml"
+
+
+def data_dir() -> Path:
+    """Where state lives: `CODEGEN_HOME` (tests point it at a temp dir), else ./data."""
+    return Path(os.environ.get("CODEGEN_HOME") or Path.cwd() / "data")
+
+
+@dataclass
+class Settings:
+    """Runtime settings. Build with :meth:`from_env`; tests construct it directly."""
+
+    database_url: str = ""
+    roster_path: Path = DEFAULT_ROSTER
+    edit_interval: float = 1.0
+    max_task_chars: int = 4000
+    interrupted_after_s: float = 900.0
+    leaderboard_tz: str = "UTC"
+    blind_reveal_after_h: float = 24.0
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_env(cls, env_file: str | None = ".env") -> Settings:
+        """Read settings from the process environment (after loading `.env` if present)."""
+        if env_file and Path(env_file).is_file():
+            load_dotenv(env_file, override=False)
+        home = data_dir()
+        url = os.environ.get("DATABASE_URL") or f"sqlite:///{home / 'codegen.db'}"
+        return cls(
+            database_url=normalise_database_url(url),
+            roster_path=Path(os.environ.get("CODEGEN_MODELS") or DEFAULT_ROSTER),
+            edit_interval=float(os.environ.get("CODEGEN_EDIT_INTERVAL", "1.0")),
+            max_task_chars=int(os.environ.get("CODEGEN_MAX_TASK_CHARS", "4000")),
+            leaderboard_tz=os.environ.get("LEADERBOARD_TZ", "UTC"),
+            blind_reveal_after_h=float(os.environ.get("CODEGEN_BLIND_REVEAL_HOURS", "24")),
+        )
+
+    def secret(self, name: str) -> str | None:
+        """A secret by env var name (explicit `secrets` first, then the environment)."""
+        return self.secrets.get(name) or os.environ.get(name) or None
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the `postgres://` spelling Heroku-style hosts give and use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
