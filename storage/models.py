@@ -10,8 +10,8 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    """Timezone-aware now; stored as naive UTC for SQLite/PostgreSQL alike."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    """Timezone-aware now in UTC (every datetime column stores aware UTC values)."""
+    return datetime.now(UTC)
 
 
 class TaskStatus(StrEnum):
