@@ -1,0 +1,216 @@
+"""SQL for the leaderboard: channel settings (subscription, blind), weekly-post claims, side stats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import Store
+from storage.models import Answer, ChannelSettings, LeaderboardPost, Run, Task, utcnow
+from storage.ratings import naive_utc
+
+# --- channel settings -------------------------------------------------------------------------
+
+
+def _set_channel(store: Store, platform: str, channel: str, **values: object) -> None:
+    now = utcnow()
+    insert = postgresql.insert if store.engine.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(ChannelSettings).values(platform=platform, channel=channel, updated_at=now, **values)
+    statement = statement.on_conflict_do_update(
+        index_elements=["platform", "channel"], set_={**values, "updated_at": now}
+    )
+    with store.session() as session:
+        session.execute(statement)
+
+
+def channel_settings(store: Store, platform: str, channel: str) -> ChannelSettings | None:
+    """The channel's settings row, if it has one."""
+    with store.session() as session:
+        return session.scalars(
+            select(ChannelSettings).where(
+                ChannelSettings.platform == platform, ChannelSettings.channel == channel
+            )
+        ).first()
+
+
+def set_subscription(store: Store, platform: str, channel: str, subscribed: bool) -> None:
+    """(Un)subscribe a channel from the weekly leaderboard post."""
+    _set_channel(store, platform, channel, subscribed=subscribed)
+
+
+def subscribed_channels(store: Store, platforms: list[str] | None = None) -> list[tuple[str, str]]:
+    """(platform, channel) of every subscribed channel, optionally only on ``platforms``."""
+    query = select(ChannelSettings.platform, ChannelSettings.channel).where(ChannelSettings.subscribed)
+    if platforms is not None:
+        query = query.where(ChannelSettings.platform.in_(platforms))  # type: ignore[attr-defined]
+    with store.session() as session:
+        return [(str(p), str(c)) for p, c in session.execute(query.order_by(ChannelSettings.id))]
+
+
+def is_blind(store: Store, platform: str, channel: str) -> bool:
+    """Whether answers in this channel are shown as "Answer A/B/…" until revealed."""
+    settings = channel_settings(store, platform, channel)
+    return bool(settings and settings.blind)
+
+
+def set_blind(store: Store, platform: str, channel: str, blind: bool) -> None:
+    """Turn blind mode on or off for a channel."""
+    _set_channel(store, platform, channel, blind=blind)
+
+
+def blind_tasks_due(store: Store, created_before: datetime) -> list[int]:
+    """Ids of blind, unrevealed tasks created before ``created_before`` (due for a reveal)."""
+    query = (
+        select(Task.id)
+        .where(Task.blind, ~Task.revealed, Task.created_at < naive_utc(created_before))  # type: ignore[arg-type]
+        .order_by(Task.id)
+    )
+    with store.session() as session:
+        return [int(x) for x in session.scalars(query)]
+
+
+def mark_revealed(store: Store, task_id: int) -> bool:
+    """Mark a blind task revealed; False if it already was (so only one reveal is posted)."""
+    with store.session() as session:
+        result = session.execute(
+            update(Task).where(Task.id == task_id, ~Task.revealed).values(revealed=True)  # type: ignore[arg-type]
+        )
+        return bool(result.rowcount)
+
+
+# --- weekly posts --------------------------------------------------------------------------------
+
+
+def claim_post(store: Store, platform: str, channel: str, iso_week: str, owner: str) -> bool:
+    """Claim the week's post for a channel; False when a row already exists (someone else has it)."""
+    try:
+        with store.session() as session:
+            session.add(LeaderboardPost(platform=platform, channel=channel, iso_week=iso_week, claimed_by=owner))
+    except IntegrityError:
+        return False
+    return True
+
+
+def get_post(store: Store, platform: str, channel: str, iso_week: str) -> LeaderboardPost | None:
+    """The week's post row for a channel, if claimed."""
+    with store.session() as session:
+        return session.scalars(
+            select(LeaderboardPost).where(
+                LeaderboardPost.platform == platform,
+                LeaderboardPost.channel == channel,
+                LeaderboardPost.iso_week == iso_week,
+            )
+        ).first()
+
+
+def take_over_stale_claim(
+    store: Store, platform: str, channel: str, iso_week: str, owner: str, claimed_before: datetime
+) -> bool:
+    """Take over a claim whose holder never posted (crashed) and that is older than the cutoff."""
+    with store.session() as session:
+        result = session.execute(
+            update(LeaderboardPost)
+            .where(
+                LeaderboardPost.platform == platform,
+                LeaderboardPost.channel == channel,
+                LeaderboardPost.iso_week == iso_week,
+                LeaderboardPost.message_id.is_(None),  # type: ignore[union-attr]
+                LeaderboardPost.claimed_at < naive_utc(claimed_before),
+            )
+            .values(claimed_by=owner, claimed_at=utcnow())
+        )
+        return bool(result.rowcount)
+
+
+def record_posted(store: Store, platform: str, channel: str, iso_week: str, message_id: str) -> None:
+    """Store the posted message's id on the week's row."""
+    with store.session() as session:
+        session.execute(
+            update(LeaderboardPost)
+            .where(
+                LeaderboardPost.platform == platform,
+                LeaderboardPost.channel == channel,
+                LeaderboardPost.iso_week == iso_week,
+            )
+            .values(message_id=message_id, posted_at=utcnow())
+        )
+
+
+def release_claim(store: Store, platform: str, channel: str, iso_week: str, owner: str) -> None:
+    """Drop our claim after a failed post so the next tick retries."""
+    with store.session() as session:
+        session.execute(
+            LeaderboardPost.__table__.delete().where(  # type: ignore[attr-defined]
+                LeaderboardPost.platform == platform,
+                LeaderboardPost.channel == channel,
+                LeaderboardPost.iso_week == iso_week,
+                LeaderboardPost.claimed_by == owner,
+                LeaderboardPost.message_id.is_(None),  # type: ignore[union-attr]
+            )
+        )
+
+
+def posts(store: Store) -> list[LeaderboardPost]:
+    """Every weekly-post row (for tests and the CLI)."""
+    with store.session() as session:
+        return list(session.scalars(select(LeaderboardPost).order_by(LeaderboardPost.id)))
+
+
+# --- side statistics -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnswerStat:
+    """One answer's model, status, latency and cost."""
+
+    contestant_id: str
+    contestant_name: str
+    status: str
+    latency_ms: float | None
+    cost_usd: float | None
+
+
+def answer_stats(store: Store, since: datetime | None, until: datetime) -> list[AnswerStat]:
+    """Answers of tasks created in [since, until)."""
+    query = (
+        select(Answer.contestant_id, Answer.contestant_name, Answer.status, Answer.latency_ms, Answer.cost_usd)
+        .join(Task, Task.id == Answer.task_id)
+        .where(Task.created_at < naive_utc(until))
+    )
+    if since is not None:
+        query = query.where(Task.created_at >= naive_utc(since))
+    with store.session() as session:
+        return [AnswerStat(str(a), str(b or a), str(c), d, e) for a, b, c, d, e in session.execute(query)]
+
+
+def run_stats(store: Store, since: datetime | None, until: datetime) -> dict[str, tuple[int, int]]:
+    """Per model: (successful runs, runs) of answers of tasks created in [since, until).
+
+    A run succeeds when it exited 0 without timing out, exceeding memory or failing to start.
+    """
+    ok = (Run.exit_code == 0) & ~Run.timed_out & ~Run.memory_exceeded & Run.error.is_(None)  # type: ignore[union-attr,operator]
+    query = (
+        select(Answer.contestant_id, func.count(Run.id), func.sum(case((ok, 1), else_=0)))
+        .select_from(Run)
+        .join(Answer, Answer.id == Run.answer_id)
+        .join(Task, Task.id == Answer.task_id)
+        .where(Task.created_at < naive_utc(until))
+        .group_by(Answer.contestant_id)
+    )
+    if since is not None:
+        query = query.where(Task.created_at >= naive_utc(since))
+    with store.session() as session:
+        return {str(m): (int(good or 0), int(total)) for m, total, good in session.execute(query)}
+
+
+def count_tasks(store: Store, since: datetime, until: datetime) -> int:
+    """Tasks created in [since, until)."""
+    query = select(func.count(Task.id)).where(
+        Task.created_at >= naive_utc(since), Task.created_at < naive_utc(until)
+    )
+    with store.session() as session:
+        return int(session.execute(query).scalar() or 0)

@@ -1,0 +1,188 @@
+"""SQL for ratings: reaction upserts and retractions, the rows the ranking needs, and export rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from storage.db import Store
+from storage.models import Answer, Rating, Task, utcnow
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """The naive-UTC form the tables store (aware datetimes are converted, naive taken as UTC)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+@dataclass(frozen=True)
+class RatedAnswer:
+    """The answer a chat message holds, with what a rating needs to know about it."""
+
+    answer_id: int
+    task_id: int
+    contestant_id: str
+
+
+def find_answer(store: Store, platform: str, channel: str, message_id: str) -> RatedAnswer | None:
+    """The answer posted as (platform, channel, message_id), if its task still exists."""
+    query = (
+        select(Answer.id, Answer.task_id, Answer.contestant_id)
+        .join(Task, Task.id == Answer.task_id)
+        .where(
+            Task.platform == platform,
+            Answer.message_channel == channel,
+            Answer.message_id == message_id,
+        )
+        .order_by(Answer.id)
+        .limit(1)
+    )
+    with store.session() as session:
+        row = session.execute(query).first()
+    return None if row is None else RatedAnswer(int(row[0]), int(row[1]), str(row[2]))
+
+
+def upsert_rating(
+    store: Store, answer_id: int, rater_id: str, scale: str, value: int, emoji: str
+) -> int | None:
+    """Set a rater's rating of an answer on a scale (the latest wins); returns the previous value.
+
+    One statement, relying on the (answer, rater, scale) unique key, so concurrent and duplicate
+    events converge on one row on SQLite and PostgreSQL alike.
+    """
+    now = utcnow()
+    insert = postgresql.insert if store.engine.dialect.name == "postgresql" else sqlite.insert
+    values = dict(
+        answer_id=answer_id, rater_id=rater_id, scale=scale, value=value, emoji=emoji,
+        created_at=now, updated_at=now,
+    )
+    statement = insert(Rating).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=["answer_id", "rater_id", "scale"],
+        set_={"value": value, "emoji": emoji, "updated_at": now},
+    )
+    with store.session() as session:
+        previous = session.execute(
+            select(Rating.value).where(
+                Rating.answer_id == answer_id, Rating.rater_id == rater_id, Rating.scale == scale
+            )
+        ).scalar()
+        session.execute(statement)
+    return None if previous is None else int(previous)
+
+
+def retract_rating(
+    store: Store, answer_id: int, rater_id: str, scale: str, emoji: str
+) -> tuple[int | None, int | None]:
+    """Delete the rating if it still comes from ``emoji``; returns (value before, value after).
+
+    A removed reaction that is no longer the rater's current one (they reacted again since)
+    leaves the current rating alone.
+    """
+    key = and_(Rating.answer_id == answer_id, Rating.rater_id == rater_id, Rating.scale == scale)
+    with store.session() as session:
+        row = session.execute(select(Rating.value, Rating.emoji).where(key)).first()
+        if row is None:
+            return None, None
+        if row[1] != emoji:
+            return int(row[0]), int(row[0])
+        result = session.execute(delete(Rating).where(key, Rating.emoji == emoji))
+    return int(row[0]), (None if result.rowcount else int(row[0]))
+
+
+def ratings_of(store: Store, answer_id: int) -> list[Rating]:
+    """Every current rating of one answer."""
+    with store.session() as session:
+        return list(session.scalars(select(Rating).where(Rating.answer_id == answer_id).order_by(Rating.id)))
+
+
+@dataclass(frozen=True)
+class RankingRow:
+    """One rating as the ranking sees it."""
+
+    task_id: int
+    rater_id: str
+    scale: str
+    contestant_id: str
+    contestant_name: str
+    value: int
+    first: bool  # the answer was shown first among its task's answers
+
+
+def ranking_rows(store: Store, since: datetime | None, until: datetime) -> list[RankingRow]:
+    """Ratings of answers whose task was created in [since, until), as they stood at ``until``."""
+    until_n = naive_utc(until)
+    first_pos = (
+        select(Answer.task_id, func.min(Answer.position).label("first"))
+        .group_by(Answer.task_id)
+        .subquery()
+    )
+    query = (
+        select(
+            Task.id, Rating.rater_id, Rating.scale, Answer.contestant_id, Answer.contestant_name,
+            Rating.value, Answer.position == first_pos.c.first,
+        )
+        .select_from(Rating)
+        .join(Answer, Answer.id == Rating.answer_id)
+        .join(Task, Task.id == Answer.task_id)
+        .join(first_pos, first_pos.c.task_id == Task.id)
+        .where(Task.created_at < until_n, Rating.updated_at < until_n)
+    )
+    if since is not None:
+        query = query.where(Task.created_at >= naive_utc(since))
+    with store.session() as session:
+        rows = session.execute(query).all()
+    return [RankingRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4] or r[3]), int(r[5]), bool(r[6])) for r in rows]
+
+
+def count_ratings(store: Store, since: datetime, until: datetime) -> int:
+    """Ratings given (or last changed) in [since, until)."""
+    query = select(func.count(Rating.id)).where(
+        Rating.updated_at >= naive_utc(since), Rating.updated_at < naive_utc(until)
+    )
+    with store.session() as session:
+        return int(session.execute(query).scalar() or 0)
+
+
+TASK_COLUMNS = ("id", "platform", "channel", "requester_id", "text", "status", "blind", "created_at")
+ANSWER_COLUMNS = (
+    "id", "contestant_id", "contestant_name", "position", "label", "status", "language",
+    "latency_ms", "ttft_ms", "prompt_tokens", "completion_tokens", "cost_usd", "finish_reason",
+    "error", "text", "code",
+)
+RATING_COLUMNS = ("rater_id", "scale", "value", "emoji", "created_at", "updated_at")
+
+
+def export_records(store: Store, since: datetime | None = None, batch: int = 500) -> Iterator[dict[str, Any]]:
+    """Tasks created since ``since`` (oldest first), each with its answers and their ratings."""
+    last_id = 0
+    while True:
+        query = select(Task).where(Task.id > last_id).order_by(Task.id).limit(batch)
+        if since is not None:
+            query = query.where(Task.created_at >= naive_utc(since))
+        with store.session() as session:
+            tasks = list(session.scalars(query))
+            if not tasks:
+                return
+            ids = [t.id for t in tasks]
+            answers = list(session.scalars(select(Answer).where(Answer.task_id.in_(ids)).order_by(Answer.task_id, Answer.position, Answer.id)))  # type: ignore[union-attr]
+            ratings = list(session.scalars(select(Rating).where(Rating.answer_id.in_([a.id for a in answers])).order_by(Rating.id))) if answers else []  # type: ignore[union-attr]
+        by_answer: dict[int, list[dict[str, Any]]] = {}
+        for rating in ratings:
+            by_answer.setdefault(rating.answer_id, []).append({c: getattr(rating, c) for c in RATING_COLUMNS})
+        by_task: dict[int, list[dict[str, Any]]] = {}
+        for answer in answers:
+            record = {c: getattr(answer, c) for c in ANSWER_COLUMNS}
+            record["ratings"] = by_answer.get(answer.id, [])  # type: ignore[arg-type]
+            by_task.setdefault(answer.task_id, []).append(record)
+        for task in tasks:
+            record = {c: getattr(task, c) for c in TASK_COLUMNS}
+            record["answers"] = by_task.get(task.id, [])  # type: ignore[arg-type]
+            yield record
+        last_id = tasks[-1].id  # type: ignore[assignment]
