@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.config import Settings
+from bot.local_model import unavailable_reason
+
 LOCAL_BASE_URL = "local"
 DEFAULT_SYSTEM_PROMPT = (
     "You are an expert software engineer. Answer the user's coding task with working code in "
@@ -82,6 +85,20 @@ _FIELDS: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "price_in": ((int, float), False),
     "price_out": ((int, float), False),
 }
+
+
+def check_availability(roster: Roster, settings: Settings) -> list[Availability]:
+    """Every contestant with whether it can answer now and, if not, what to do about it."""
+    local_problem = unavailable_reason() if any(c.is_local for c in roster.contestants) else None
+    result = []
+    for contestant in roster.contestants:
+        if contestant.is_local and local_problem:
+            result.append(Availability(contestant, False, local_problem))
+        elif contestant.api_key_env and not settings.secret(contestant.api_key_env):
+            result.append(Availability(contestant, False, f"set {contestant.api_key_env}"))
+        else:
+            result.append(Availability(contestant, True))
+    return result
 
 
 def load_roster(path: str | Path) -> Roster:

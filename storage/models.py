@@ -97,7 +97,7 @@ class Run(SQLModel, table=True):
     requester_id: str
     language: str = ""
     exit_code: int | None = None
-    signal: int | None = None
+    signal: str | None = None  # e.g. "SIGKILL"
     stdout: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     stderr: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     duration_ms: float | None = None

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 09:49:37.052649
+Create Date: 2026-11-27 09:51:13.468193
 """
 from alembic import op
 import sqlalchemy as sa
@@ -122,7 +122,7 @@ def upgrade() -> None:
     sa.Column('requester_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('language', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('exit_code', sa.Integer(), nullable=True),
-    sa.Column('signal', sa.Integer(), nullable=True),
+    sa.Column('signal', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('stdout', sa.Text(), nullable=False),
     sa.Column('stderr', sa.Text(), nullable=False),
     sa.Column('duration_ms', sa.Float(), nullable=True),

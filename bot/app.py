@@ -1,0 +1,44 @@
+"""Wiring: build the arena (storage, roster, client, sandbox) from settings."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import httpx
+
+from bot.arena import Arena
+from bot.config import Settings
+from bot.local_model import LocalModelServer
+from bot.providers.client import ChatClient
+from bot.roster import load_roster
+from storage.db import Store
+
+
+def configure_logging(verbose: bool = False) -> None:
+    """Log to stderr; HTTP client chatter stays quiet (it could print URLs with tokens)."""
+    level = logging.DEBUG if verbose else getattr(logging, os.environ.get("LOG_LEVEL", "WARNING").upper(), logging.WARNING)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def build_arena(settings: Settings, *, with_sandbox: bool = True) -> Arena:
+    """An arena over the configured database (migrated) and roster."""
+    store = Store(settings.database_url)
+    store.upgrade()
+    roster = load_roster(settings.roster_path)
+    http = httpx.AsyncClient(limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
+    sandbox = None
+    if with_sandbox:
+        from bot.sandbox.service import SandboxService
+
+        sandbox = SandboxService.from_env()
+    return Arena(store, roster, ChatClient(http), settings, sandbox=sandbox, local_model=LocalModelServer())
+
+
+async def close_arena(arena: Arena) -> None:
+    """Release the HTTP client, the local model and the database pool."""
+    await arena.client.aclose()
+    arena.local_model.close()
+    arena.store.dispose()

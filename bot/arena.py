@@ -1,0 +1,430 @@
+"""The arena: handles core events, fans tasks out to contestants, streams answers to a surface."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import string
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot import render
+from bot.config import Settings
+from bot.events import (
+    Event,
+    LeaderboardRequested,
+    ReactionChanged,
+    RetryRequested,
+    RevealRequested,
+    RunRequested,
+    SubscriptionChanged,
+    TaskRequested,
+)
+from bot.live import LiveMessage
+from bot.local_model import LocalModelServer, LocalModelUnavailable
+from bot.messages import Message
+from bot.providers.client import ChatClient, ChatRequest, Completion
+from bot.roster import Availability, Contestant, Roster, check_availability
+from bot.surface import Destination, MessageRef, Surface, SurfaceError
+from storage import tasks as db
+from storage.db import Store
+from storage.models import Answer, AnswerStatus, Task, TaskStatus, utcnow
+
+log = logging.getLogger(__name__)
+HELP_WORDS = {"", "help", "-h", "--help", "?", "usage"}
+
+
+@dataclass
+class TaskOutcome:
+    """What a finished comparison produced (used by the CLI's `ask` and by tests)."""
+
+    task: Task
+    answers: list[Answer]
+    skipped: list[Availability] = field(default_factory=list)
+
+
+class Arena:
+    """The core. Adapters call :meth:`handle`; everything else here is the arena's own business."""
+
+    def __init__(
+        self,
+        store: Store,
+        roster: Roster,
+        client: ChatClient,
+        settings: Settings,
+        *,
+        sandbox: Any = None,
+        local_model: LocalModelServer | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.roster = roster
+        self.client = client
+        self.settings = settings
+        self.sandbox = sandbox
+        self.local_model = local_model or LocalModelServer()
+        self.rng = rng or random.SystemRandom()
+        self._handlers: dict[type[Event], Callable[[Any, Surface], Awaitable[Any]]] = {
+            TaskRequested: self.request_task,
+            ReactionChanged: self._on_reaction,
+            RunRequested: self._on_run,
+            RetryRequested: self._on_retry,
+            LeaderboardRequested: self._on_leaderboard,
+            SubscriptionChanged: self._on_subscription,
+            RevealRequested: self._on_reveal,
+        }
+
+    # ----------------------------------------------------------------------------- events
+
+    async def handle(self, event: Event, surface: Surface) -> None:
+        """Handle one event. Never raises: failures are logged and reported to the user."""
+        handler = self._handlers.get(type(event))
+        if handler is None:
+            log.warning("no handler for %s", type(event).__name__)
+            return
+        if event.event_id and not await self._claim(f"{event.platform}:{event.event_id}"):
+            log.info("duplicate delivery %s ignored", event.event_id)
+            return
+        try:
+            await handler(event, surface)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("handling %s failed", type(event).__name__)
+            await _safe_notify(event, render.error("Something went wrong on our side; it has been logged."))
+
+    async def _claim(self, key: str) -> bool:
+        return await asyncio.to_thread(db.claim_event, self.store, key)
+
+    # ----------------------------------------------------------------------------- roster
+
+    def availability(self) -> list[Availability]:
+        """Every contestant with whether it can answer now and why not."""
+        return check_availability(self.roster, self.settings)
+
+    def select(self, wanted: Sequence[str] | None) -> tuple[list[Contestant], list[Availability]]:
+        """Contestants to ask and those skipped (with reasons). Raises ValueError on unknown ids."""
+        if wanted:
+            unknown = [w for w in wanted if self.roster.get(w) is None]
+            if unknown:
+                raise ValueError(
+                    f"unknown model id(s): {', '.join(unknown)}. Known: {', '.join(self.roster.ids)}"
+                )
+        chosen, skipped = [], []
+        for item in self.availability():
+            if wanted and item.contestant.id not in wanted:
+                continue
+            (chosen.append(item.contestant) if item.available else skipped.append(item))
+        return chosen, skipped
+
+    # ----------------------------------------------------------------------------- tasks
+
+    async def request_task(self, event: TaskRequested, surface: Surface) -> TaskOutcome | None:
+        """Validate a task, fan it out to every selected contestant and stream the answers."""
+        text = event.text.strip()
+        if text.lower() in HELP_WORDS:
+            await _safe_notify(event, render.usage())
+            return None
+        if len(text) > self.settings.max_task_chars:
+            await _safe_notify(event, render.error(
+                f"That task is {len(text):,} characters; the limit is {self.settings.max_task_chars:,}. "
+                "Shorten it or attach the details as a link."))
+            return None
+        try:
+            contestants, skipped = self.select(event.models)
+        except ValueError as exc:
+            await _safe_notify(event, render.error(str(exc)))
+            return None
+        if not contestants:
+            reasons = "; ".join(f"{s.contestant.name}: {s.reason}" for s in skipped) or "the roster is empty"
+            await _safe_notify(event, render.error(f"No model is available to answer ({reasons})."))
+            return None
+
+        blind = await asyncio.to_thread(self._channel_is_blind, event.platform, event.channel)
+        task, answers = await asyncio.to_thread(self._create_task, event, text, contestants, blind)
+        by_id = {c.id: c for c in contestants}
+        try:
+            destination = await self._open_task_thread(task, answers, skipped, blind, event, surface)
+            refs = [await surface.post(destination, render.answer_placeholder(a, blind)) for a in answers]
+        except SurfaceError as exc:
+            await asyncio.to_thread(self._abandon, task, answers, exc.user_message)
+            await _safe_notify(event, render.error(exc.user_message))
+            return TaskOutcome(task, answers, skipped)
+        for answer, ref in zip(answers, refs, strict=True):
+            answer.message_channel, answer.message_id = ref.channel, ref.message_id
+            await asyncio.to_thread(
+                db.update_answer, self.store, answer.id, message_channel=ref.channel, message_id=ref.message_id
+            )
+        await asyncio.to_thread(db.update_task, self.store, task.id, status=TaskStatus.RUNNING)
+        await asyncio.gather(*(
+            self._stream_answer(answer, by_id[answer.contestant_id], task, blind, surface, ref)
+            for answer, ref in zip(answers, refs, strict=True)
+        ))
+        await asyncio.to_thread(db.finish_task_if_done, self.store, task.id)
+        final = await asyncio.to_thread(db.task_answers, self.store, task.id)
+        return TaskOutcome(task, final, skipped)
+
+    def _channel_is_blind(self, platform: str, channel: str) -> bool:
+        from storage.leaderboard import channel_settings
+
+        settings = channel_settings(self.store, platform, channel)
+        return bool(settings and settings.blind)
+
+    def _create_task(
+        self, event: TaskRequested, text: str, contestants: list[Contestant], blind: bool
+    ) -> tuple[Task, list[Answer]]:
+        order = list(contestants)
+        self.rng.shuffle(order)  # answer position is always randomised and recorded
+        task = Task(
+            platform=event.platform, channel=event.channel, thread=event.thread,
+            requester_id=event.user.id, requester_name=event.user.name, text=text, blind=blind,
+        )
+        answers = [
+            Answer(
+                task_id=0, contestant_id=c.id, contestant_name=c.name, position=i,
+                label=_label(i), status=AnswerStatus.PENDING,
+            )
+            for i, c in enumerate(order)
+        ]
+        return db.create_task(self.store, task, answers)
+
+    async def _open_task_thread(
+        self, task: Task, answers: list[Answer], skipped: list[Availability], blind: bool,
+        event: TaskRequested, surface: Surface,
+    ) -> Destination:
+        header = render.task_header(task, answers, skipped, blind)
+        name = _thread_name(task.text)
+        if event.thread:
+            destination = Destination(event.channel, event.thread)
+            parent = await surface.post(destination, header)
+        elif event.anchor:
+            destination = await surface.open_thread(event.anchor, name)
+            parent = await surface.post(destination, header)
+        else:
+            parent = await surface.post(Destination(event.channel), header)
+            destination = await surface.open_thread(parent, name)
+        task.thread, task.parent_message_id = destination.thread, parent.message_id
+        await asyncio.to_thread(
+            db.update_task, self.store, task.id,
+            thread=destination.thread, channel=destination.channel, parent_message_id=parent.message_id,
+        )
+        task.channel = destination.channel
+        return destination
+
+    def _abandon(self, task: Task, answers: list[Answer], reason: str) -> None:
+        for answer in answers:
+            db.update_answer(self.store, answer.id, status=AnswerStatus.ERROR, error=reason, finished_at=utcnow())
+        db.update_task(self.store, task.id, status=TaskStatus.INTERRUPTED, finished_at=utcnow())
+
+    async def _stream_answer(
+        self, answer: Answer, contestant: Contestant, task: Task, blind: bool,
+        surface: Surface, ref: MessageRef,
+    ) -> None:
+        """Ask one contestant, edit its reply as text arrives (throttled), then finalise."""
+        started = time.monotonic()
+        parts: list[str] = []
+
+        def snapshot() -> Message:
+            return render.answer_progress(answer, blind, "".join(parts), time.monotonic() - started)
+
+        async def save_partial() -> None:
+            await asyncio.to_thread(db.update_answer, self.store, answer.id, text="".join(parts))
+
+        await asyncio.to_thread(db.update_answer, self.store, answer.id, status=AnswerStatus.STREAMING)
+        live = LiveMessage(surface, ref, snapshot, self.settings.edit_interval, on_tick=save_partial)
+        live.start()
+        try:
+            completion = await self._complete(contestant, task.text, parts.append, live.touch)
+        finally:
+            await live.stop()
+        await self._finish_answer(answer, completion, blind, surface, ref)
+
+    async def _complete(
+        self, contestant: Contestant, task_text: str,
+        on_piece: Callable[[str], None], on_change: Callable[[], None],
+    ) -> Completion:
+        try:
+            base_url = await self.local_model.base_url() if contestant.is_local else contestant.base_url
+        except LocalModelUnavailable as exc:
+            return Completion(text="", finish_reason=None, prompt_tokens=None, completion_tokens=None,
+                              cost_usd=None, ttft_ms=None, latency_ms=0.0, error=str(exc),
+                              truncated=False, retries=0)
+        request = ChatRequest(
+            base_url=base_url,
+            model=contestant.model,
+            messages=[
+                {"role": "system", "content": contestant.system_prompt},
+                {"role": "user", "content": task_text},
+            ],
+            api_key=self.settings.secret(contestant.api_key_env) if contestant.api_key_env else None,
+            temperature=contestant.temperature,
+            max_tokens=contestant.max_tokens,
+            price_in=contestant.price_in,
+            price_out=contestant.price_out,
+        )
+
+        def on_text(delta: str) -> None:
+            on_piece(delta)
+            on_change()
+
+        return await self.client.complete(request, on_text)
+
+    async def _finish_answer(
+        self, answer: Answer, completion: Completion, blind: bool, surface: Surface, ref: MessageRef
+    ) -> None:
+        snippet = extract_code(completion.text) if completion.text else None
+        ok = completion.error is None or (completion.truncated and bool(completion.text))
+        values: dict[str, Any] = {
+            "status": AnswerStatus.DONE if ok else AnswerStatus.ERROR,
+            "text": completion.text,
+            "error": completion.error,
+            "code": snippet[0] if snippet else None,
+            "language": snippet[1] if snippet else None,
+            "latency_ms": completion.latency_ms,
+            "ttft_ms": completion.ttft_ms,
+            "prompt_tokens": completion.prompt_tokens,
+            "completion_tokens": completion.completion_tokens,
+            "cost_usd": completion.cost_usd,
+            "finish_reason": completion.finish_reason,
+            "finished_at": utcnow(),
+        }
+        for key, value in values.items():
+            setattr(answer, key, value)
+        await asyncio.to_thread(db.update_answer, self.store, answer.id, **values)
+        try:
+            await surface.edit(ref, render.answer_final(answer, blind))
+        except SurfaceError as exc:
+            log.warning("final edit of answer %s failed: %s", answer.id, exc.user_message)
+
+    # ----------------------------------------------------------------------------- recovery
+
+    async def recover(self, surfaces: dict[str, Surface], stale_after_s: float = 0.0) -> int:
+        """Mark tasks a crash left unfinished as interrupted (with a Retry button). Returns count."""
+        cutoff = utcnow() if stale_after_s <= 0 else None
+        tasks = await asyncio.to_thread(db.unfinished_tasks, self.store, cutoff)
+        now = utcnow()
+        count = 0
+        for task in tasks:
+            if stale_after_s > 0 and (now - _aware(task.created_at)).total_seconds() < stale_after_s:
+                continue
+            count += 1
+            for answer in await asyncio.to_thread(db.task_answers, self.store, task.id):
+                if answer.status not in db.UNFINISHED_ANSWER:
+                    continue
+                answer.status = AnswerStatus.INTERRUPTED
+                answer.error = "interrupted: the bot restarted before this answer finished. Press Retry."
+                await asyncio.to_thread(
+                    db.update_answer, self.store, answer.id,
+                    status=answer.status, error=answer.error, finished_at=now,
+                )
+                surface = surfaces.get(task.platform)
+                if surface and answer.message_id:
+                    ref = MessageRef(answer.message_channel or task.channel, answer.message_id, task.thread)
+                    try:
+                        await surface.edit(ref, render.answer_final(answer, task.blind))
+                    except SurfaceError as exc:
+                        log.warning("could not mark answer %s interrupted: %s", answer.id, exc.user_message)
+            await asyncio.to_thread(
+                db.update_task, self.store, task.id, status=TaskStatus.INTERRUPTED, finished_at=now
+            )
+        return count
+
+    # ----------------------------------------------------------------------------- retry
+
+    async def _on_retry(self, event: RetryRequested, surface: Surface) -> None:
+        found = await asyncio.to_thread(db.get_answer, self.store, event.answer_id)
+        if found is None:
+            await _safe_notify(event, render.error("That answer no longer exists."))
+            return
+        answer, task = found
+        if answer.status not in (AnswerStatus.ERROR, AnswerStatus.INTERRUPTED):
+            await _safe_notify(event, render.error("Only a failed answer can be retried."))
+            return
+        contestant = self.roster.get(answer.contestant_id)
+        if contestant is None:
+            await _safe_notify(event, render.error(f"{answer.contestant_name} is no longer in the roster."))
+            return
+        availability = next(a for a in self.availability() if a.contestant.id == contestant.id)
+        if not availability.available:
+            await _safe_notify(event, render.error(f"{contestant.name} is unavailable: {availability.reason}."))
+            return
+        if not answer.message_id:
+            await _safe_notify(event, render.error("That answer's message is gone; ask the task again."))
+            return
+        ref = MessageRef(answer.message_channel or task.channel, answer.message_id, task.thread)
+        answer.error, answer.text = None, ""
+        await asyncio.to_thread(
+            db.update_answer, self.store, answer.id, status=AnswerStatus.PENDING, error=None, text=""
+        )
+        await asyncio.to_thread(db.update_task, self.store, task.id, status=TaskStatus.RUNNING)
+        await self._stream_answer(answer, contestant, task, task.blind and not task.revealed, surface, ref)
+        await asyncio.to_thread(db.finish_task_if_done, self.store, task.id)
+
+    # ----------------------------------------------------------------------------- delegated
+
+    async def _on_reaction(self, event: ReactionChanged, surface: Surface) -> None:
+        from bot.ratings import apply_reaction
+
+        await apply_reaction(self.store, event)
+
+    async def _on_run(self, event: RunRequested, surface: Surface) -> None:
+        from bot.runs import run_answer
+
+        await run_answer(self, event, surface)
+
+    async def _on_leaderboard(self, event: LeaderboardRequested, surface: Surface) -> None:
+        from bot.leaderboard import build_leaderboard, render_leaderboard
+
+        board = await asyncio.to_thread(build_leaderboard, self.store, window=event.window)
+        await surface.post(Destination(event.channel), render_leaderboard(board))
+
+    async def _on_subscription(self, event: SubscriptionChanged, surface: Surface) -> None:
+        from storage.leaderboard import set_subscription
+
+        await asyncio.to_thread(set_subscription, self.store, event.platform, event.channel, event.subscribed)
+        await _safe_notify(event, render.info(
+            "✅ This channel will get the weekly leaderboard (Mondays 09:00 "
+            f"{self.settings.leaderboard_tz})." if event.subscribed
+            else "This channel will no longer get the weekly leaderboard."))
+
+    async def _on_reveal(self, event: RevealRequested, surface: Surface) -> None:
+        from bot.blind import reveal_task
+
+        await reveal_task(self, event, surface)
+
+
+def extract_code(text: str) -> tuple[str, str] | None:
+    """(code, language) of an answer's runnable snippet, or None when it has none."""
+    from bot.sandbox.extract import NoRunnableCode, extract_snippet
+
+    try:
+        snippet = extract_snippet(text)
+    except NoRunnableCode:
+        return None
+    return snippet.code, snippet.language
+
+
+async def _safe_notify(event: Event, message: Message) -> None:
+    try:
+        await event.notify(message)
+    except Exception:
+        log.exception("could not notify %s", event.user.id)
+
+
+def _label(index: int) -> str:
+    letters = string.ascii_uppercase
+    return letters[index] if index < len(letters) else f"{letters[index // 26 - 1]}{letters[index % 26]}"
+
+
+def _thread_name(text: str, limit: int = 90) -> str:
+    first = " ".join(text.split())
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+def _aware(value: Any) -> Any:
+    from datetime import UTC
+
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

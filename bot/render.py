@@ -1,0 +1,112 @@
+"""Platform-neutral messages for tasks and answers (adapters turn them into platform messages)."""
+
+from __future__ import annotations
+
+from bot.messages import Action, ActionKind, Field, Message, Tone
+from bot.roster import Availability
+from storage.models import Answer, AnswerStatus, Task
+
+RATE_HINT = "React 👍/👎 or 1️⃣–5️⃣ on an answer to rate it."
+USAGE = (
+    "*Usage:* `/codegen <task>`: e.g. `/codegen write a FastAPI CRUD app with JWT auth`.\n"
+    "The task goes to every model at once; each answer arrives as its own reply in the thread.\n"
+    "• `/codegen leaderboard`: the standings\n"
+    "• `/codegen subscribe` / `unsubscribe`: the weekly leaderboard post in this channel\n"
+    "• `/codegen help`: this message\n"
+    f"Press ▶ Run on an answer to execute its code in a sandbox. {RATE_HINT}"
+)
+
+
+def answer_title(answer: Answer, blind: bool) -> str:
+    """'Answer B' in blind mode, else 'B · GPT-4o'."""
+    if blind:
+        return f"Answer {answer.label}"
+    return f"{answer.label} · {answer.contestant_name}"
+
+
+def task_header(
+    task: Task, answers: list[Answer], skipped: list[Availability], blind: bool
+) -> Message:
+    """The parent message: the task, who asked, which models (and which were skipped, why)."""
+    models = ", ".join(answer_title(a, blind) for a in answers) if answers else "none"
+    fields = [Field("Asked by", task.requester_name or task.requester_id), Field("Models", models)]
+    if skipped:
+        fields.append(
+            Field("Skipped", "; ".join(f"{s.contestant.name} ({s.reason})" for s in skipped))
+        )
+    return Message(
+        title=f"🧪 Codegen task #{task.id}",
+        text=quote(task.text),
+        fields=fields,
+        footer=RATE_HINT,
+    )
+
+
+def answer_placeholder(answer: Answer, blind: bool) -> Message:
+    """What an answer's reply shows before its first token."""
+    return Message(title=answer_title(answer, blind), text="_waiting for the model…_", tone=Tone.PROGRESS)
+
+
+def answer_progress(answer: Answer, blind: bool, text: str, elapsed_s: float) -> Message:
+    """An answer while it streams."""
+    return Message(
+        title=answer_title(answer, blind),
+        text=(text or "_waiting for the model…_") + " ▌",
+        footer=f"writing… {elapsed_s:.1f} s",
+        tone=Tone.PROGRESS,
+    )
+
+
+def answer_final(answer: Answer, blind: bool) -> Message:
+    """A finished (or failed) answer with its footer and buttons."""
+    actions: list[Action] = []
+    if answer.status == AnswerStatus.DONE and answer.code:
+        actions.append(Action(ActionKind.RUN, answer.id or 0, "▶ Run"))
+    failed = answer.status in (AnswerStatus.ERROR, AnswerStatus.INTERRUPTED)
+    if failed:
+        actions.append(Action(ActionKind.RETRY, answer.id or 0, "🔁 Retry"))
+    text = answer.text or ""
+    if answer.error:
+        prefix = f"{text}\n\n" if text else ""
+        text = f"{prefix}⚠️ {answer.error}"
+    return Message(
+        title=answer_title(answer, blind),
+        text=text or "_no answer_",
+        footer=footer(answer),
+        actions=actions,
+        tone=Tone.ERROR if failed else Tone.SUCCESS,
+    )
+
+
+def footer(answer: Answer) -> str:
+    """'⏱ 3.4 s · first token 0.52 s · 38→300 tokens · $0.0012'."""
+    parts: list[str] = []
+    if answer.latency_ms is not None:
+        parts.append(f"⏱ {answer.latency_ms / 1000:.1f} s")
+    if answer.ttft_ms is not None:
+        parts.append(f"first token {answer.ttft_ms / 1000:.2f} s")
+    if answer.prompt_tokens is not None or answer.completion_tokens is not None:
+        parts.append(f"{answer.prompt_tokens or 0}→{answer.completion_tokens or 0} tokens")
+    if answer.cost_usd is not None:
+        parts.append(f"${answer.cost_usd:.4f}" if answer.cost_usd else "$0")
+    return " · ".join(parts) or "no timing recorded"
+
+
+def usage() -> Message:
+    """Help text for the chat commands."""
+    return Message(title="Codegen Arena", text=USAGE)
+
+
+def error(text: str) -> Message:
+    """A short error for the user who caused it."""
+    return Message(text=f"⚠️ {text}", tone=Tone.ERROR)
+
+
+def info(text: str) -> Message:
+    return Message(text=text)
+
+
+def quote(text: str, limit: int = 1500) -> str:
+    """Quote a task for the header (shortened: the full text is stored)."""
+    short = text if len(text) <= limit else text[: limit - 1] + "…"
+    return "\n".join(f"> {line}" if line else ">" for line in short.splitlines())

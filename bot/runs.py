@@ -1,0 +1,60 @@
+"""The Run button: execute an answer's code in the sandbox and reply in the task's thread."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from bot import render
+from bot.events import RunRequested
+from bot.sandbox.errors import SandboxError
+from bot.sandbox.render import render_result
+from bot.surface import Destination, Surface, SurfaceError
+from storage import tasks as db
+from storage.models import Run
+
+if TYPE_CHECKING:
+    from bot.arena import Arena
+
+log = logging.getLogger(__name__)
+
+
+async def run_answer(arena: Arena, event: RunRequested, surface: Surface) -> None:
+    """Run the answer's stored snippet for ``event.user`` and post the result in the thread."""
+    found = await asyncio.to_thread(db.get_answer, arena.store, event.answer_id)
+    if found is None:
+        await event.notify(render.error("That answer no longer exists."))
+        return
+    answer, task = found
+    if not answer.code or not answer.language:
+        await event.notify(render.error("There is no runnable code in this answer."))
+        return
+    if arena.sandbox is None:
+        await event.notify(render.error("Running code is switched off on this bot (no sandbox configured)."))
+        return
+    destination = Destination(task.channel, task.thread)
+    title = f"▶ Run of {render.answer_title(answer, task.blind and not task.revealed)}"
+    try:
+        progress = await surface.post(destination, render.info(f"{title}: running `{answer.language}`…"))
+    except SurfaceError as exc:
+        await event.notify(render.error(exc.user_message))
+        return
+    try:
+        result = await arena.sandbox.run(event.user.id, answer.code, answer.language)
+    except SandboxError as exc:
+        await surface.edit(progress, render.error(f"{title}: {exc}"))
+        return
+    await asyncio.to_thread(db.record_run, arena.store, Run(
+        answer_id=answer.id or 0, requester_id=event.user.id, language=answer.language,
+        exit_code=result.exit_code, signal=result.signal, stdout=result.stdout[:100_000],
+        stderr=result.stderr[:100_000], duration_ms=result.duration_ms, timed_out=result.timed_out,
+        memory_exceeded=result.memory_exceeded, truncated=result.truncated,
+    ))
+    message = render_result(result, title=f"{title} · requested by {event.user.name or event.user.id}")
+    if message.attachments:
+        # Files cannot be added by an edit on every platform: post the full result anew.
+        await surface.post(destination, message)
+        await surface.edit(progress, render.info(f"{title}: finished (full output below)."))
+    else:
+        await surface.edit(progress, message)

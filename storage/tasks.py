@@ -1,0 +1,129 @@
+"""Queries for tasks, answers, runs and processed platform events."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, delete, select
+
+from storage.db import Store
+from storage.models import (
+    Answer,
+    AnswerStatus,
+    ProcessedEvent,
+    Run,
+    Task,
+    TaskStatus,
+    utcnow,
+)
+
+UNFINISHED_ANSWER = (AnswerStatus.PENDING, AnswerStatus.STREAMING)
+
+
+def claim_event(store: Store, key: str) -> bool:
+    """Record a platform delivery; False when it was already handled (a retry)."""
+    try:
+        with store.session() as session:
+            session.add(ProcessedEvent(key=key))
+    except IntegrityError:
+        return False
+    return True
+
+
+def prune_events(store: Store, older_than: timedelta = timedelta(days=2)) -> int:
+    """Forget processed-event keys older than the platforms' retry horizon."""
+    with store.session() as session:
+        result = session.exec(  # type: ignore[call-overload]
+            delete(ProcessedEvent).where(col(ProcessedEvent.created_at) < utcnow() - older_than)
+        )
+        return int(result.rowcount or 0)
+
+
+def create_task(store: Store, task: Task, answers: list[Answer]) -> tuple[Task, list[Answer]]:
+    """Insert a task and its answers in one transaction; returns them with ids."""
+    with store.session() as session:
+        session.add(task)
+        session.flush()
+        for answer in answers:
+            answer.task_id = task.id  # type: ignore[assignment]
+            session.add(answer)
+        session.flush()
+        for item in (task, *answers):
+            session.refresh(item)
+    return task, answers
+
+
+def update_task(store: Store, task_id: int, **values: Any) -> None:
+    """Set columns on a task."""
+    with store.session() as session:
+        task = session.get(Task, task_id)
+        if task is not None:
+            for key, value in values.items():
+                setattr(task, key, value)
+
+
+def update_answer(store: Store, answer_id: int, **values: Any) -> None:
+    """Set columns on an answer."""
+    with store.session() as session:
+        answer = session.get(Answer, answer_id)
+        if answer is not None:
+            for key, value in values.items():
+                setattr(answer, key, value)
+
+
+def get_task(store: Store, task_id: int) -> Task | None:
+    with store.session() as session:
+        return session.get(Task, task_id)
+
+
+def get_answer(store: Store, answer_id: int) -> tuple[Answer, Task] | None:
+    """An answer with its task, or None."""
+    with store.session() as session:
+        answer = session.get(Answer, answer_id)
+        if answer is None:
+            return None
+        task = session.get(Task, answer.task_id)
+        return (answer, task) if task is not None else None
+
+
+def task_answers(store: Store, task_id: int) -> list[Answer]:
+    """A task's answers in display order."""
+    with store.session() as session:
+        query = select(Answer).where(Answer.task_id == task_id).order_by(col(Answer.position))
+        return list(session.exec(query))
+
+
+def unfinished_tasks(store: Store, started_before: datetime | None = None) -> list[Task]:
+    """Tasks a crash (or a replica that died) left pending or running."""
+    with store.session() as session:
+        query = select(Task).where(col(Task.status).in_([TaskStatus.PENDING, TaskStatus.RUNNING]))
+        if started_before is not None:
+            query = query.where(col(Task.created_at) < started_before)
+        return list(session.exec(query.order_by(col(Task.id))))
+
+
+def finish_task_if_done(store: Store, task_id: int) -> bool:
+    """Mark a task done when none of its answers is still pending or streaming."""
+    with store.session() as session:
+        pending = session.exec(
+            select(Answer.id).where(
+                Answer.task_id == task_id, col(Answer.status).in_(UNFINISHED_ANSWER)
+            )
+        ).first()
+        task = session.get(Task, task_id)
+        if pending is not None or task is None:
+            return False
+        task.status = TaskStatus.DONE
+        task.finished_at = utcnow()
+        return True
+
+
+def record_run(store: Store, run: Run) -> Run:
+    """Store a sandbox run result."""
+    with store.session() as session:
+        session.add(run)
+        session.flush()
+        session.refresh(run)
+        return run

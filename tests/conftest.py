@@ -1,0 +1,141 @@
+"""Shared fixtures: stores on SQLite and PostgreSQL, the fake provider, an arena factory."""
+
+from __future__ import annotations
+
+import os
+import random
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.arena import Arena
+from bot.config import Settings
+from bot.providers.client import ChatClient, Timeouts
+from bot.roster import Contestant, Roster
+from storage.db import Store
+from tests.fakes.openai_server import FakeOpenAI
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """All state in a temp dir; no real key from the developer's environment leaks into tests."""
+    home = tmp_path_factory.mktemp("codegen-home")
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.endswith(("_API_KEY", "_TOKEN"))}
+    os.environ["CODEGEN_HOME"] = str(home)
+    yield
+    os.environ.update(saved)
+
+
+def make_sqlite_store(directory: Path) -> Store:
+    """A migrated SQLite store in ``directory``."""
+    store = Store(f"sqlite:///{directory / 'test.db'}")
+    store.upgrade()
+    return store
+
+
+class PostgresSchemas:
+    """Creates one throwaway schema per store so tests never see each other's rows."""
+
+    def __init__(self, url: str = POSTGRES_URL) -> None:
+        self.url = url
+        self.admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        self.created: list[str] = []
+
+    def store(self) -> Store:
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        self.created.append(schema)
+        sep = "&" if "?" in self.url else "?"
+        store = Store(f"{self.url}{sep}options=-csearch_path%3D{schema}")
+        store.upgrade()
+        return store
+
+    def drop_all(self) -> None:
+        with self.admin.connect() as conn:
+            for schema in self.created:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        self.admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh migrated store, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        made = make_sqlite_store(tmp_path)
+        yield made
+        made.dispose()
+        return
+    schemas = PostgresSchemas()
+    made = schemas.store()
+    yield made
+    made.dispose()
+    schemas.drop_all()
+
+
+@pytest.fixture
+def second_store_factory(request: pytest.FixtureRequest, store: Store) -> Callable[[], Store]:
+    """Another Store (own engine/pool) on the same database as ``store``: a second replica."""
+    opened: list[Store] = []
+
+    def factory() -> Store:
+        other = Store(store.url)
+        opened.append(other)
+        return other
+
+    request.addfinalizer(lambda: [s.dispose() for s in opened])
+    return factory
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    """A fresh migrated SQLite store (for tests about behaviour, not the database)."""
+    made = make_sqlite_store(tmp_path)
+    yield made
+    made.dispose()
+
+
+@pytest.fixture
+async def fake_openai() -> AsyncIterator[FakeOpenAI]:
+    """A fake OpenAI-compatible provider on a random loopback port."""
+    async with FakeOpenAI() as fake:
+        yield fake
+
+
+def contestant(fake: FakeOpenAI, cid: str, **overrides: object) -> Contestant:
+    """A contestant served by ``fake`` whose upstream model name equals its id."""
+    values: dict[str, object] = {"id": cid, "name": cid.upper(), "base_url": fake.base_url, "model": cid}
+    values.update(overrides)
+    return Contestant(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def make_arena() -> AsyncIterator[Callable[..., Arena]]:
+    """Build an arena over a store and contestants; fast timeouts, short edit interval."""
+    clients: list[ChatClient] = []
+
+    def factory(
+        store: Store,
+        contestants: list[Contestant],
+        *,
+        edit_interval: float = 0.05,
+        timeouts: Timeouts | None = None,
+        sandbox: object = None,
+        rng: random.Random | None = None,
+        **settings: object,
+    ) -> Arena:
+        client = ChatClient(httpx.AsyncClient(), timeouts=timeouts or Timeouts(connect=2, first_token=5, idle=5, total=20),
+                            backoff_base=0.01)
+        clients.append(client)
+        config = Settings(database_url=store.url, edit_interval=edit_interval, **settings)  # type: ignore[arg-type]
+        return Arena(store, Roster(contestants), client, config, sandbox=sandbox, rng=rng)
+
+    yield factory
+    for client in clients:
+        await client.aclose()

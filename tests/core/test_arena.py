@@ -1,0 +1,188 @@
+"""The comparison core through an in-memory surface and the fake provider."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from adapters.memory import MemorySurface
+from bot.events import TaskRequested, User
+from bot.messages import ActionKind, Message
+from storage import tasks as db
+from storage.models import AnswerStatus, TaskStatus
+from tests.conftest import contestant
+
+USER = User("U1", "ada")
+
+
+def task_event(text: str, notes: list[Message] | None = None, **extra: object) -> TaskRequested:
+    async def notify(message: Message) -> None:
+        if notes is not None:
+            notes.append(message)
+
+    return TaskRequested(platform="memory", user=USER, channel="C1", text=text, notify=notify, **extra)
+
+
+async def test_task_fans_out_to_every_contestant_in_a_thread(sqlite_store, fake_openai, make_arena):
+    fake_openai.script("alpha", text="```python\nprint('alpha')\n```")
+    fake_openai.script("beta", text="```python\nprint('beta')\n```")
+    arena = make_arena(sqlite_store, [contestant(fake_openai, "alpha"), contestant(fake_openai, "beta")])
+    surface = MemorySurface()
+
+    outcome = await arena.request_task(task_event("print a greeting"), surface)
+
+    assert outcome is not None
+    header = surface.posts()[0]
+    assert header.ref.thread is None and "print a greeting" in header.message.text
+    replies = surface.posts(thread=header.ref.message_id)
+    assert len(replies) == 2
+    finals = {surface.messages[r.ref].title: surface.messages[r.ref] for r in replies}
+    assert {t.split(" · ")[1] for t in finals} == {"ALPHA", "BETA"}
+    for message in finals.values():
+        assert "print(" in message.text
+        assert [a.kind for a in message.actions] == [ActionKind.RUN]
+        assert "⏱" in (message.footer or "")
+    stored = db.task_answers(sqlite_store, outcome.task.id)
+    assert {a.status for a in stored} == {AnswerStatus.DONE}
+    assert {a.code for a in stored} == {"print('alpha')", "print('beta')"}
+    assert all(a.message_id for a in stored)
+    assert db.get_task(sqlite_store, outcome.task.id).status == TaskStatus.DONE
+
+
+async def test_fan_out_is_concurrent(sqlite_store, fake_openai, make_arena):
+    names = [f"m{i}" for i in range(4)]
+    for name in names:
+        fake_openai.script(name, text="ok " * 5, first_token_delay=0.6)
+    arena = make_arena(sqlite_store, [contestant(fake_openai, n) for n in names])
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await arena.request_task(task_event("anything"), MemorySurface())
+    # Four 0.6 s answers one after another would take 2.4 s.
+    assert loop.time() - started < 1.8
+
+
+async def test_one_failing_model_does_not_affect_the_others(sqlite_store, fake_openai, make_arena):
+    fake_openai.script("good", text="fine answer")
+    fake_openai.script("bad", status=401, error_message="Invalid API key provided")
+    arena = make_arena(sqlite_store, [contestant(fake_openai, "good"), contestant(fake_openai, "bad")])
+    surface = MemorySurface()
+
+    outcome = await arena.request_task(task_event("x"), surface)
+
+    by_model = {a.contestant_id: a for a in outcome.answers}
+    assert by_model["good"].status == AnswerStatus.DONE
+    assert by_model["bad"].status == AnswerStatus.ERROR
+    assert "Invalid API key provided" in by_model["bad"].error
+    bad_message = next(m for m in surface.messages.values() if m.title and "BAD" in m.title)
+    assert "Invalid API key provided" in bad_message.text
+    assert [a.kind for a in bad_message.actions] == [ActionKind.RETRY]
+
+
+async def test_streaming_edits_are_throttled(sqlite_store, fake_openai, make_arena):
+    fake_openai.script("slow", chunks=[f"w{i} " for i in range(30)], chunk_delay=0.05)
+    arena = make_arena(sqlite_store, [contestant(fake_openai, "slow")], edit_interval=0.5)
+    surface = MemorySurface()
+
+    await arena.request_task(task_event("x"), surface)
+
+    reply = surface.posts()[1]
+    edits = surface.edits_of(reply.ref)
+    # 30 chunks over ~1.5 s with a 0.5 s interval: a handful of progress edits plus the final one.
+    assert 2 <= len(edits) <= 6
+    assert "w29" in edits[-1].message.text and "▌" not in edits[-1].message.text
+
+
+async def test_answer_order_is_randomised_and_recorded(sqlite_store, fake_openai, make_arena):
+    names = ["a1", "a2", "a3", "a4", "a5"]
+    arena = make_arena(sqlite_store, [contestant(fake_openai, n) for n in names])
+    orders = set()
+    for _ in range(6):
+        outcome = await arena.request_task(task_event("x"), MemorySurface())
+        orders.add(tuple(a.contestant_id for a in sorted(outcome.answers, key=lambda a: a.position)))
+        assert [a.label for a in sorted(outcome.answers, key=lambda a: a.position)] == list("ABCDE")
+    assert len(orders) > 1
+
+
+async def test_help_empty_and_too_long_tasks_get_a_private_reply(sqlite_store, fake_openai, make_arena):
+    arena = make_arena(sqlite_store, [contestant(fake_openai, "alpha")], max_task_chars=50)
+    surface = MemorySurface()
+    notes: list[Message] = []
+
+    assert await arena.request_task(task_event("", notes), surface) is None
+    assert await arena.request_task(task_event("help", notes), surface) is None
+    assert await arena.request_task(task_event("x" * 51, notes), surface) is None
+
+    assert surface.calls == []
+    assert "Usage" in notes[0].text and "Usage" in notes[1].text
+    assert "51 characters" in notes[2].text and "limit is 50" in notes[2].text
+
+
+async def test_unknown_model_ids_are_named(sqlite_store, fake_openai, make_arena):
+    arena = make_arena(sqlite_store, [contestant(fake_openai, "alpha")])
+    notes: list[Message] = []
+    await arena.request_task(task_event("x", notes, models=("alpha", "nope")), MemorySurface())
+    assert "nope" in notes[0].text and "alpha" in notes[0].text
+
+
+async def test_missing_key_is_skipped_visibly(sqlite_store, fake_openai, make_arena):
+    keyed = contestant(fake_openai, "keyed", api_key_env="ARENA_TEST_MISSING_KEY")
+    arena = make_arena(sqlite_store, [contestant(fake_openai, "free"), keyed])
+    surface = MemorySurface()
+
+    outcome = await arena.request_task(task_event("x"), surface)
+
+    assert [a.contestant_id for a in outcome.answers] == ["free"]
+    header = surface.posts()[0].message
+    assert "KEYED (set ARENA_TEST_MISSING_KEY)" in header.plain()
+
+
+async def test_duplicate_delivery_starts_one_task(sqlite_store, fake_openai, make_arena):
+    arena = make_arena(sqlite_store, [contestant(fake_openai, "alpha")])
+    surface = MemorySurface()
+    event = TaskRequested(platform="memory", user=USER, channel="C1", text="x", event_id="Ev1")
+    await asyncio.gather(arena.handle(event, surface), arena.handle(event, surface))
+    assert len([c for c in surface.posts() if c.ref.thread is None]) == 1
+
+
+async def test_crash_leaves_a_record_that_restart_marks_interrupted(sqlite_store, fake_openai, make_arena):
+    fake_openai.script("stuck", endless=True, chunk_delay=0.02)
+    arena = make_arena(sqlite_store, [contestant(fake_openai, "stuck")])
+    surface = MemorySurface()
+    running = asyncio.create_task(arena.request_task(task_event("x"), surface))
+    while not surface.edits_of(surface.posts()[-1].ref) if len(surface.posts()) > 1 else True:
+        await asyncio.sleep(0.02)
+    running.cancel()  # the process "dies" mid-stream
+    await asyncio.gather(running, return_exceptions=True)
+    [task] = db.unfinished_tasks(sqlite_store)
+    [answer] = db.task_answers(sqlite_store, task.id)
+    assert answer.status == AnswerStatus.STREAMING and answer.message_id
+
+    restarted = make_arena(sqlite_store, [contestant(fake_openai, "stuck")])
+    assert await restarted.recover({"memory": surface}) == 1
+
+    [answer] = db.task_answers(sqlite_store, task.id)
+    assert answer.status == AnswerStatus.INTERRUPTED
+    assert db.get_task(sqlite_store, task.id).status == TaskStatus.INTERRUPTED
+    shown = surface.messages[surface.posts()[-1].ref]
+    assert "interrupted" in shown.text and [a.kind for a in shown.actions] == [ActionKind.RETRY]
+
+
+async def test_retry_reruns_only_the_failed_answer(sqlite_store, fake_openai, make_arena):
+    fake_openai.script("flaky", status=500, fail_times=10)
+    arena = make_arena(sqlite_store, [contestant(fake_openai, "flaky"), contestant(fake_openai, "steady")],
+                       rng=random.Random(1))
+    surface = MemorySurface()
+    outcome = await arena.request_task(task_event("x"), surface)
+    failed = next(a for a in outcome.answers if a.contestant_id == "flaky")
+    assert failed.status == AnswerStatus.ERROR
+    fake_openai.script("flaky", text="recovered answer")
+    requests_before = len(fake_openai.requests)
+
+    from bot.events import RetryRequested
+
+    await arena.handle(RetryRequested(platform="memory", user=USER, answer_id=failed.id), surface)
+
+    assert len(fake_openai.requests) == requests_before + 1
+    refreshed = {a.contestant_id: a for a in db.task_answers(sqlite_store, outcome.task.id)}
+    assert refreshed["flaky"].status == AnswerStatus.DONE and refreshed["flaky"].text == "recovered answer"
+    assert db.get_task(sqlite_store, outcome.task.id).status == TaskStatus.DONE
