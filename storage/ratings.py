@@ -96,6 +96,19 @@ def retract_rating(
     return int(row[0]), (None if result.rowcount else int(row[0]))
 
 
+def answer_messages(store: Store, platform: str, since: datetime) -> list[tuple[int, str, str]]:
+    """(answer id, channel, message id) of answers posted on ``platform`` for tasks created since."""
+    query = (
+        select(Answer.id, Answer.message_channel, Answer.message_id)
+        .join(Task, Task.id == Answer.task_id)
+        .where(Task.platform == platform, Task.created_at >= naive_utc(since),
+               Answer.message_id.is_not(None), Answer.message_channel.is_not(None))  # type: ignore[union-attr]
+        .order_by(Answer.id)
+    )
+    with store.session() as session:
+        return [(int(r[0]), str(r[1]), str(r[2])) for r in session.execute(query).all()]
+
+
 def ratings_of(store: Store, answer_id: int) -> list[Rating]:
     """Every current rating of one answer."""
     with store.session() as session:

@@ -1,0 +1,284 @@
+"""The Discord client: gateway events and interactions → core events → ``arena.handle``.
+
+Triggers: a message whose content mentions the bot, and ``/codegen ask task:<text>``. Raw
+reaction events become :class:`~bot.events.ReactionChanged`; the persistent buttons become
+Run/Retry/Reveal requests. Replies to the user (``notify``) are ephemeral interaction followups,
+or a non-pinging reply to the triggering message for mentions. No business rule lives here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from adapters.discord.render import render
+from adapters.discord.surface import NO_MENTIONS, DiscordSurface
+from adapters.discord.views import BUTTONS
+from bot.events import (
+    Event,
+    LeaderboardRequested,
+    ReactionChanged,
+    RetryRequested,
+    RevealRequested,
+    RunRequested,
+    SubscriptionChanged,
+    TaskRequested,
+    User,
+)
+from bot.messages import ActionKind, Message
+from bot.surface import MessageRef
+
+if TYPE_CHECKING:
+    from bot.arena import Arena
+
+log = logging.getLogger(__name__)
+PLATFORM = "discord"
+ARCHIVED = "This thread is archived: unarchive it (or start a new task) and try again."
+NO_THREADS = ("I can't create threads here: give me the 'Create Public Threads' and "
+              "'Send Messages in Threads' permissions in this channel.")
+
+
+def intents() -> discord.Intents:
+    """Only non-privileged intents: guilds, guild messages (mentions carry content), reactions."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.guild_messages = True
+    wanted.guild_reactions = True
+    return wanted
+
+
+class ArenaClient(discord.AutoShardedClient):
+    """``AutoShardedClient`` so the gateway URL comes from ``GET /gateway/bot`` of the API base."""
+
+    def __init__(self, arena: Arena, *, edit_interval: float = 1.0, reconcile_days: float = 7.0,
+                 **options: Any) -> None:
+        super().__init__(intents=intents(), allowed_mentions=NO_MENTIONS, **options)
+        self.arena = arena
+        self.surface = DiscordSurface(self, edit_interval=edit_interval)
+        self.reconcile_days = reconcile_days
+        self.tree = app_commands.CommandTree(self)
+        from adapters.discord.commands import codegen_group
+
+        self.tree.add_command(codegen_group())
+        self.reconciled = asyncio.Event()
+        self._busy = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._reconcile_started = False
+
+    async def setup_hook(self) -> None:
+        """Register the persistent buttons (they work for messages sent before a restart)."""
+        self.add_dynamic_items(*BUTTONS)
+
+    # -- bookkeeping (lets tests and shutdown wait for in-flight work) ---------------------------
+
+    @contextlib.asynccontextmanager
+    async def busy(self) -> AsyncIterator[None]:
+        """Mark work in flight for :meth:`wait_idle`."""
+        self._busy += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._busy -= 1
+            if self._busy == 0:
+                self._idle.set()
+
+    async def wait_idle(self, settle: float = 0.05) -> None:
+        """Wait until no handler has been running for ``settle`` seconds."""
+        while True:
+            await self._idle.wait()
+            await asyncio.sleep(settle)
+            if self._busy == 0:
+                return
+
+    async def submit(self, event: Event) -> None:
+        """Hand one core event to the arena."""
+        await self.arena.handle(event, self.surface)
+
+    # -- gateway events --------------------------------------------------------------------------
+
+    async def on_ready(self) -> None:
+        """Reconcile reactions given while the bot was down (once per process)."""
+        if self._reconcile_started:
+            return
+        self._reconcile_started = True
+        from adapters.discord.reconcile import reconcile
+
+        async with self.busy():
+            try:
+                await reconcile(self, days=self.reconcile_days)
+            except Exception:
+                log.exception("reaction reconciliation failed")
+            finally:
+                self.reconciled.set()
+
+    async def on_message(self, message: discord.Message) -> None:
+        """A message that mentions the bot (in its content) is a task."""
+        me = self.user
+        if me is None or message.author.bot or me.id not in message.raw_mentions:
+            return
+        async with self.busy():
+            text = re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
+            user = User(str(message.author.id), message.author.display_name)
+            notify = _reply_notify(message)
+            channel = message.channel
+            if isinstance(channel, discord.Thread):
+                if channel.archived:
+                    await notify(_error(ARCHIVED))
+                    return
+                event = TaskRequested(platform=PLATFORM, user=user, event_id=f"message:{message.id}",
+                                      notify=notify, channel=str(channel.parent_id), thread=str(channel.id),
+                                      text=text)
+            else:
+                anchor = MessageRef(str(channel.id), str(message.id))
+                event = TaskRequested(platform=PLATFORM, user=user, event_id=f"message:{message.id}",
+                                      notify=notify, channel=str(channel.id), anchor=anchor, text=text)
+            await self.submit(event)
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        """👍 👎 1️⃣–5️⃣ on an answer: a rating (the core decides what counts)."""
+        await self._reaction(payload, added=True)
+
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        """Removing a rating reaction retracts it."""
+        await self._reaction(payload, added=False)
+
+    async def _reaction(self, payload: discord.RawReactionActionEvent, *, added: bool) -> None:
+        if self.user is not None and payload.user_id == self.user.id:
+            return
+        async with self.busy():
+            await self.submit(ReactionChanged(
+                platform=PLATFORM, user=User(str(payload.user_id)), channel=str(payload.channel_id),
+                message_id=str(payload.message_id), emoji=str(payload.emoji), added=added))
+
+    # -- interactions ----------------------------------------------------------------------------
+
+    async def on_arena_action(self, interaction: discord.Interaction[Any], kind: ActionKind,
+                              target_id: int) -> None:
+        """A persistent button was pressed."""
+        async with self.busy():
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            notify, notified = followup_notify(interaction)
+            base = {"platform": PLATFORM, "user": interaction_user(interaction),
+                    "event_id": f"interaction:{interaction.id}", "notify": notify}
+            if _archived(interaction):
+                await notify(_error(ARCHIVED))
+                return
+            event: Event
+            if kind == ActionKind.RUN:
+                channel, thread = where(interaction)
+                event = RunRequested(answer_id=target_id, channel=channel, thread=thread, **base)
+            elif kind == ActionKind.RETRY:
+                event = RetryRequested(answer_id=target_id, **base)
+            else:
+                event = RevealRequested(task_id=target_id, **base)
+            await self.submit(event)
+            await finish_interaction(interaction, notified)
+
+    async def command_task(self, interaction: discord.Interaction[Any], task: str) -> None:
+        """``/codegen ask task:<text>``: defer at once, then the core posts and threads."""
+        async with self.busy():
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            notify, notified = followup_notify(interaction)
+            if _archived(interaction):
+                await notify(_error(ARCHIVED))
+                return
+            channel, thread = where(interaction)
+            if thread is None and not interaction.app_permissions.create_public_threads:
+                await notify(_error(NO_THREADS))
+                return
+            await self.submit(TaskRequested(
+                platform=PLATFORM, user=interaction_user(interaction), event_id=f"interaction:{interaction.id}",
+                notify=notify, channel=channel, thread=thread, text=task))
+            await finish_interaction(interaction, notified)
+
+    async def command_simple(self, interaction: discord.Interaction[Any],
+                             build: Callable[[dict[str, Any]], Event]) -> None:
+        """Leaderboard / subscribe / unsubscribe: defer, build the event, hand it over."""
+        async with self.busy():
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            notify, notified = followup_notify(interaction)
+            base = {"platform": PLATFORM, "user": interaction_user(interaction),
+                    "event_id": f"interaction:{interaction.id}", "notify": notify}
+            await self.submit(build(base))
+            await finish_interaction(interaction, notified)
+
+
+def where(interaction: discord.Interaction[Any]) -> tuple[str, str | None]:
+    """(channel, thread) of an interaction; inside a thread the channel is its parent."""
+    channel = interaction.channel
+    if isinstance(channel, discord.Thread):
+        return str(channel.parent_id), str(channel.id)
+    return str(interaction.channel_id), None
+
+
+def interaction_user(interaction: discord.Interaction[Any]) -> User:
+    """The core's view of who pressed or typed."""
+    return User(str(interaction.user.id), interaction.user.display_name)
+
+
+def _archived(interaction: discord.Interaction[Any]) -> bool:
+    channel = interaction.channel
+    return isinstance(channel, discord.Thread) and channel.archived
+
+
+def _error(text: str) -> Message:
+    from bot.messages import Tone
+
+    return Message(text=f"⚠️ {text}", tone=Tone.ERROR)
+
+
+def followup_notify(interaction: discord.Interaction[Any]) -> tuple[Callable[[Message], Awaitable[None]], list[bool]]:
+    """An ephemeral-followup notify for a deferred interaction, and a flag list set when used."""
+    notified: list[bool] = []
+
+    async def notify(message: Message) -> None:
+        out = render(message)
+        files = out.discord_files()
+        for i, piece in enumerate(out.pieces):
+            extra: dict[str, Any] = {}
+            if i == 0 and out.embed:
+                extra["embed"] = out.embed
+            if i == 0 and files:
+                extra["files"] = files
+            try:
+                await interaction.followup.send(piece, ephemeral=True, allowed_mentions=NO_MENTIONS, **extra)
+            except discord.HTTPException as exc:
+                log.warning("ephemeral reply failed: HTTP %s code %s", exc.status, exc.code)
+                return
+        notified.append(True)
+
+    return notify, notified
+
+
+async def finish_interaction(interaction: discord.Interaction[Any], notified: list[bool]) -> None:
+    """Remove the 'thinking…' placeholder when the core had nothing private to say."""
+    if notified:
+        return
+    with contextlib.suppress(discord.HTTPException):
+        await interaction.delete_original_response()
+
+
+def _reply_notify(message: discord.Message) -> Callable[[Message], Awaitable[None]]:
+    """Mentions have no ephemeral replies: answer the message itself, pinging no one."""
+
+    async def notify(reply: Message) -> None:
+        out = render(reply)
+        try:
+            await message.reply(out.pieces[0], embed=out.embed, mention_author=False,  # type: ignore[arg-type]
+                                allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as exc:
+            log.warning("reply failed: HTTP %s code %s", exc.status, exc.code)
+
+    return notify
+
+
+__all__ = ["ArenaClient", "LeaderboardRequested", "SubscriptionChanged", "intents", "PLATFORM"]

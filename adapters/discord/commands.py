@@ -1,0 +1,59 @@
+"""The ``/codegen`` application command group: ask, leaderboard, subscribe, unsubscribe.
+
+Discord does not allow options on a command that also has subcommands, so the task is
+``/codegen ask task:<text>``. Commands are synced by ``codegen-bot discord-sync``, never on start.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+import discord
+from discord import app_commands
+
+from bot.events import LeaderboardRequested, SubscriptionChanged
+
+if TYPE_CHECKING:
+    from adapters.discord.client import ArenaClient
+
+WINDOWS = [app_commands.Choice(name="last 7 days", value="7d"),
+           app_commands.Choice(name="last 28 days", value="28d"),
+           app_commands.Choice(name="all time", value="all")]
+
+
+def _client(interaction: discord.Interaction[Any]) -> ArenaClient:
+    return cast("ArenaClient", interaction.client)
+
+
+def codegen_group() -> app_commands.Group:
+    """Build the command group (fresh per client: a group belongs to one tree)."""
+    group = app_commands.Group(name="codegen", description="Compare code-generation models on a task",
+                               guild_only=True)
+
+    @group.command(name="ask", description="Ask every model for a solution; answers stream into a thread")
+    @app_commands.describe(task="What to build, e.g. 'a FastAPI CRUD app with JWT auth'")
+    async def ask(interaction: discord.Interaction[Any], task: str) -> None:
+        await _client(interaction).command_task(interaction, task)
+
+    @group.command(name="leaderboard", description="Show the current standings")
+    @app_commands.describe(window="Which ratings to count (default: last 28 days)")
+    @app_commands.choices(window=WINDOWS)
+    async def leaderboard(interaction: discord.Interaction[Any],
+                          window: app_commands.Choice[str] | None = None) -> None:
+        channel = str(interaction.channel_id)
+        await _client(interaction).command_simple(interaction, lambda base: LeaderboardRequested(
+            channel=channel, window=window.value if window else "28d", **base))
+
+    @group.command(name="subscribe", description="Post the weekly leaderboard in this channel")
+    async def subscribe(interaction: discord.Interaction[Any]) -> None:
+        channel = str(interaction.channel_id)
+        await _client(interaction).command_simple(
+            interaction, lambda base: SubscriptionChanged(channel=channel, subscribed=True, **base))
+
+    @group.command(name="unsubscribe", description="Stop the weekly leaderboard post in this channel")
+    async def unsubscribe(interaction: discord.Interaction[Any]) -> None:
+        channel = str(interaction.channel_id)
+        await _client(interaction).command_simple(
+            interaction, lambda base: SubscriptionChanged(channel=channel, subscribed=False, **base))
+
+    return group

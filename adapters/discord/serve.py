@@ -1,0 +1,76 @@
+"""Run the Discord adapter (``codegen-bot serve`` with DISCORD_TOKEN) and sync its commands."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import TYPE_CHECKING
+
+import discord
+
+from adapters.discord.client import ArenaClient
+
+if TYPE_CHECKING:
+    from bot.arena import Arena
+    from bot.config import Settings
+
+log = logging.getLogger(__name__)
+DEFAULT_API_BASE = "https://discord.com/api/v10"
+
+
+class DiscordConfigError(ValueError):
+    """A Discord setting is unusable; the message says which and why."""
+
+
+def configure_api_base(url: str | None = None) -> str:
+    """Point discord.py's REST client at ``url`` (or DISCORD_API_BASE); returns the base used.
+
+    The gateway URL then comes from that API's ``GET /gateway/bot`` (``AutoShardedClient``).
+    """
+    base = (url if url is not None else os.environ.get("DISCORD_API_BASE", "")).strip() or DEFAULT_API_BASE
+    if not base.startswith(("http://", "https://")):
+        raise DiscordConfigError(
+            f"DISCORD_API_BASE must be an http(s) URL such as {DEFAULT_API_BASE}, got {base!r}")
+    discord.http.Route.BASE = base.rstrip("/")
+    return discord.http.Route.BASE
+
+
+def _token() -> str:
+    token = os.environ.get("DISCORD_TOKEN", "").strip()
+    if not token:
+        raise DiscordConfigError("DISCORD_TOKEN is not set: create a bot at "
+                                 "https://discord.com/developers/applications and export its token.")
+    return token
+
+
+async def serve_discord(arena: Arena, settings: Settings) -> None:
+    """Connect to the gateway and serve until the process is stopped."""
+    configure_api_base()
+    days = float(os.environ.get("DISCORD_RECONCILE_DAYS", "7"))
+    client = ArenaClient(arena, edit_interval=settings.edit_interval, reconcile_days=days)
+    try:
+        await client.start(_token())
+    except discord.LoginFailure:
+        log.error("Discord refused DISCORD_TOKEN (improper token); check the bot token.")
+        raise
+    except discord.PrivilegedIntentsRequired:
+        log.error("Discord refused the gateway intents; this bot needs no privileged intent.")
+        raise
+    finally:
+        if not client.is_closed():
+            await client.close()
+
+
+async def sync_commands(arena: Arena, settings: Settings, guild_id: int | None = None) -> list[str]:
+    """Register ``/codegen`` with Discord (globally, or in one guild for instant updates)."""
+    configure_api_base()
+    client = ArenaClient(arena, edit_interval=settings.edit_interval)
+    try:
+        await client.login(_token())
+        guild = discord.Object(guild_id) if guild_id else None
+        if guild is not None:
+            client.tree.copy_global_to(guild=guild)
+        synced = await client.tree.sync(guild=guild)
+        return [command.name for command in synced]
+    finally:
+        await client.close()

@@ -1,0 +1,173 @@
+"""DiscordSurface: the core's :class:`~bot.surface.Surface` on Discord.
+
+Posts and edits go through discord.py (whose HTTP client handles rate limits), always with
+``AllowedMentions.none()``. Edits of one message are throttled to one per ``edit_interval``:
+an edit that arrives early waits, and is dropped if a newer edit of the same message arrives
+meanwhile (the newest always lands). Long content is spread over continuation messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord
+
+from adapters.discord.render import Rendered, render
+from adapters.discord.views import actions_view
+from bot.messages import Message
+from bot.surface import Destination, MessageRef, SurfaceError
+
+log = logging.getLogger(__name__)
+NO_MENTIONS = discord.AllowedMentions.none()
+THREAD_ARCHIVE_MINUTES = 1440
+
+ERR_ARCHIVED = 50083
+ERR_THREAD_EXISTS = 160004
+ERR_MISSING_ACCESS = 50001
+ERR_MISSING_PERMISSIONS = 50013
+ERR_UNKNOWN_MESSAGE = 10008
+ERR_UNKNOWN_CHANNEL = 10003
+
+
+def surface_error(exc: discord.HTTPException, doing: str) -> SurfaceError:
+    """Translate a Discord refusal into a message a user can act on (never the raw response)."""
+    if exc.code == ERR_ARCHIVED:
+        return SurfaceError("This thread is archived: unarchive it (or start a new task) and try again.")
+    if isinstance(exc, discord.Forbidden) or exc.code in (ERR_MISSING_ACCESS, ERR_MISSING_PERMISSIONS):
+        if doing == "create a thread":
+            return SurfaceError("I can't create threads here: give me the 'Create Public Threads' and "
+                                "'Send Messages in Threads' permissions in this channel.")
+        return SurfaceError(f"I'm not allowed to {doing} here: check my permissions in this channel "
+                            "(View Channel, Send Messages, Send Messages in Threads, Attach Files).")
+    if exc.code in (ERR_UNKNOWN_MESSAGE, ERR_UNKNOWN_CHANNEL):
+        return SurfaceError(f"Could not {doing}: the message or channel no longer exists.")
+    retry_after = getattr(exc, "retry_after", None)
+    if exc.status == 429:
+        return SurfaceError(f"Discord is rate-limiting me; could not {doing}.", retry_after=retry_after)
+    return SurfaceError(f"Discord refused to {doing} (HTTP {exc.status}, code {exc.code}).")
+
+
+@dataclass
+class _EditState:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    version: int = 0
+    last: float = float("-inf")
+    continuations: list[int] = field(default_factory=list)  # ids of messages holding pieces 2..n
+
+
+class DiscordSurface:
+    """The surface a :class:`discord.Client` offers the core."""
+
+    platform = "discord"
+
+    def __init__(self, client: discord.Client, *, edit_interval: float = 1.0) -> None:
+        self.client = client
+        self.edit_interval = edit_interval
+        self._states: dict[str, _EditState] = {}
+
+    def _state(self, message_id: str) -> _EditState:
+        return self._states.setdefault(message_id, _EditState())
+
+    def _messageable(self, channel_id: str) -> discord.PartialMessageable:
+        return self.client.get_partial_messageable(int(channel_id))
+
+    async def _send(self, channel: discord.PartialMessageable, content: str, **extra: Any) -> discord.Message:
+        return await channel.send(content=content, allowed_mentions=NO_MENTIONS, **extra)
+
+    async def post(self, where: Destination, message: Message) -> MessageRef:
+        """Post ``message`` in the thread (if any) or the channel of ``where``."""
+        target = where.thread or where.channel
+        channel = self._messageable(target)
+        out = render(message)
+        try:
+            first = await self._send(channel, out.pieces[0], **self._extras(out, message))
+            state = self._state(str(first.id))
+            for piece in out.pieces[1:]:
+                state.continuations.append((await self._send(channel, piece)).id)
+        except discord.HTTPException as exc:
+            raise surface_error(exc, "post a message") from exc
+        state.last = asyncio.get_running_loop().time()
+        return MessageRef(channel=target, message_id=str(first.id), thread=where.thread)
+
+    def _extras(self, out: Rendered, message: Message, *, edit: bool = False) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        view = actions_view(message.actions)
+        if edit:
+            extra["embeds"] = [out.embed] if out.embed else []
+            extra["view"] = view
+            extra["attachments"] = out.discord_files()
+        else:
+            if out.embed:
+                extra["embed"] = out.embed
+            if view is not None:
+                extra["view"] = view
+            if out.files:
+                extra["files"] = out.discord_files()
+        return extra
+
+    async def edit(self, ref: MessageRef, message: Message) -> None:
+        """Replace a posted message; at most one edit per message per ``edit_interval``."""
+        state = self._state(ref.message_id)
+        state.version += 1
+        mine = state.version
+        async with state.lock:
+            if state.version != mine:
+                return  # a newer edit of this message is queued behind us and will land
+            loop = asyncio.get_running_loop()
+            wait = state.last + self.edit_interval - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                if state.version != mine:
+                    return
+            try:
+                await self._apply_edit(ref, message, state)
+            except discord.HTTPException as exc:
+                raise surface_error(exc, "edit a message") from exc
+            finally:
+                state.last = loop.time()
+
+    async def _apply_edit(self, ref: MessageRef, message: Message, state: _EditState) -> None:
+        channel = self._messageable(ref.channel)
+        out = render(message)
+        await channel.get_partial_message(int(ref.message_id)).edit(
+            content=out.pieces[0], allowed_mentions=NO_MENTIONS, **self._extras(out, message, edit=True))
+        rest = out.pieces[1:]
+        for i, piece in enumerate(rest):
+            if i < len(state.continuations):
+                await channel.get_partial_message(state.continuations[i]).edit(
+                    content=piece, allowed_mentions=NO_MENTIONS)
+            else:
+                state.continuations.append((await self._send(channel, piece)).id)
+        for stale in state.continuations[len(rest):]:
+            await channel.get_partial_message(stale).edit(content="\u200b", allowed_mentions=NO_MENTIONS)
+        del state.continuations[len(rest):]
+
+    async def open_thread(self, parent: MessageRef, name: str) -> Destination:
+        """Open a public thread on ``parent`` (or reuse it) and return it as the destination."""
+        if parent.thread:
+            return Destination(parent.channel, parent.thread)
+        channel = self.client.get_channel(int(parent.channel))
+        try:
+            if channel is None:
+                channel = await self.client.fetch_channel(int(parent.channel))
+            if isinstance(channel, discord.Thread):
+                # Discord has no threads inside threads: answer in this one.
+                return Destination(str(channel.parent_id), str(channel.id))
+            if not isinstance(channel, (discord.TextChannel, discord.ForumChannel)):
+                raise SurfaceError("I can only open answer threads in text channels.")
+            thread = await channel.create_thread(  # type: ignore[call-arg,union-attr]
+                name=_thread_name(name), message=discord.Object(int(parent.message_id)),
+                auto_archive_duration=THREAD_ARCHIVE_MINUTES)
+        except discord.HTTPException as exc:
+            if exc.code == ERR_THREAD_EXISTS:  # a message's thread has the message's id
+                return Destination(parent.channel, parent.message_id)
+            raise surface_error(exc, "create a thread") from exc
+        return Destination(parent.channel, str(thread.id))
+
+
+def _thread_name(name: str) -> str:
+    name = " ".join(name.split()) or "codegen task"
+    return name if len(name) <= 100 else name[:99] + "…"
