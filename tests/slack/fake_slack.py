@@ -1,0 +1,442 @@
+"""A fake Slack Web API on a random loopback port, for tests and benchmarks.
+
+It speaks the methods the adapter uses (``auth.test``, ``chat.postMessage``, ``chat.update``,
+``chat.postEphemeral``, ``reactions.add``, the three-step file upload, ``views.publish``,
+``conversations.info``) plus ``response_url`` webhooks, answers with realistic JSON, enforces the
+Block Kit limits Slack enforces, and records every call with its body. Failures on demand:
+``fail(method, error)`` (e.g. ``not_in_channel``), ``rate_limit(method, retry_after)`` (HTTP 429),
+and ``msg_too_long`` whenever top-level ``text`` exceeds ``text_limit``.
+
+    async with FakeSlack() as slack:
+        client = AsyncWebClient(token="xoxb-test", base_url=slack.api_url)
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+BOT_USER_ID = "U0CODEGEN"
+BOT_ID = "B0CODEGEN"
+TEAM_ID = "T0FAKE"
+
+
+@dataclass
+class Call:
+    """One request the fake received: the Web API method and its merged parameters."""
+
+    method: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    at: float
+
+
+@dataclass
+class PostedMessage:
+    """A message as the fake currently holds it (updated in place by chat.update)."""
+
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    thread_ts: str | None
+    edits: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def all_text(self) -> str:
+        """Top-level text plus every text found in the blocks (what a user can read)."""
+        return "\n".join([self.text, *_block_texts(self.blocks)])
+
+
+@dataclass
+class UploadedFile:
+    """A file completed through files.completeUploadExternal."""
+
+    id: str
+    filename: str
+    title: str | None
+    content: bytes
+    channel: str | None
+    thread_ts: str | None
+    initial_comment: str | None
+
+
+def _block_texts(blocks: list[dict[str, Any]]) -> list[str]:
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                out.append(node["text"])
+            for value in node.values():
+                if isinstance(value, (dict, list)):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(blocks)
+    return out
+
+
+def _validate_blocks(blocks: Any) -> str | None:
+    """Return a Slack error string when blocks break a documented limit, else None."""
+    if not isinstance(blocks, list):
+        return "invalid_blocks_format"
+    if len(blocks) > 50:
+        return "invalid_blocks"
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "section":
+            text = block.get("text", {}).get("text", "")
+            if len(text) > 3000 or (not text and not block.get("fields")):
+                return "invalid_blocks"
+            fields = block.get("fields", [])
+            if len(fields) > 10 or any(len(f.get("text", "")) > 2000 for f in fields):
+                return "invalid_blocks"
+        elif kind == "header":
+            if len(block.get("text", {}).get("text", "")) > 150:
+                return "invalid_blocks"
+        elif kind == "context":
+            elements = block.get("elements", [])
+            if not elements or len(elements) > 10:
+                return "invalid_blocks"
+        elif kind == "actions":
+            elements = block.get("elements", [])
+            ids = [e.get("action_id") for e in elements]
+            if not elements or len(elements) > 25 or len(ids) != len(set(ids)):
+                return "invalid_blocks"
+            for e in elements:
+                if len(e.get("text", {}).get("text", "")) > 75:
+                    return "invalid_blocks"
+                if len(e.get("value", "")) > 2000 or len(e.get("action_id", "")) > 255:
+                    return "invalid_blocks"
+        elif kind not in ("divider", "image", "rich_text"):
+            return "invalid_blocks"
+    return None
+
+
+class FakeSlack:
+    """The fake Web API server. Use as an async context manager."""
+
+    def __init__(self, *, text_limit: int = 4000) -> None:
+        self.text_limit = text_limit
+        self.calls: list[Call] = []
+        self.messages: dict[tuple[str, str], PostedMessage] = {}
+        self.ephemerals: list[dict[str, Any]] = []
+        self.responses: list[dict[str, Any]] = []
+        self.files: list[UploadedFile] = []
+        self.views: list[dict[str, Any]] = []
+        self.reactions: list[dict[str, Any]] = []
+        self.not_member: set[str] = set()
+        self.missing_channels: set[str] = set()
+        self._failures: dict[str, list[str]] = {}
+        self._limits: dict[str, list[float]] = {}
+        self._ts = itertools.count(1)
+        self._ids = itertools.count(1)
+        self._pending_uploads: dict[str, dict[str, Any]] = {}
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    async def __aenter__(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
+        app.router.add_post("/upload/v1/{file_id}", self._upload)
+        app.router.add_post("/response/{key}", self._response_url)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        """Base URL for ``AsyncWebClient(base_url=...)`` / ``SLACK_API_URL`` (ends with /)."""
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, key: str = "r1") -> str:
+        """A ``response_url`` to put in a command or interaction payload."""
+        return f"http://127.0.0.1:{self.port}/response/{key}"
+
+    # ---- scripting -------------------------------------------------------------------------
+
+    def fail(self, method: str, error: str, times: int = 1) -> None:
+        """Make the next ``times`` calls of ``method`` answer ``{"ok": false, "error": error}``."""
+        self._failures.setdefault(method, []).extend([error] * times)
+
+    def rate_limit(self, method: str, retry_after: float = 1, times: int = 1) -> None:
+        """Make the next ``times`` calls of ``method`` answer HTTP 429 with ``Retry-After``."""
+        self._limits.setdefault(method, []).extend([retry_after] * times)
+
+    # ---- inspection ------------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        """Every recorded call of one Web API method, in order."""
+        return [c for c in self.calls if c.method == method]
+
+    def channel_messages(self, channel: str) -> list[PostedMessage]:
+        """Messages posted in ``channel`` (top level and threads), oldest first."""
+        return sorted((m for m in self.messages.values() if m.channel == channel), key=lambda m: m.ts)
+
+    def thread(self, channel: str, thread_ts: str) -> list[PostedMessage]:
+        """Replies in one thread, oldest first."""
+        return [m for m in self.channel_messages(channel) if m.thread_ts == thread_ts]
+
+    def message(self, channel: str, ts: str) -> PostedMessage:
+        """One posted message by channel and ts."""
+        return self.messages[(channel, ts)]
+
+    # ---- handlers --------------------------------------------------------------------------
+
+    def _next_ts(self) -> str:
+        return f"{1_700_000_000 + next(self._ts)}.{next(self._ids):06d}"
+
+    @staticmethod
+    def _ok(payload: dict[str, Any]) -> web.Response:
+        return web.json_response({"ok": True, **payload})
+
+    @staticmethod
+    def _err(error: str, status: int = 200) -> web.Response:
+        return web.json_response({"ok": False, "error": error}, status=status)
+
+    async def _read_params(self, request: web.Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query)
+        raw = await request.read()
+        if raw:
+            ctype = request.content_type
+            if ctype == "application/json":
+                params.update(json.loads(raw))
+            else:
+                params.update(dict(parse_qsl(raw.decode())))
+        for key in ("blocks", "view", "files", "attachments"):
+            if isinstance(params.get(key), str):
+                try:
+                    params[key] = json.loads(params[key])
+                except json.JSONDecodeError:
+                    pass
+        return params
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await self._read_params(request)
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+        self.calls.append(Call(method, params, headers, time.monotonic()))
+        if not request.headers.get("Authorization", "").startswith("Bearer xox"):
+            return self._err("not_authed")
+        limits = self._limits.get(method)
+        if limits:
+            retry_after = limits.pop(0)
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(int(retry_after)) if retry_after >= 1 else str(retry_after)},
+            )
+        failures = self._failures.get(method)
+        if failures:
+            return self._err(failures.pop(0))
+        handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+        if handler is None:
+            return self._err("unknown_method", status=404)
+        return handler(params)
+
+    def _channel_error(self, channel: str | None) -> str | None:
+        if not channel:
+            return "channel_not_found"
+        if channel in self.missing_channels:
+            return "channel_not_found"
+        if channel in self.not_member:
+            return "not_in_channel"
+        return None
+
+    def _message_error(self, params: dict[str, Any]) -> str | None:
+        text = params.get("text") or ""
+        blocks = params.get("blocks")
+        if not text and not blocks:
+            return "no_text"
+        if len(text) > self.text_limit:
+            return "msg_too_long"
+        if blocks is not None:
+            return _validate_blocks(blocks)
+        return None
+
+    def _m_auth_test(self, params: dict[str, Any]) -> web.Response:
+        return self._ok(
+            {
+                "url": "https://fake-team.slack.com/",
+                "team": "Fake Team",
+                "user": "codegen_arena",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                "is_enterprise_install": False,
+            }
+        )
+
+    def _bot_message(self, msg: PostedMessage) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "type": "message",
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "app_id": "A0CODEGEN",
+            "team": TEAM_ID,
+            "text": msg.text,
+            "blocks": msg.blocks,
+            "ts": msg.ts,
+        }
+        if msg.thread_ts:
+            out["thread_ts"] = msg.thread_ts
+        return out
+
+    def _m_chat_postMessage(self, params: dict[str, Any]) -> web.Response:
+        channel = params.get("channel")
+        error = self._channel_error(channel) or self._message_error(params)
+        if error:
+            return self._err(error)
+        assert channel is not None
+        thread_ts = params.get("thread_ts") or None
+        msg = PostedMessage(
+            channel=channel,
+            ts=self._next_ts(),
+            text=params.get("text") or "",
+            blocks=params.get("blocks") or [],
+            thread_ts=thread_ts,
+        )
+        self.messages[(channel, msg.ts)] = msg
+        return self._ok({"channel": channel, "ts": msg.ts, "message": self._bot_message(msg)})
+
+    def _m_chat_update(self, params: dict[str, Any]) -> web.Response:
+        channel = params.get("channel")
+        error = self._channel_error(channel)
+        if error:
+            return self._err(error)
+        msg = self.messages.get((channel or "", params.get("ts") or ""))
+        if msg is None:
+            return self._err("message_not_found")
+        error = self._message_error(params)
+        if error:
+            return self._err(error)
+        msg.history.append({"text": msg.text, "blocks": msg.blocks})
+        msg.text = params.get("text") or ""
+        msg.blocks = params.get("blocks") or []
+        msg.edits += 1
+        return self._ok({"channel": msg.channel, "ts": msg.ts, "text": msg.text, "message": self._bot_message(msg)})
+
+    def _m_chat_postEphemeral(self, params: dict[str, Any]) -> web.Response:
+        error = self._channel_error(params.get("channel")) or self._message_error(params)
+        if error:
+            return self._err(error)
+        if not params.get("user"):
+            return self._err("user_not_in_channel")
+        self.ephemerals.append(params)
+        return self._ok({"message_ts": self._next_ts()})
+
+    def _m_reactions_add(self, params: dict[str, Any]) -> web.Response:
+        key = (params.get("channel") or "", params.get("timestamp") or "")
+        if key not in self.messages:
+            return self._err("message_not_found")
+        if any(r["channel"] == key[0] and r["timestamp"] == key[1] and r["name"] == params.get("name")
+               for r in self.reactions):
+            return self._err("already_reacted")
+        self.reactions.append(params)
+        return self._ok({})
+
+    def _m_conversations_info(self, params: dict[str, Any]) -> web.Response:
+        channel = params.get("channel") or ""
+        if not channel or channel in self.missing_channels:
+            return self._err("channel_not_found")
+        return self._ok(
+            {
+                "channel": {
+                    "id": channel,
+                    "name": f"chan-{channel.lower()}",
+                    "is_channel": True,
+                    "is_private": False,
+                    "is_archived": False,
+                    "is_member": channel not in self.not_member,
+                }
+            }
+        )
+
+    def _m_views_publish(self, params: dict[str, Any]) -> web.Response:
+        view = params.get("view")
+        if not params.get("user_id") or not isinstance(view, dict):
+            return self._err("invalid_arguments")
+        if view.get("type") != "home":
+            return self._err("invalid_arguments")
+        if len(view.get("blocks", [])) > 100:
+            return self._err("invalid_blocks")
+        error = _validate_blocks(view.get("blocks", []))
+        if error:
+            return self._err(error)
+        self.views.append(params)
+        return self._ok({"view": {"id": f"V{next(self._ids):08d}", **view}})
+
+    def _m_files_getUploadURLExternal(self, params: dict[str, Any]) -> web.Response:
+        filename = params.get("filename")
+        try:
+            length = int(params.get("length", ""))
+        except ValueError:
+            return self._err("invalid_arguments")
+        if not filename or length <= 0:
+            return self._err("invalid_arguments")
+        file_id = f"F{next(self._ids):08d}"
+        self._pending_uploads[file_id] = {"filename": filename, "length": length, "content": None}
+        return self._ok({"upload_url": f"http://127.0.0.1:{self.port}/upload/v1/{file_id}", "file_id": file_id})
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        data = await request.read()
+        self.calls.append(Call("upload", {"file_id": file_id, "bytes": len(data)}, {}, time.monotonic()))
+        pending = self._pending_uploads.get(file_id)
+        if pending is None:
+            return web.Response(status=404, text="unknown upload")
+        pending["content"] = data
+        return web.Response(text=f"OK - {len(data)}")
+
+    def _m_files_completeUploadExternal(self, params: dict[str, Any]) -> web.Response:
+        files = params.get("files")
+        if not isinstance(files, list) or not files:
+            return self._err("invalid_arguments")
+        channel = params.get("channel_id")
+        if channel:
+            error = self._channel_error(channel)
+            if error:
+                return self._err(error)
+        out = []
+        for item in files:
+            pending = self._pending_uploads.pop(item.get("id", ""), None)
+            if pending is None or pending["content"] is None:
+                return self._err("file_not_found")
+            uploaded = UploadedFile(
+                id=item["id"],
+                filename=pending["filename"],
+                title=item.get("title"),
+                content=pending["content"],
+                channel=channel,
+                thread_ts=params.get("thread_ts"),
+                initial_comment=params.get("initial_comment"),
+            )
+            self.files.append(uploaded)
+            out.append({"id": uploaded.id, "name": uploaded.filename, "title": uploaded.title or uploaded.filename,
+                        "size": len(uploaded.content)})
+        return self._ok({"files": out})
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.calls.append(Call("response_url", body, {}, time.monotonic()))
+        self.responses.append({"key": request.match_info["key"], **body})
+        return web.Response(text="ok")

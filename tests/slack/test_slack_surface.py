@@ -1,0 +1,128 @@
+"""SlackSurface against the fake Web API: threading, throttled edits, 429 backoff, errors, files."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.surface import INVITE_HELP, SlackSurface
+from bot.messages import Action, ActionKind, Attachment, Message, Tone
+from bot.surface import Destination, SurfaceError
+from tests.slack.fake_slack import FakeSlack
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack() as fake:
+        yield fake
+
+
+def surface_for(slack: FakeSlack, edit_interval: float = 0.0) -> SlackSurface:
+    return SlackSurface(AsyncWebClient(token="xoxb-test", base_url=slack.api_url), edit_interval=edit_interval)
+
+
+async def test_post_and_thread_replies(slack: FakeSlack) -> None:
+    surface = surface_for(slack)
+    parent = await surface.post(Destination("C1"), Message(title="Task", text="write *fizzbuzz*"))
+    thread = await surface.open_thread(parent, "fizzbuzz")
+    assert thread == Destination("C1", parent.message_id)
+    reply = await surface.post(thread, Message(text="answer"))
+    assert reply.thread == parent.message_id
+    assert [m.ts for m in slack.thread("C1", parent.message_id)] == [reply.message_id]
+    assert "write _fizzbuzz_" in slack.message("C1", parent.message_id).all_text()
+
+
+async def test_edits_are_coalesced_and_spaced(slack: FakeSlack) -> None:
+    surface = surface_for(slack, edit_interval=0.2)
+    ref = await surface.post(Destination("C1"), Message(text="…"))
+    # 20 rapid edits, as a fast stream would request: most are superseded before they are sent
+    await asyncio.gather(*(surface.edit(ref, Message(text=f"v{i}")) for i in range(20)))
+    updates = slack.calls_to("chat.update")
+    assert 1 <= len(updates) <= 2
+    assert slack.message("C1", ref.message_id).text == "v19"
+    times = [slack.calls_to("chat.postMessage")[0].at] + [c.at for c in updates]
+    assert all(b - a >= 0.18 for a, b in zip(times, times[1:]))
+
+
+async def test_rate_limited_update_waits_and_lands(slack: FakeSlack) -> None:
+    surface = surface_for(slack)
+    ref = await surface.post(Destination("C1"), Message(text="…"))
+    slack.rate_limit("chat.update", retry_after=0.3)
+    await surface.edit(ref, Message(text="final"))
+    updates = slack.calls_to("chat.update")
+    assert len(updates) == 2
+    assert updates[1].at - updates[0].at >= 0.25
+    assert slack.message("C1", ref.message_id).text == "final"
+
+
+async def test_persistent_rate_limit_becomes_a_clear_error(slack: FakeSlack) -> None:
+    surface = surface_for(slack)
+    surface.max_retries = 1
+    slack.rate_limit("chat.postMessage", retry_after=0.05, times=5)
+    with pytest.raises(SurfaceError) as info:
+        await surface.post(Destination("C1"), Message(text="x"))
+    assert "rate-limiting" in info.value.user_message
+    assert info.value.retry_after is not None
+
+
+@pytest.mark.parametrize("error", ["not_in_channel", "channel_not_found"])
+async def test_not_in_channel_explains_how_to_invite(slack: FakeSlack, error: str) -> None:
+    slack.fail("chat.postMessage", error)
+    with pytest.raises(SurfaceError) as info:
+        await surface_for(slack).post(Destination("C9"), Message(text="x"))
+    assert info.value.user_message == INVITE_HELP
+    assert "/invite @Codegen Arena" in info.value.user_message
+
+
+async def test_buttons_carry_answer_id(slack: FakeSlack) -> None:
+    surface = surface_for(slack)
+    ref = await surface.post(Destination("C1"), Message(text="done", actions=[
+        Action(ActionKind.RUN, 41, "▶ Run"), Action(ActionKind.RETRY, 41, "🔁 Retry")]))
+    blocks = slack.message("C1", ref.message_id).blocks
+    buttons = next(b for b in blocks if b["type"] == "actions")["elements"]
+    assert [(b["action_id"], b["value"]) for b in buttons] == [("codegen_run", "41"), ("codegen_retry", "41")]
+
+
+async def test_long_answer_split_and_attached_never_cut(slack: FakeSlack) -> None:
+    surface = surface_for(slack)
+    code = "\n".join(f"print({i})  # {'x' * 60}" for i in range(3000))
+    text = f"Here you go:\n```python\n{code}\n```\nThat's all."
+    ref = await surface.post(Destination("C1", "1.0"), Message(text=text, tone=Tone.SUCCESS))
+    msg = slack.message("C1", ref.message_id)
+    assert len(msg.blocks) <= 50
+    assert all(b["text"]["text"].count("```") == 2 for b in msg.blocks if b["type"] == "section"
+               and b["text"]["text"].startswith("```"))
+    assert "attached as a file" in msg.all_text()
+    assert len(slack.files) == 1 and slack.files[0].thread_ts == "1.0"
+    assert slack.files[0].content.decode() == text
+
+
+async def test_msg_too_long_is_retried_with_file(slack: FakeSlack) -> None:
+    slack.fail("chat.update", "msg_too_long")
+    surface = surface_for(slack)
+    ref = await surface.post(Destination("C1", "1.0"), Message(text="short"))
+    await surface.edit(ref, Message(title="A · Model", text="long " * 500, tone=Tone.SUCCESS))
+    msg = slack.message("C1", ref.message_id)
+    assert "attached as a file" in msg.all_text()
+    assert [f.filename for f in slack.files] == ["answer.md"]
+    assert ("long " * 500).strip() in slack.files[0].content.decode()
+
+
+async def test_attachments_uploaded_once(slack: FakeSlack) -> None:
+    surface = surface_for(slack)
+    chart = Attachment("chart.png", b"\x89PNG fake", title="Leaderboard")
+    ref = await surface.post(Destination("C1"), Message(text="board", attachments=[chart]))
+    await surface.edit(ref, Message(text="board v2", attachments=[chart]))
+    assert [(f.filename, f.content, f.channel) for f in slack.files] == [("chart.png", b"\x89PNG fake", "C1")]
+
+
+async def test_ephemeral_and_home(slack: FakeSlack) -> None:
+    surface = surface_for(slack)
+    await surface.ephemeral("C1", "U1", Message(text="only you <!here>"), thread="1.0")
+    assert slack.ephemerals[0]["user"] == "U1" and slack.ephemerals[0]["thread_ts"] == "1.0"
+    assert "<!here>" not in str(slack.ephemerals[0])
+    await surface.publish_home("U1", Message(title="Leaderboard", text="```\n1. gpt\n```"))
+    assert slack.views[0]["user_id"] == "U1" and slack.views[0]["view"]["type"] == "home"
