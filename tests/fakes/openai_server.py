@@ -88,6 +88,7 @@ class FakeOpenAI:
         self.host = host
         self.port: int = 0
         self.requests: list[RecordedRequest] = []
+        self.request_times: list[float] = []  # time.monotonic() at each request's arrival
         self.scripts: dict[str, Script] = {}
         self.attempts: dict[str, int] = {}
         self.disconnects: int = 0  # streams the client closed before the fake finished
@@ -103,8 +104,9 @@ class FakeOpenAI:
     async def start(self) -> FakeOpenAI:
         """Start listening; returns self."""
         app = web.Application()
-        app.router.add_post("/v1/chat/completions", self._chat)
-        app.router.add_get("/v1/models", self._models)
+        for prefix in ("/v1", "/api/v1"):  # /api/v1 is OpenRouter's layout
+            app.router.add_post(f"{prefix}/chat/completions", self._chat)
+            app.router.add_get(f"{prefix}/models", self._models)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, 0, shutdown_timeout=0.1)
@@ -365,6 +367,7 @@ class FakeOpenAI:
     def _record(self, request: web.Request, body: Any) -> None:
         headers = {k.lower(): v for k, v in request.headers.items()}
         self.requests.append(RecordedRequest(request.path, headers, body))
+        self.request_times.append(time.monotonic())
 
 
 class ThreadedFakeOpenAI:
