@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -63,7 +64,7 @@ class FakeDiscord:
         self.reactions: dict[tuple[int, str], list[int]] = {}  # (message id, emoji) -> user ids
         self.users: dict[int, dict[str, Any]] = {BOT_ID: user_payload(BOT_ID, "codegen", bot=True)}
         self.guild_perms = guild_perms
-        self.fail: dict[tuple[str, str], tuple[int, int, str]] = {}  # (method, path prefix) -> error
+        self.fail: dict[tuple[str, str], tuple[int, int, str]] = {}  # (method, path regex) -> error
         self._ids = itertools.count(1_000_000_000_000_000_000)
         self._seq = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
@@ -120,9 +121,9 @@ class FakeDiscord:
         return out
 
     def channel_messages(self, channel_id: int | str) -> list[dict[str, Any]]:
-        """Messages currently in a channel or thread, oldest first."""
+        """Public messages currently in a channel or thread, oldest first (ephemeral ones excluded)."""
         cid = str(channel_id)
-        return sorted((m for m in self.messages.values() if m["channel_id"] == cid),
+        return sorted((m for m in self.messages.values() if m["channel_id"] == cid and not m["flags"] & 64),
                       key=lambda m: int(m["id"]))
 
     # -- gateway -----------------------------------------------------------------------------
@@ -274,8 +275,8 @@ class FakeDiscord:
     async def _rest(self, request: web.Request) -> web.Response:  # noqa: C901 - a router
         path = "/" + unquote(request.match_info["tail"])
         rec = await self._record(request, path)
-        for (method, prefix), (status, code, text) in self.fail.items():
-            if request.method == method and path.startswith(prefix):
+        for (method, pattern), (status, code, text) in self.fail.items():
+            if request.method == method and re.search(pattern, path):
                 return self._error(status, code, text)
         parts = path.strip("/").split("/")
         body = rec.json if isinstance(rec.json, dict) else {}
