@@ -1,0 +1,75 @@
+"""Task/answer storage on SQLite and PostgreSQL (the `store` fixture runs each test on both)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from sqlmodel import select
+
+from storage import tasks as db
+from storage.models import Answer, AnswerStatus, ProcessedEvent, Task, TaskStatus, utcnow
+
+
+def new_task(store, n_answers: int = 2):
+    task = Task(platform="slack", channel="C1", requester_id="U1", text="write fizzbuzz")
+    answers = [Answer(task_id=0, contestant_id=f"m{i}", position=i, label="AB"[i]) for i in range(n_answers)]
+    return db.create_task(store, task, answers)
+
+
+def test_task_and_answers_are_written_together(store):
+    task, answers = new_task(store)
+    assert task.id and all(a.id and a.task_id == task.id for a in answers)
+    assert [a.contestant_id for a in db.task_answers(store, task.id)] == ["m0", "m1"]
+    assert db.get_task(store, task.id).text == "write fizzbuzz"
+
+
+def test_long_answer_text_round_trips(store):
+    task, answers = new_task(store, 1)
+    text = "```python\n" + "print('ü')\n" * 20_000 + "```"
+    db.update_answer(store, answers[0].id, text=text, status=AnswerStatus.DONE)
+    found, _task = db.get_answer(store, answers[0].id)
+    assert found.text == text and found.status == AnswerStatus.DONE
+
+
+def test_event_claim_is_exactly_once_under_concurrency(store):
+    results: list[bool] = []
+
+    def claim() -> None:
+        results.append(db.claim_event(store, "slack:Ev42"))
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(True) == 1 and results.count(False) == 7
+
+
+def test_old_event_keys_are_pruned(store):
+    db.claim_event(store, "old")
+    with store.session() as session:
+        session.get(ProcessedEvent, "old").created_at = utcnow() - timedelta(days=3)
+    db.claim_event(store, "new")
+    assert db.prune_events(store) == 1
+    with store.session() as session:
+        assert [e.key for e in session.exec(select(ProcessedEvent))] == ["new"]
+
+
+def test_task_is_done_only_when_every_answer_finished(store):
+    task, answers = new_task(store)
+    db.update_answer(store, answers[0].id, status=AnswerStatus.DONE)
+    db.update_answer(store, answers[1].id, status=AnswerStatus.STREAMING)
+    assert not db.finish_task_if_done(store, task.id)
+    assert [t.id for t in db.unfinished_tasks(store)] == [task.id]
+    db.update_answer(store, answers[1].id, status=AnswerStatus.ERROR, error="boom")
+    assert db.finish_task_if_done(store, task.id)
+    assert db.get_task(store, task.id).status == TaskStatus.DONE
+    assert db.unfinished_tasks(store) == []
+
+
+def test_upgrade_is_idempotent(store):
+    store.upgrade()
+    store.upgrade()
+    task, _ = new_task(store, 1)
+    assert db.get_task(store, task.id) is not None
