@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage.db import Store
 from storage.models import Answer, ChannelSettings, LeaderboardPost, Run, Task, utcnow
-from storage.ratings import naive_utc
+from storage.ratings import as_utc
 
 # --- channel settings -------------------------------------------------------------------------
 
@@ -66,7 +66,7 @@ def blind_tasks_due(store: Store, created_before: datetime) -> list[int]:
     """Ids of blind, unrevealed tasks created before ``created_before`` (due for a reveal)."""
     query = (
         select(Task.id)
-        .where(Task.blind, ~Task.revealed, Task.created_at < naive_utc(created_before))  # type: ignore[arg-type]
+        .where(Task.blind, ~Task.revealed, Task.created_at < as_utc(created_before))  # type: ignore[arg-type]
         .order_by(Task.id)
     )
     with store.session() as session:
@@ -119,7 +119,7 @@ def take_over_stale_claim(
                 LeaderboardPost.channel == channel,
                 LeaderboardPost.iso_week == iso_week,
                 LeaderboardPost.message_id.is_(None),  # type: ignore[union-attr]
-                LeaderboardPost.claimed_at < naive_utc(claimed_before),
+                LeaderboardPost.claimed_at < as_utc(claimed_before),
             )
             .values(claimed_by=owner, claimed_at=utcnow())
         )
@@ -179,10 +179,10 @@ def answer_stats(store: Store, since: datetime | None, until: datetime) -> list[
     query = (
         select(Answer.contestant_id, Answer.contestant_name, Answer.status, Answer.latency_ms, Answer.cost_usd)
         .join(Task, Task.id == Answer.task_id)
-        .where(Task.created_at < naive_utc(until))
+        .where(Task.created_at < as_utc(until))
     )
     if since is not None:
-        query = query.where(Task.created_at >= naive_utc(since))
+        query = query.where(Task.created_at >= as_utc(since))
     with store.session() as session:
         return [AnswerStat(str(a), str(b or a), str(c), d, e) for a, b, c, d, e in session.execute(query)]
 
@@ -198,11 +198,11 @@ def run_stats(store: Store, since: datetime | None, until: datetime) -> dict[str
         .select_from(Run)
         .join(Answer, Answer.id == Run.answer_id)
         .join(Task, Task.id == Answer.task_id)
-        .where(Task.created_at < naive_utc(until))
+        .where(Task.created_at < as_utc(until))
         .group_by(Answer.contestant_id)
     )
     if since is not None:
-        query = query.where(Task.created_at >= naive_utc(since))
+        query = query.where(Task.created_at >= as_utc(since))
     with store.session() as session:
         return {str(m): (int(good or 0), int(total)) for m, total, good in session.execute(query)}
 
@@ -210,7 +210,7 @@ def run_stats(store: Store, since: datetime | None, until: datetime) -> dict[str
 def count_tasks(store: Store, since: datetime, until: datetime) -> int:
     """Tasks created in [since, until)."""
     query = select(func.count(Task.id)).where(
-        Task.created_at >= naive_utc(since), Task.created_at < naive_utc(until)
+        Task.created_at >= as_utc(since), Task.created_at < as_utc(until)
     )
     with store.session() as session:
         return int(session.execute(query).scalar() or 0)

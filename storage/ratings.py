@@ -14,11 +14,11 @@ from storage.db import Store
 from storage.models import Answer, Rating, Task, utcnow
 
 
-def naive_utc(moment: datetime) -> datetime:
-    """The naive-UTC form the tables store (aware datetimes are converted, naive taken as UTC)."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
+def as_utc(moment: datetime) -> datetime:
+    """An aware UTC datetime, as the tables store (a naive one is taken to be UTC already)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def answer_messages(store: Store, platform: str, since: datetime) -> list[tuple[
     query = (
         select(Answer.id, Answer.message_channel, Answer.message_id)
         .join(Task, Task.id == Answer.task_id)
-        .where(Task.platform == platform, Task.created_at >= naive_utc(since),
+        .where(Task.platform == platform, Task.created_at >= as_utc(since),
                Answer.message_id.is_not(None), Answer.message_channel.is_not(None))  # type: ignore[union-attr]
         .order_by(Answer.id)
     )
@@ -130,7 +130,7 @@ class RankingRow:
 
 def ranking_rows(store: Store, since: datetime | None, until: datetime) -> list[RankingRow]:
     """Ratings of answers whose task was created in [since, until), as they stood at ``until``."""
-    until_n = naive_utc(until)
+    until_n = as_utc(until)
     first_pos = (
         select(Answer.task_id, func.min(Answer.position).label("first"))
         .group_by(Answer.task_id)
@@ -148,7 +148,7 @@ def ranking_rows(store: Store, since: datetime | None, until: datetime) -> list[
         .where(Task.created_at < until_n, Rating.updated_at < until_n)
     )
     if since is not None:
-        query = query.where(Task.created_at >= naive_utc(since))
+        query = query.where(Task.created_at >= as_utc(since))
     with store.session() as session:
         rows = session.execute(query).all()
     return [RankingRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4] or r[3]), int(r[5]), bool(r[6])) for r in rows]
@@ -157,7 +157,7 @@ def ranking_rows(store: Store, since: datetime | None, until: datetime) -> list[
 def count_ratings(store: Store, since: datetime, until: datetime) -> int:
     """Ratings given (or last changed) in [since, until)."""
     query = select(func.count(Rating.id)).where(
-        Rating.updated_at >= naive_utc(since), Rating.updated_at < naive_utc(until)
+        Rating.updated_at >= as_utc(since), Rating.updated_at < as_utc(until)
     )
     with store.session() as session:
         return int(session.execute(query).scalar() or 0)
@@ -178,7 +178,7 @@ def export_records(store: Store, since: datetime | None = None, batch: int = 500
     while True:
         query = select(Task).where(Task.id > last_id).order_by(Task.id).limit(batch)
         if since is not None:
-            query = query.where(Task.created_at >= naive_utc(since))
+            query = query.where(Task.created_at >= as_utc(since))
         with store.session() as session:
             tasks = list(session.scalars(query))
             if not tasks:

@@ -38,6 +38,7 @@ class Comparisons:
     first_score: float  # weighted outcomes won by the first-shown answer against others
     first_weight: float  # weighted comparisons that involved the first-shown answer
     first_pairs: int  # number of such comparisons (unweighted)
+    n_ballots: int = 0  # ballots comparing at least two models
 
     @property
     def total(self) -> np.ndarray:
@@ -121,6 +122,7 @@ def compare(rows: RatingRows, models: Sequence[str] | None = None) -> Comparison
         first_score=first_score,
         first_weight=first_weight,
         first_pairs=first_pairs,
+        n_ballots=int(len(k)),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -79,7 +79,7 @@ class Seeder:
             status=TaskStatus.DONE, blind=blind,
         )
         if created is not None:
-            task.created_at = created.replace(tzinfo=None)
+            task.created_at = created if created.tzinfo else created.replace(tzinfo=UTC)
         positions = positions or list(range(len(models)))
         answers = [
             Answer(
@@ -98,7 +98,7 @@ def seed(store: Store) -> Seeder:
 
 
 def ago(days: float, now: datetime | None = None) -> datetime:
-    """A naive-UTC time ``days`` before ``now`` (default: real now)."""
+    """The time ``days`` before ``now`` (default: real now)."""
     from storage.models import utcnow
 
     return (now or utcnow()) - timedelta(days=days)
