@@ -331,6 +331,9 @@ class _Call:
                     raise _Fail(self._dropped_message(exc)) from None
                 if item.data is not None and item.data.strip() == "[DONE]":
                     return
+                if item.error is not None:
+                    message = provider_message(item.error.encode(), "unknown error")
+                    raise _Fail(f"provider error mid-stream: {message}")
                 if item.data is not None:
                     await self._handle(item.data)
                 if self.got_token:

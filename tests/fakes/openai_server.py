@@ -66,6 +66,9 @@ class Script:
     usage: dict[str, Any] | None = None
     cost: float | None = None
     finish_reason: str = "stop"
+    mid_stream_error: str | None = None
+    ignore_stream: bool = False
+    keepalive: bool = False
 
 
 class RecordedRequest(NamedTuple):
@@ -153,6 +156,9 @@ class FakeOpenAI:
         usage: dict[str, Any] | None = None,
         cost: float | None = None,
         finish_reason: str = "stop",
+        mid_stream_error: str | None = None,
+        ignore_stream: bool = False,
+        keepalive: bool = False,
     ) -> None:
         """Set how ``model`` answers (replaces any earlier script and resets its attempt count).
 
@@ -169,6 +175,11 @@ class FakeOpenAI:
         - ``usage``: overrides merged into the reported usage. ``cost``: the cost reported in
           usage (only when the request asks OpenRouter-style with ``usage: {"include": true}``).
         - ``finish_reason``: reported at the end (``"length"`` also when max_tokens cuts).
+        - ``mid_stream_error``: after the first delta, send an OpenRouter-style
+          ``data: {"error": {"message": ...}}`` event and end the stream.
+        - ``ignore_stream``: answer with one JSON completion even when asked to stream.
+        - ``keepalive``: send ``: OPENROUTER PROCESSING`` comments every 0.05 s while waiting
+          for the first token.
         """
         self.scripts[model] = Script(
             chunks=chunks,
@@ -185,6 +196,9 @@ class FakeOpenAI:
             usage=usage,
             cost=cost,
             finish_reason=finish_reason,
+            mid_stream_error=mid_stream_error,
+            ignore_stream=ignore_stream,
+            keepalive=keepalive,
         )
         self.attempts[model] = 0
 
@@ -235,7 +249,7 @@ class FakeOpenAI:
             for m in body["messages"]
             if isinstance(m, dict)
         )
-        if body.get("stream"):
+        if body.get("stream") and not script.ignore_stream:
             return await self._stream(request, body, model, script, deltas, max_tokens, prompt_tokens)
         return self._complete(body, model, script, deltas, max_tokens, prompt_tokens)
 
@@ -324,7 +338,7 @@ class FakeOpenAI:
         try:
             await resp.write(chunk({"role": "assistant", "content": ""}))
             if script.first_token_delay:
-                await asyncio.sleep(script.first_token_delay)
+                await self._wait_first_token(resp, script)
             for piece in _cycle(deltas, script.endless):
                 if script.drop_after is not None and sent >= script.drop_after:
                     self._drop(request)
@@ -340,6 +354,11 @@ class FakeOpenAI:
                 sent += 1
                 if script.malformed and sent == 1:
                     await resp.write(b'data: {"choices": [{"delta": {"content": "oops"\n\n')
+                if script.mid_stream_error is not None and sent == 1:
+                    err = {"error": {"message": script.mid_stream_error, "code": 502}}
+                    await resp.write(f"data: {json.dumps(err)}\n\n".encode())
+                    await resp.write_eof()
+                    return resp
             await resp.write(chunk({}, finish))
             options = body.get("stream_options")
             if isinstance(options, dict) and options.get("include_usage"):
@@ -358,6 +377,15 @@ class FakeOpenAI:
         except (ConnectionResetError, ConnectionError, RuntimeError):
             self.disconnects += 1  # the client went away (timeout, cap, cancellation)
         return resp
+
+    async def _wait_first_token(self, resp: web.StreamResponse, script: Script) -> None:
+        if not script.keepalive:
+            await asyncio.sleep(script.first_token_delay)
+            return
+        end = time.monotonic() + script.first_token_delay
+        while (left := end - time.monotonic()) > 0:
+            await resp.write(b": OPENROUTER PROCESSING\n\n")
+            await asyncio.sleep(min(0.05, left))
 
     def _drop(self, request: web.Request) -> None:
         transport = request.transport

@@ -287,3 +287,31 @@ async def test_cancellation_propagates(fake: FakeOpenAI, client: ChatClient) -> 
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_error_event_mid_stream_keeps_partial(fake: FakeOpenAI, client: ChatClient) -> None:
+    fake.script("m", chunks=["part", "rest"], mid_stream_error="upstream provider crashed")
+    result = await client.complete(req(fake))
+    assert result.error == "provider error mid-stream: upstream provider crashed"
+    assert result.text == "part"
+
+
+async def test_provider_that_ignores_stream_flag_still_answers(
+    fake: FakeOpenAI, client: ChatClient
+) -> None:
+    fake.script("m", text="whole answer at once", ignore_stream=True)
+    seen: list[str] = []
+    result = await client.complete(req(fake), seen.append)
+    assert result.error is None
+    assert seen == ["whole answer at once"] and result.text == "whole answer at once"
+    assert result.completion_tokens == 4
+
+
+async def test_keepalive_comments_do_not_count_as_the_first_token(fake: FakeOpenAI) -> None:
+    fake.script("m", text="late", first_token_delay=2, keepalive=True)
+    client = ChatClient(timeouts=Timeouts(connect=1, first_token=0.3, idle=5, total=5))
+    try:
+        result = await client.complete(req(fake))
+    finally:
+        await client.aclose()
+    assert result.error == "timed out waiting for the first token after 0.3 s"
