@@ -1,0 +1,182 @@
+"""The weekly leaderboard post: due every week (default Monday 09:00 in LEADERBOARD_TZ), exactly once.
+
+For each subscribed channel the poster claims a row keyed by (platform, channel, ISO week) with an
+INSERT that only one process can win, posts, then stores the message id. A rerun edits that message
+instead of posting again; a week whose time passed while the bot was down is posted on the next
+tick. A claim whose holder died before posting is taken over after ``claim_timeout``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.leaderboard import build_leaderboard, render_leaderboard
+from bot.messages import Message
+from bot.surface import Destination, MessageRef, Surface, SurfaceError
+from storage import leaderboard as lb_store
+from storage.db import Store
+
+log = logging.getLogger(__name__)
+
+
+def parse_tz(tz: str | tzinfo) -> tzinfo:
+    """A tzinfo from an IANA name ('Europe/Berlin', 'UTC'); ValueError naming the bad value."""
+    if isinstance(tz, tzinfo):
+        return tz
+    try:
+        return ZoneInfo(tz.strip() or "UTC")
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {tz!r} (LEADERBOARD_TZ): use an IANA name like Europe/Berlin") from exc
+
+
+@dataclass(frozen=True)
+class PostResult:
+    """What one tick did for one channel: 'posted', 'edited', 'skipped' or 'failed'."""
+
+    platform: str
+    channel: str
+    iso_week: str
+    action: str
+    message_id: str | None = None
+
+
+class WeeklyPoster:
+    """Posts the leaderboard to subscribed channels once a week, exactly once across processes."""
+
+    def __init__(
+        self,
+        store: Store,
+        surfaces: dict[str, Surface],
+        tz: str | tzinfo = "UTC",
+        weekday: int = 0,
+        hour: int = 9,
+        *,
+        window: str = "28d",
+        bootstrap: int = 1000,
+        claim_timeout: timedelta = timedelta(minutes=15),
+        poll_interval: float = 60.0,
+    ) -> None:
+        if not 0 <= weekday <= 6 or not 0 <= hour <= 23:
+            raise ValueError("weekday must be 0 (Monday) to 6 and hour 0 to 23")
+        self.store = store
+        self.surfaces = surfaces
+        self.tz = parse_tz(tz)
+        self.weekday = weekday
+        self.hour = hour
+        self.window = window
+        self.bootstrap = bootstrap
+        self.claim_timeout = claim_timeout
+        self.poll_interval = poll_interval
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    # --- schedule ---------------------------------------------------------------------------------
+
+    def due_slot(self, now: datetime) -> datetime:
+        """The latest scheduled time at or before ``now`` (aware, in the poster's time zone)."""
+        local = _aware(now).astimezone(self.tz)
+        day = local.date() - timedelta(days=(local.weekday() - self.weekday) % 7)
+        slot = datetime.combine(day, time(self.hour), tzinfo=self.tz)
+        if slot > local:
+            slot = datetime.combine(day - timedelta(days=7), time(self.hour), tzinfo=self.tz)
+        return slot
+
+    def next_slot(self, now: datetime) -> datetime:
+        """The first scheduled time after ``now``."""
+        slot = self.due_slot(now)
+        return datetime.combine(slot.date() + timedelta(days=7), time(self.hour), tzinfo=self.tz)
+
+    @staticmethod
+    def iso_week(slot: datetime) -> str:
+        """'2026-W48' for the slot's local date."""
+        year, week, _ = slot.date().isocalendar()
+        return f"{year}-W{week:02d}"
+
+    # --- posting ----------------------------------------------------------------------------------
+
+    async def tick(self, now: datetime | None = None) -> list[PostResult]:
+        """Post this week's leaderboard to every subscribed channel that has not had it yet."""
+        return await self._run(_aware(now or datetime.now(UTC)), rerun=False)
+
+    async def rerun(self, now: datetime | None = None) -> list[PostResult]:
+        """Refresh this week's post everywhere: edit the posted message (post where none exists)."""
+        return await self._run(_aware(now or datetime.now(UTC)), rerun=True)
+
+    async def _run(self, now: datetime, *, rerun: bool) -> list[PostResult]:
+        week = self.iso_week(self.due_slot(now))
+        channels = await asyncio.to_thread(lb_store.subscribed_channels, self.store, list(self.surfaces))
+        message: Message | None = None
+        results = []
+        for platform, channel in channels:
+            surface = self.surfaces[platform]
+            row = await asyncio.to_thread(lb_store.get_post, self.store, platform, channel, week)
+            if row is not None and row.message_id is not None:
+                if not rerun:
+                    results.append(PostResult(platform, channel, week, "skipped", row.message_id))
+                    continue
+                message = message or await self._message(now, week)
+                results.append(await self._edit(surface, platform, channel, week, row.message_id, message))
+                continue
+            if row is None:
+                won = await asyncio.to_thread(lb_store.claim_post, self.store, platform, channel, week, self.owner)
+            else:  # claimed but never posted: only take it over if the claimer looks dead
+                cutoff = datetime.now(UTC) - self.claim_timeout
+                won = await asyncio.to_thread(
+                    lb_store.take_over_stale_claim, self.store, platform, channel, week, self.owner, cutoff
+                )
+            if not won:
+                results.append(PostResult(platform, channel, week, "skipped"))
+                continue
+            message = message or await self._message(now, week)
+            results.append(await self._post(surface, platform, channel, week, message))
+        return results
+
+    async def _message(self, now: datetime, week: str) -> Message:
+        board = await asyncio.to_thread(
+            build_leaderboard, self.store, window=self.window, now=now, bootstrap=self.bootstrap
+        )
+        message = render_leaderboard(board)
+        message.title = f"📊 Weekly leaderboard {week} · {board.window if board.since else 'all time'}"
+        return message
+
+    async def _post(self, surface: Surface, platform: str, channel: str, week: str, message: Message) -> PostResult:
+        try:
+            ref = await surface.post(Destination(channel), message)
+        except SurfaceError as exc:
+            log.warning("weekly leaderboard to %s/%s failed: %s; will retry", platform, channel, exc.user_message)
+            await asyncio.to_thread(lb_store.release_claim, self.store, platform, channel, week, self.owner)
+            return PostResult(platform, channel, week, "failed")
+        await asyncio.to_thread(lb_store.record_posted, self.store, platform, channel, week, ref.message_id)
+        log.info("weekly leaderboard %s posted to %s/%s", week, platform, channel)
+        return PostResult(platform, channel, week, "posted", ref.message_id)
+
+    async def _edit(
+        self, surface: Surface, platform: str, channel: str, week: str, message_id: str, message: Message
+    ) -> PostResult:
+        try:
+            await surface.edit(MessageRef(channel, message_id), message)
+        except SurfaceError as exc:
+            log.warning("could not edit weekly post %s in %s/%s: %s", message_id, platform, channel, exc.user_message)
+            return PostResult(platform, channel, week, "failed", message_id)
+        return PostResult(platform, channel, week, "edited", message_id)
+
+    async def run_forever(self) -> None:
+        """Tick now (posting a missed week), then at every slot; polls so new subscribers are served."""
+        while True:
+            try:
+                await self.tick()
+            except Exception:  # a bad tick must not stop next week's post
+                log.exception("weekly leaderboard tick failed")
+            now = datetime.now(UTC)
+            wait = (self.next_slot(now) - now).total_seconds()
+            await asyncio.sleep(max(1.0, min(self.poll_interval, wait)))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
