@@ -213,6 +213,7 @@ class _Call:
     async def run(self) -> Completion:
         error: str | None = None
         try:
+            self._check_url()
             error = await self._attempts()
         except _Fail as exc:
             error = str(exc)
@@ -263,19 +264,33 @@ class _Call:
             raise _Fail(f"{message} (no time left to retry within {seconds(self.c.timeouts.total)})")
         return wait
 
+    def _check_url(self) -> None:
+        try:
+            url = httpx.URL(self.req.base_url)
+        except Exception:  # noqa: BLE001 - httpx.InvalidURL and friends
+            url = None
+        if url is None or url.scheme not in ("http", "https") or not url.host:
+            shown = self.req.base_url[:100] if "@" not in self.req.base_url else self.where
+            raise _Fail(
+                f"invalid base URL {shown!r}: it must start with http:// or https:// and name a host"
+            )
+
     # -- one attempt ----------------------------------------------------------------------------
 
     async def _attempt(self) -> None:
         t = self.c.timeouts
         attempt_start = time.perf_counter()
         first_deadline = min(attempt_start + t.first_token, self.total_deadline)
-        request = self.c.http.build_request(
-            "POST",
-            self.req.base_url.rstrip("/") + "/chat/completions",
-            json=self._body(),
-            headers=self._headers(),
-            timeout=httpx.Timeout(t.connect, read=None, write=t.connect, pool=None),
-        )
+        try:
+            request = self.c.http.build_request(
+                "POST",
+                self.req.base_url.rstrip("/") + "/chat/completions",
+                json=self._body(),
+                headers=self._headers(),
+                timeout=httpx.Timeout(t.connect, read=None, write=t.connect, pool=None),
+            )
+        except (TypeError, ValueError, httpx.InvalidURL) as exc:
+            raise _Fail(f"could not build the request: {exc}") from None
         try:
             async with asyncio.timeout_at(self._loop_time(first_deadline)):
                 response = await self.c.http.send(request, stream=True)

@@ -38,6 +38,8 @@ def public_url(url: str) -> str:
         u = httpx.URL(url)
     except Exception:  # noqa: BLE001 - any unparsable URL is shown as a placeholder
         return "<invalid URL>"
+    if not u.scheme or not u.host:
+        return "<invalid URL>"
     port = f":{u.port}" if u.port else ""
     return f"{u.scheme}://{u.host}{port}{u.path}".rstrip("/")
 

@@ -315,3 +315,10 @@ async def test_keepalive_comments_do_not_count_as_the_first_token(fake: FakeOpen
     finally:
         await client.aclose()
     assert result.error == "timed out waiting for the first token after 0.3 s"
+
+
+async def test_invalid_base_url_is_a_clear_error(client: ChatClient) -> None:
+    for url in ("local", "ftp://example.com/v1", "http://"):
+        result = await client.complete(ChatRequest(base_url=url, model="m", messages=MESSAGES))
+        assert result.error is not None
+        assert "must start with http:// or https://" in result.error
