@@ -53,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     database = sub.add_parser("db", help="database maintenance")
     database_sub = database.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     database_sub.add_parser("upgrade", help="apply pending migrations").set_defaults(func=_db_upgrade)
+
+    from adapters.discord.cli import add_discord_commands  # argparse only; discord is imported lazily
+
+    add_discord_commands(sub)
     return parser
 
 

@@ -61,16 +61,22 @@ async def serve_discord(arena: Arena, settings: Settings) -> None:
             await client.close()
 
 
-async def sync_commands(arena: Arena, settings: Settings, guild_id: int | None = None) -> list[str]:
+async def sync_commands(guild_id: int | None = None) -> list[str]:
     """Register ``/codegen`` with Discord (globally, or in one guild for instant updates)."""
+    from discord import app_commands
+
+    from adapters.discord.commands import codegen_group
+
     configure_api_base()
-    client = ArenaClient(arena, edit_interval=settings.edit_interval)
+    client = discord.Client(intents=discord.Intents(guilds=True))
+    tree = app_commands.CommandTree(client)
+    tree.add_command(codegen_group())
     try:
         await client.login(_token())
         guild = discord.Object(guild_id) if guild_id else None
         if guild is not None:
-            client.tree.copy_global_to(guild=guild)
-        synced = await client.tree.sync(guild=guild)
+            tree.copy_global_to(guild=guild)
+        synced = await tree.sync(guild=guild)
         return [command.name for command in synced]
     finally:
         await client.close()
