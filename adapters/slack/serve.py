@@ -1,0 +1,106 @@
+"""Run the Slack adapter: Socket Mode when ``SLACK_APP_TOKEN`` is set, else HTTP.
+
+HTTP mode serves ``POST /slack/events`` (commands, events and interactivity, each verified
+with the signing secret by Bolt) and ``GET /healthz`` with aiohttp, so several stateless
+replicas can run behind a load balancer. ``SLACK_API_URL`` overrides the Web API base.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+
+from adapters.slack.app import SlackAdapter, create_app
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+
+
+class SlackConfigError(ValueError):
+    """A required Slack setting is missing; the message says which and where to find it."""
+
+
+def build_web_app(adapter: SlackAdapter) -> web.Application:
+    """The aiohttp application for HTTP mode."""
+
+    async def events(request: web.Request) -> web.Response:
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await adapter.app.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    async def health(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    web_app = web.Application(client_max_size=1024 * 1024)
+    web_app.router.add_post(EVENTS_PATH, events)
+    web_app.router.add_get(HEALTH_PATH, health)
+    return web_app
+
+
+def adapter_from_env(arena: object, settings: Settings, env: dict[str, str] | None = None) -> SlackAdapter:
+    """Build the adapter from ``SLACK_BOT_TOKEN``, ``SLACK_SIGNING_SECRET``, ``SLACK_APP_TOKEN``,
+    ``SLACK_API_URL``. Raises :class:`SlackConfigError` when HTTP mode lacks its signing secret."""
+    env = dict(os.environ) if env is None else env
+    token = env.get("SLACK_BOT_TOKEN", "")
+    if not token.startswith("xox"):
+        raise SlackConfigError("SLACK_BOT_TOKEN must be the app's Bot User OAuth Token (it starts with xoxb-).")
+    socket_mode = bool(env.get("SLACK_APP_TOKEN"))
+    secret = env.get("SLACK_SIGNING_SECRET") or None
+    if not socket_mode and not secret:
+        raise SlackConfigError(
+            "HTTP mode needs SLACK_SIGNING_SECRET (Basic Information → App Credentials in the app's "
+            "settings), or set SLACK_APP_TOKEN (xapp-…) to use Socket Mode instead."
+        )
+    return create_app(arena, token=token, signing_secret=secret, api_url=env.get("SLACK_API_URL") or None,
+                      edit_interval=settings.edit_interval)
+
+
+async def serve_slack(arena: object, settings: Settings, env: dict[str, str] | None = None) -> None:
+    """Run until cancelled, in Socket Mode or HTTP mode depending on the environment."""
+    env = dict(os.environ) if env is None else env
+    adapter = adapter_from_env(arena, settings, env)
+    try:
+        recover = getattr(arena, "recover", None)
+        if recover is not None:
+            await recover({adapter.surface.platform: adapter.surface}, stale_after_s=settings.interrupted_after_s)
+        app_token = env.get("SLACK_APP_TOKEN")
+        if app_token:
+            await _serve_socket_mode(adapter, app_token)
+        else:
+            await _serve_http(adapter, env.get("HOST", "0.0.0.0"), int(env.get("PORT", "3000")))
+    finally:
+        await adapter.close()
+
+
+async def _serve_socket_mode(adapter: SlackAdapter, app_token: str) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    if not app_token.startswith("xapp-"):
+        raise SlackConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp- "
+                               "(Basic Information → App-Level Tokens, scope connections:write).")
+    handler = AsyncSocketModeHandler(adapter.app, app_token)
+    try:
+        await handler.connect_async()
+        log.warning("Slack: Socket Mode connected")
+        await asyncio.Event().wait()
+    finally:
+        await handler.close_async()
+
+
+async def _serve_http(adapter: SlackAdapter, host: str, port: int) -> None:
+    runner = web.AppRunner(build_web_app(adapter), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    log.warning("Slack: HTTP mode on http://%s:%d%s", host, port, EVENTS_PATH)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,229 @@
+"""A Slack user's whole flow, end to end: signed requests → Bolt → core → fake Web API."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from sqlmodel import select
+
+from storage.models import Answer, ChannelSettings, Rating, Task
+from tests.slack.conftest import Harness, command_body
+from tests.slack.fake_slack import BOT_USER_ID
+
+CHANNEL = "C0GENERAL"
+
+
+def answers(h: Harness) -> list[Answer]:
+    with h.arena.store.session() as s:
+        return list(s.exec(select(Answer).order_by(Answer.id)))
+
+
+def tasks(h: Harness) -> list[Task]:
+    with h.arena.store.session() as s:
+        return list(s.exec(select(Task)))
+
+
+def ratings(h: Harness) -> list[Rating]:
+    with h.arena.store.session() as s:
+        return list(s.exec(select(Rating)))
+
+
+async def test_slash_command_posts_parent_and_threaded_streaming_answers(harness: Harness) -> None:
+    h = harness
+    h.models.script("alpha", text="Use a loop:\n```python\nfor i in range(3):\n    print(i)\n```\n" + "word " * 40,
+                    chunk_delay=0.02)
+    h.models.script("beta", text="```python\nprint('beta')\n```")
+    status, body = await h.command("write a loop that prints 0..2")
+    assert status == 200 and body == ""
+    await h.settle()
+
+    top = [m for m in h.slack.channel_messages(CHANNEL) if m.thread_ts is None]
+    assert len(top) == 1, "one parent message in the channel"
+    parent = top[0]
+    assert "write a loop that prints 0..2" in parent.all_text()
+    assert "alice" in parent.all_text() and "ALPHA" in parent.all_text() and "BETA" in parent.all_text()
+
+    replies = h.slack.thread(CHANNEL, parent.ts)
+    assert len(replies) == 2, "one threaded reply per model"
+    by_model = {("alpha" if "ALPHA" in r.all_text() else "beta"): r for r in replies}
+    final_alpha = by_model["alpha"].all_text()
+    assert "for i in range(3):" in final_alpha and "```" in final_alpha
+    assert "first token" in final_alpha and "tokens" in final_alpha  # the footer
+    assert "▌" not in final_alpha  # the streaming cursor is gone from the final edit
+    buttons = [b for b in by_model["alpha"].blocks if b["type"] == "actions"][0]["elements"]
+    alpha_answer = next(a for a in answers(h) if a.contestant_id == "alpha")
+    assert [(b["action_id"], b["value"]) for b in buttons] == [("codegen_run", str(alpha_answer.id))]
+    assert alpha_answer.message_id == by_model["alpha"].ts
+
+    # streamed by edits (~0.8 s of stream), but throttled to about one per edit interval (0.1 s)
+    alpha_updates = [c for c in h.slack.calls_to("chat.update") if c.body["ts"] == by_model["alpha"].ts]
+    assert 3 <= len(alpha_updates) <= 14
+    stamps = [c.at for c in alpha_updates]
+    assert all(b - a >= 0.08 for a, b in zip(stamps, stamps[1:]))
+
+
+async def test_model_output_cannot_ping(harness: Harness) -> None:
+    h = harness
+    h.models.script("alpha", text="<!channel> <!here|here> <@U0BOSS> <!subteam^S123|devs> @everyone hi & bye")
+    await h.command("say hello")
+    await h.settle()
+    sent = json.dumps([c.body for c in h.slack.calls if c.method.startswith("chat.")])
+    for ping in ("<!channel>", "<!here", "<@U0BOSS>", "<!subteam", "@everyone"):
+        assert ping not in sent
+    reply = next(m for m in h.slack.channel_messages(CHANNEL) if "ALPHA" in m.all_text() and m.thread_ts)
+    assert "&lt;!channel&gt;" in reply.all_text() and "&amp; bye" in reply.all_text()
+
+
+async def test_mention_in_thread_answers_in_that_thread(harness: Harness) -> None:
+    h = harness
+    status, _ = await h.event({
+        "type": "app_mention", "user": "U0BOB", "text": f"<@{BOT_USER_ID}> parse a &lt;csv&gt; file",
+        "ts": "1700000500.000200", "thread_ts": "1700000400.000100", "channel": CHANNEL,
+        "event_ts": "1700000500.000200", "team": "T0FAKE",
+    })
+    assert status == 200
+    await h.settle()
+    in_thread = h.slack.thread(CHANNEL, "1700000400.000100")
+    assert len(in_thread) == 3  # the task header and two answers, all in the user's thread
+    assert not [m for m in h.slack.channel_messages(CHANNEL) if m.thread_ts is None]
+    prompts = [r.json["messages"][-1]["content"] for r in h.models.requests]
+    assert prompts == ["parse a <csv> file", "parse a <csv> file"]
+
+
+async def test_reactions_rate_and_retract(harness: Harness) -> None:
+    h = harness
+    await h.command("write fizzbuzz")
+    await h.settle()
+    answer = answers(h)[0]
+    parent = tasks(h)[0].parent_message_id
+
+    def reaction(kind: str, emoji: str, ts: str, user: str = "U0CAROL") -> dict[str, object]:
+        return {"type": kind, "user": user, "reaction": emoji, "item_user": BOT_USER_ID,
+                "item": {"type": "message", "channel": CHANNEL, "ts": ts}, "event_ts": f"{time.time():.6f}"}
+
+    await h.event(reaction("reaction_added", "+1::skin-tone-3", answer.message_id or ""))
+    await h.event(reaction("reaction_added", "four", answer.message_id or ""))
+    await h.event(reaction("reaction_added", "tada", answer.message_id or ""))  # not a rating emoji
+    await h.event(reaction("reaction_added", "+1", parent or ""))  # the task header is not an answer
+    await h.event(reaction("reaction_added", "-1", answer.message_id or "", user=BOT_USER_ID))  # the bot itself
+    await h.settle()
+    assert sorted((r.answer_id, r.rater_id, r.scale, r.value) for r in ratings(h)) == [
+        (answer.id, "U0CAROL", "stars", 4), (answer.id, "U0CAROL", "thumbs", 1)]
+
+    await h.event(reaction("reaction_removed", "+1", answer.message_id or ""))
+    await h.settle()
+    assert [(r.scale, r.value) for r in ratings(h)] == [("stars", 4)]
+
+
+async def test_event_retries_and_repeated_triggers_are_deduplicated(harness: Harness) -> None:
+    h = harness
+    mention = {"type": "app_mention", "user": "U0BOB", "text": f"<@{BOT_USER_ID}> sort a list",
+               "ts": "1700000600.000100", "channel": CHANNEL, "event_ts": "1700000600.000100"}
+    assert (await h.event(mention, event_id="Ev0DUPLICATE"))[0] == 200
+    for retry in (1, 2):
+        status, _ = await h.event(mention, event_id="Ev0DUPLICATE",
+                                  headers={"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"})
+        assert status == 200
+    body = command_body("reverse a string", trigger_id="42.42.same-trigger", response_url=h.slack.response_url())
+    for _ in range(2):
+        await h.post(body, "application/x-www-form-urlencoded")
+    await h.settle()
+    assert sorted(t.text for t in tasks(h)) == ["reverse a string", "sort a list"]
+    assert len(h.models.requests) == 4  # two models per task, each asked once
+
+
+async def test_bad_signature_and_stale_timestamp_are_rejected(harness: Harness) -> None:
+    h = harness
+    body = command_body("write a web server", response_url=h.slack.response_url())
+    forged = {"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=" + "0" * 64}
+    status, _ = await h.post(body, "application/x-www-form-urlencoded", headers=forged, signed=False)
+    assert status == 401
+    from tests.slack.conftest import sign
+
+    stale = sign(body, timestamp=int(time.time()) - 6 * 60)
+    status, _ = await h.post(body, "application/x-www-form-urlencoded", headers=stale, signed=False)
+    assert status == 401
+    wrong_secret = sign(body, secret="not-the-secret")
+    status, _ = await h.post(body, "application/x-www-form-urlencoded", headers=wrong_secret, signed=False)
+    assert status == 401
+    await h.settle()
+    assert tasks(h) == [] and h.models.requests == []
+    assert [c.method for c in h.slack.calls if c.method != "auth.test"] == []
+
+
+async def test_help_empty_and_too_long_are_ephemeral(harness: Harness) -> None:
+    h = harness
+    await h.command("")
+    await h.command("help")
+    await h.command("x" * 5000)
+    await h.settle()
+    assert h.slack.calls_to("chat.postMessage") == []
+    texts = [json.dumps(r) for r in h.slack.responses]
+    assert len(texts) == 3 and all('"response_type": "ephemeral"' in t for t in texts)
+    assert "/codegen" in texts[0] and "/codegen" in texts[1]
+    assert "5,000" in texts[2] and "4,000" in texts[2]
+
+
+async def test_not_in_channel_tells_user_how_to_invite(harness: Harness) -> None:
+    h = harness
+    h.slack.not_member.add("C0PRIVATE")
+    await h.command("write a parser", channel="C0PRIVATE")
+    await h.settle()
+    assert len(h.slack.responses) == 1
+    assert "/invite @Codegen Arena" in json.dumps(h.slack.responses[0])
+    assert h.slack.responses[0]["response_type"] == "ephemeral"
+    assert [t.status for t in tasks(h)] == ["interrupted"]
+
+
+async def test_retry_button_reruns_a_failed_model(harness: Harness) -> None:
+    h = harness
+    h.models.script("beta", status=500, error_message="upstream exploded")
+    await h.command("write a stack")
+    await h.settle()
+    beta = next(a for a in answers(h) if a.contestant_id == "beta")
+    assert beta.status == "error"
+    thread = tasks(h)[0].thread
+    reply = h.slack.message(CHANNEL, beta.message_id or "")
+    retry = [b for b in reply.blocks if b["type"] == "actions"][0]["elements"]
+    assert [(b["action_id"], b["value"]) for b in retry] == [("codegen_retry", str(beta.id))]
+
+    h.models.script("beta", text="```python\nstack = []\n```")
+    status, _ = await h.action("codegen_retry", str(beta.id), channel=CHANNEL, message_ts=beta.message_id or "",
+                               thread_ts=thread)
+    assert status == 200
+    await h.settle()
+    beta = next(a for a in answers(h) if a.contestant_id == "beta")
+    assert beta.status == "done"
+    assert "stack = []" in h.slack.message(CHANNEL, beta.message_id or "").all_text()
+    assert len(h.slack.thread(CHANNEL, thread or "")) == 2  # edited in place, no new reply
+
+
+async def test_subscribe_and_leaderboard(harness: Harness) -> None:
+    h = harness
+    await h.command("subscribe")
+    await h.settle()
+    with h.arena.store.session() as s:
+        assert [(c.channel, c.subscribed) for c in s.exec(select(ChannelSettings))] == [(CHANNEL, True)]
+    assert "weekly leaderboard" in json.dumps(h.slack.responses[-1])
+    await h.command("leaderboard")
+    await h.settle()
+    posted = h.slack.calls_to("chat.postMessage")
+    assert len(posted) == 1 and posted[0].body["channel"] == CHANNEL
+    assert "leaderboard" in h.slack.channel_messages(CHANNEL)[0].all_text().lower()
+
+
+async def test_app_home_shows_leaderboard(harness: Harness) -> None:
+    h = harness
+    await h.event({"type": "app_home_opened", "user": "U0ALICE", "channel": "D0ALICE", "tab": "home",
+                   "event_ts": f"{time.time():.6f}"})
+    await h.settle()
+    assert len(h.slack.views) == 1
+    view = h.slack.views[0]
+    assert view["user_id"] == "U0ALICE" and view["view"]["type"] == "home"
+    assert "leaderboard" in json.dumps(view["view"]).lower()
+
+
+async def test_healthz(harness: Harness) -> None:
+    async with harness.session.get(harness.url.replace("/slack/events", "/healthz")) as resp:
+        assert resp.status == 200 and (await resp.json()) == {"ok": True}
