@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     from adapters.discord.cli import add_discord_commands  # argparse only; discord is imported lazily
 
     add_discord_commands(sub)
+
+    from adapters.slack.manifest import add_cli as add_slack_manifest  # no slack_bolt import
+
+    add_slack_manifest(sub)
     return parser
 
 
