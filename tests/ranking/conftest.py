@@ -1,56 +1,28 @@
-"""Fixtures: a migrated Store on SQLite and on PostgreSQL (a fresh schema per test), and a seeder."""
+"""Fixtures: a PostgreSQL URL for two-process tests and a seeder (``store`` comes from tests/conftest.py)."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from storage.db import Store
 from storage.models import Answer, AnswerStatus, Task, TaskStatus
 from storage.tasks import create_task
-
-PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-def _schema_url(schema: str) -> str:
-    joiner = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{joiner}options=-csearch_path%3D{schema}"
+from tests.conftest import PostgresSchemas
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a fresh, migrated schema (dropped afterwards)."""
-    schema = f"t_rank_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = _schema_url(schema)
-    store = Store(url)
-    store.upgrade()
+    """A URL on a fresh, migrated PostgreSQL schema (dropped afterwards): for multi-process tests."""
+    schemas = PostgresSchemas()
+    store = schemas.store()
     store.dispose()
     try:
-        yield url
+        yield store.url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[Store]:  # type: ignore[no-untyped-def]
-    """A migrated, empty Store on each backend."""
-    if request.param == "sqlite":
-        s = Store(f"sqlite:///{tmp_path / 'arena.db'}")
-        s.upgrade()
-    else:
-        s = Store(request.getfixturevalue("pg_url"))
-    yield s
-    s.dispose()
+        schemas.drop_all()
 
 
 class Seeder:

@@ -1,0 +1,135 @@
+"""Blind mode: answers shown as "Answer A/B/…" until the names are revealed in the thread.
+
+A blind task is revealed when it is older than ``after`` (default 24 h, ``blind_reveal_after_h``)
+or earlier at the asker's request. Revealing marks the task atomically (one reveal even with
+several replicas), edits each finished answer to show its model, and posts the key in the thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot import render
+from bot.events import RevealRequested
+from bot.messages import Message, Tone
+from bot.surface import Destination, MessageRef, Surface, SurfaceError
+from storage import leaderboard as lb_store
+from storage import tasks as task_store
+from storage.db import Store
+from storage.models import AnswerStatus, Task, TaskStatus
+
+if TYPE_CHECKING:
+    from bot.arena import Arena
+
+log = logging.getLogger(__name__)
+DEFAULT_AFTER = timedelta(hours=24)
+
+
+def should_reveal(task: Task, now: datetime, after: timedelta = DEFAULT_AFTER) -> bool:
+    """Whether a blind, unrevealed task is old enough to have its names shown."""
+    if not task.blind or task.revealed:
+        return False
+    created = task.created_at if task.created_at.tzinfo else task.created_at.replace(tzinfo=UTC)
+    now = now if now.tzinfo else now.replace(tzinfo=UTC)
+    return now - created >= after
+
+
+def reveal_key(task: Task, answers: list) -> Message:  # type: ignore[type-arg]
+    """The thread message naming each blind answer's model."""
+    lines = [f"• Answer {a.label} → {a.contestant_name or a.contestant_id}" for a in answers]
+    return Message(title=f"🔓 Task #{task.id}: the models behind the answers", text="\n".join(lines), tone=Tone.INFO)
+
+
+async def reveal(store: Store, surface: Surface, task_id: int) -> bool:
+    """Reveal one blind task (False if it is not blind or someone revealed it already)."""
+    task = await asyncio.to_thread(task_store.get_task, store, task_id)
+    if task is None or not task.blind:
+        return False
+    if not await asyncio.to_thread(lb_store.mark_revealed, store, task_id):
+        return False
+    answers = await asyncio.to_thread(task_store.task_answers, store, task_id)
+    for answer in answers:
+        if answer.message_id is None or answer.status in (AnswerStatus.PENDING, AnswerStatus.STREAMING):
+            continue
+        ref = MessageRef(answer.message_channel or task.channel, answer.message_id, task.thread)
+        try:
+            await surface.edit(ref, render.answer_final(answer, False))
+        except SurfaceError as exc:
+            log.info("could not relabel answer %s of task %s: %s", answer.id, task_id, exc.user_message)
+    try:
+        await surface.post(Destination(task.channel, task.thread), reveal_key(task, answers))
+    except SurfaceError as exc:
+        log.warning("could not post the reveal of task %s: %s", task_id, exc.user_message)
+    return True
+
+
+async def reveal_task(arena: Arena, event: RevealRequested, surface: Surface) -> None:
+    """The arena's handler for a reveal request: the asker may reveal early, anyone once it is due."""
+    after = timedelta(hours=arena.settings.blind_reveal_after_h)
+    task = await asyncio.to_thread(task_store.get_task, arena.store, event.task_id)
+    problem = None
+    if task is None or task.platform != event.platform:
+        problem = f"There is no task #{event.task_id}."
+    elif not task.blind:
+        problem = f"Task #{task.id} is not blind: its answers already show their models."
+    elif task.revealed:
+        problem = f"Task #{task.id} is already revealed."
+    elif event.user.id != task.requester_id and not should_reveal(task, datetime.now(UTC), after):
+        problem = (
+            f"Only the person who asked can reveal task #{task.id} early; the names appear "
+            f"automatically {after.total_seconds() / 3600:g} h after the task."
+        )
+    elif task.status in (TaskStatus.PENDING, TaskStatus.RUNNING):
+        problem = f"Task #{task.id}'s answers are still being written; reveal them when they are done."
+    if problem:
+        await _notify(event, Message(text=problem, tone=Tone.ERROR))
+        return
+    assert task is not None and task.id is not None
+    if not await reveal(arena.store, surface, task.id):
+        await _notify(event, Message(text=f"Task #{task.id} is already revealed.", tone=Tone.INFO))
+
+
+async def _notify(event: RevealRequested, message: Message) -> None:
+    try:
+        await event.notify(message)
+    except Exception:
+        log.exception("could not notify %s", event.user.id)
+
+
+class BlindRevealer:
+    """Reveals blind tasks once they are ``after`` old, on the surfaces this process serves."""
+
+    def __init__(
+        self, store: Store, surfaces: dict[str, Surface], after: timedelta = DEFAULT_AFTER,
+        poll_interval: float = 60.0,
+    ) -> None:
+        self.store = store
+        self.surfaces = surfaces
+        self.after = after
+        self.poll_interval = poll_interval
+
+    async def tick(self, now: datetime | None = None) -> list[int]:
+        """Reveal every due task; returns the ids this call revealed."""
+        now = now or datetime.now(UTC)
+        due = await asyncio.to_thread(lb_store.blind_tasks_due, self.store, now - self.after)
+        done = []
+        for task_id in due:
+            task = await asyncio.to_thread(task_store.get_task, self.store, task_id)
+            surface = self.surfaces.get(task.platform) if task else None
+            if surface is None:
+                continue  # another process serves that platform
+            if await reveal(self.store, surface, task_id):
+                done.append(task_id)
+        return done
+
+    async def run_forever(self) -> None:
+        """Tick every ``poll_interval`` seconds until cancelled."""
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("blind reveal tick failed")
+            await asyncio.sleep(self.poll_interval)
