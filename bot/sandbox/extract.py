@@ -98,9 +98,11 @@ def _looks_python(code: str) -> bool:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
         return False
+    # A bare expression statement (``{"a": 1}``, ``42``, ``foo``) is what output samples look
+    # like; only calls count among expressions.
     meaningful = [
         node for node in tree.body
-        if not (isinstance(node, ast.Expr) and isinstance(node.value, (ast.Name, ast.Constant)))
+        if not isinstance(node, ast.Expr) or isinstance(node.value, (ast.Call, ast.Await))
     ]
     return bool(meaningful)
 

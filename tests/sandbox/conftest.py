@@ -1,0 +1,26 @@
+"""Sandbox fixtures: a local backend with a short wall limit, and a stray-process check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bot.sandbox.limits import Limits
+from bot.sandbox.local import LocalBackend, processes_of, sandbox_uids
+
+# A short wall limit keeps the hostile suite quick; every other limit is the production default.
+TEST_LIMITS = Limits(wall_s=2.0, cpu_s=2)
+
+
+@pytest.fixture(scope="session")
+def backend() -> LocalBackend:
+    """The real bwrap backend (the machine has user namespaces; CI runs as root here too)."""
+    return LocalBackend(TEST_LIMITS)
+
+
+@pytest.fixture
+def no_strays() -> Iterator[None]:
+    """Fail the test if any sandbox-uid process outlives it."""
+    yield
+    assert processes_of(sandbox_uids()) == [], "a sandboxed process outlived its job"
