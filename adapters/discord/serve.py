@@ -44,12 +44,22 @@ def _token() -> str:
 
 
 async def serve_discord(arena: Arena, settings: Settings) -> None:
-    """Connect to the gateway and serve until the process is stopped."""
+    """Log in, mark tasks a crash left unfinished, start the weekly post, then serve the gateway."""
+    import asyncio
+    import contextlib
+
+    from bot.weekly import WeeklyPoster
+
     configure_api_base()
     days = float(os.environ.get("DISCORD_RECONCILE_DAYS", "7"))
     client = ArenaClient(arena, edit_interval=settings.edit_interval, reconcile_days=days)
+    weekly: asyncio.Task[None] | None = None
     try:
-        await client.start(_token())
+        await client.login(_token())
+        await arena.recover({client.surface.platform: client.surface}, stale_after_s=settings.interrupted_after_s)
+        poster = WeeklyPoster(arena.store, {client.surface.platform: client.surface}, settings.leaderboard_tz)
+        weekly = asyncio.create_task(poster.run_forever())
+        await client.connect()
     except discord.LoginFailure:
         log.error("Discord refused DISCORD_TOKEN (improper token); check the bot token.")
         raise
@@ -57,6 +67,12 @@ async def serve_discord(arena: Arena, settings: Settings) -> None:
         log.error("Discord refused the gateway intents; this bot needs no privileged intent.")
         raise
     finally:
+        if weekly is not None:
+            weekly.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await weekly
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(client.wait_idle(settle=0), timeout=10)  # let in-flight work finish
         if not client.is_closed():
             await client.close()
 

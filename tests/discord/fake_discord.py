@@ -335,6 +335,8 @@ class FakeDiscord:
             if m == "POST" and len(parts) == 3:
                 return _json(self._store_message(channel, body, rec.files))
             if len(parts) == 5 and parts[3] == "messages":
+                if m == "DELETE":
+                    return web.Response(status=204)
                 return _json(self._store_message(channel, body, rec.files, message_id=self.new_id()))
         return self._error(404, 0, f"fake discord: no route for {m} {path}")
 
@@ -350,13 +352,20 @@ class FakeDiscord:
                      for (m_id, emoji), users in self.reactions.items() if m_id == mid and users]
         return dict(msg, reactions=reactions)
 
+    def add_thread(self, thread_id: int, parent_id: int = CHANNEL_ID, name: str = "a thread", *,
+                   archived: bool = False, auto_archive_duration: int = 1440) -> dict[str, Any]:
+        """Store a public thread (type 11) as Discord describes one."""
+        thread = {"id": str(thread_id), "guild_id": str(GUILD_ID), "parent_id": str(parent_id),
+                  "owner_id": str(BOT_ID), "name": name, "type": 11, "last_message_id": None,
+                  "message_count": 0, "member_count": 1, "rate_limit_per_user": 0, "flags": 0,
+                  "thread_metadata": {"archived": archived, "locked": False, "archive_timestamp": TIMESTAMP,
+                                      "auto_archive_duration": auto_archive_duration}}
+        self.channels[thread_id] = thread
+        return thread
+
     def _create_thread(self, cid: str, mid: int, body: dict[str, Any]) -> web.Response:
         if mid in self.channels:
             return self._error(400, 160004, "A thread has already been created for this message")
-        thread = {"id": str(mid), "guild_id": str(GUILD_ID), "parent_id": cid, "owner_id": str(BOT_ID),
-                  "name": body.get("name", ""), "type": 11, "last_message_id": None, "message_count": 0,
-                  "member_count": 1, "rate_limit_per_user": 0, "flags": 0,
-                  "thread_metadata": {"archived": False, "locked": False, "archive_timestamp": TIMESTAMP,
-                                      "auto_archive_duration": body.get("auto_archive_duration", 1440)}}
-        self.channels[mid] = thread
+        thread = self.add_thread(mid, int(cid), body.get("name", ""),
+                                 auto_archive_duration=body.get("auto_archive_duration", 1440))
         return _json(thread, status=201)

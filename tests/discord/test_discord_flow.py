@@ -194,3 +194,51 @@ async def test_run_button_without_sandbox_explains_ephemerally(
     await push(client, fake_discord, "INTERACTION_CREATE", press)
     [reply] = ephemeral_followups(fake_discord, press["token"])
     assert "sandbox" in reply["content"]
+
+
+async def test_subscribe_leaderboard_and_the_weekly_post(
+        arena: Arena, start_client: StartClient, fake_discord: FakeDiscord) -> None:
+    from datetime import UTC, datetime
+
+    from bot.weekly import WeeklyPoster
+    from storage.leaderboard import subscribed_channels
+
+    client = await start_client(arena)
+    sub = fake_discord.interaction_payload(ALICE, slash("subscribe"))
+    await push(client, fake_discord, "INTERACTION_CREATE", sub)
+    [reply] = ephemeral_followups(fake_discord, sub["token"])
+    assert "weekly leaderboard" in reply["content"]
+    assert subscribed_channels(arena.store, ["discord"]) == [("discord", str(CHANNEL_ID))]
+
+    board = fake_discord.interaction_payload(ALICE, slash("leaderboard"))
+    await push(client, fake_discord, "INTERACTION_CREATE", board)
+    posted = fake_discord.channel_messages(CHANNEL_ID)
+    assert "leaderboard" in posted[0]["content"].lower()
+
+    await mention(client, fake_discord, "parse a CSV file")  # a rated comparison, so the post has a chart
+    alpha, beta = sorted(answers(arena), key=lambda a: a.contestant_id)
+    for answer, emoji in ((alpha, "\N{THUMBS UP SIGN}"), (beta, "\N{THUMBS DOWN SIGN}")):
+        await push(client, fake_discord, "MESSAGE_REACTION_ADD", fake_discord.reaction_payload(
+            222, int(answer.message_id or 0), emoji, channel_id=int(answer.message_channel or 0)))
+    poster = WeeklyPoster(arena.store, {"discord": client.surface}, "UTC", bootstrap=20)
+    [result] = await poster.tick(datetime.now(UTC))
+    assert result.action == "posted"
+    weekly = fake_discord.messages[int(result.message_id or 0)]
+    assert weekly["channel_id"] == str(CHANNEL_ID) and "Weekly leaderboard" in weekly["content"]
+    assert [a["filename"] for a in weekly["attachments"]] == ["leaderboard.png"]
+
+
+async def test_button_in_an_archived_thread_explains_instead_of_failing(
+        arena: Arena, start_client: StartClient, fake_discord: FakeDiscord) -> None:
+    client = await start_client(arena)
+    thread_id = fake_discord.new_id()
+    fake_discord.add_thread(thread_id, name="old task", archived=True)
+    message = fake_discord.message_payload(thread_id, fake_discord.users[BOT_ID], "an old answer")
+    message["components"] = [{"type": 1, "components": [
+        {"type": 2, "style": 2, "label": "🔁 Retry", "custom_id": "codegen:retry:1"}]}]
+    press = fake_discord.interaction_payload(
+        ALICE, {"custom_id": "codegen:retry:1", "component_type": 2}, kind=3, channel_id=thread_id,
+        message=message)
+    await push(client, fake_discord, "INTERACTION_CREATE", press)
+    [reply] = ephemeral_followups(fake_discord, press["token"])
+    assert "archived" in reply["content"]

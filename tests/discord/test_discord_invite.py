@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from adapters.discord.invite import application_id_from_token, invite_url
-from adapters.discord.serve import DiscordConfigError, configure_api_base, sync_commands
+from adapters.discord.serve import DiscordConfigError, configure_api_base, serve_discord, sync_commands
+from bot.arena import Arena
 from bot.cli import main
 from tests.discord.fake_discord import APP_ID, FakeDiscord
 
@@ -61,3 +63,18 @@ async def test_sync_registers_the_codegen_group_against_the_configured_api(
     assert [o["name"] for o in group["options"]] == ["ask", "leaderboard", "subscribe", "unsubscribe"]
     ask = group["options"][0]["options"][0]
     assert (ask["name"], ask["required"]) == ("task", True)
+
+
+async def test_serve_connects_to_the_gateway_named_by_the_configured_api(
+        fake_discord: FakeDiscord, monkeypatch: pytest.MonkeyPatch, arena: Arena) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "fake-token")
+    monkeypatch.setenv("DISCORD_API_BASE", fake_discord.api_base)
+    task = asyncio.create_task(serve_discord(arena, arena.settings))
+    try:
+        await asyncio.wait_for(fake_discord.identified.wait(), timeout=10)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert [r.path for r in fake_discord.requests][:3] == ["/users/@me", "/oauth2/applications/@me",
+                                                          "/gateway/bot"]
+    assert fake_discord.identify_count == 1
