@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     from adapters.slack.manifest import add_cli as add_slack_manifest  # no slack_bolt import
 
     add_slack_manifest(sub)
+
+    from bot.leaderboard_cli import add_cli as add_leaderboard_commands
+
+    add_leaderboard_commands(sub)
     return parser
 
 

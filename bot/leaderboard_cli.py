@@ -1,0 +1,93 @@
+"""`codegen-bot leaderboard` and `codegen-bot export`: argparse wiring for the ranking features."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+
+def add_cli(sub: Any) -> None:
+    """Register the `leaderboard` and `export` subcommands on ``sub`` (argparse subparsers)."""
+    board = sub.add_parser("leaderboard", help="print the current standings")
+    board.add_argument("--window", default="28d", help="28d (default), 7d, 4w, … or all")
+    board.add_argument("--json", action="store_true", help="print one JSON object")
+    board.add_argument("--chart", type=Path, metavar="FILE", help="also write the chart as PNG to FILE")
+    board.add_argument("--bootstrap", type=int, default=1000, help=argparse.SUPPRESS)
+    board.set_defaults(func=leaderboard_command)
+
+    export = sub.add_parser("export", help="export tasks, answers and ratings for analysis")
+    export.add_argument("--format", choices=["csv", "jsonl"], default="csv", dest="fmt")
+    export.add_argument("--since", type=_date, metavar="DATE", help="only tasks created on or after DATE (YYYY-MM-DD, UTC)")
+    export.add_argument("--output", "-o", type=Path, metavar="FILE", help="write to FILE instead of stdout")
+    export.set_defaults(func=export_command)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
+
+
+def _store():  # type: ignore[no-untyped-def]
+    from bot.config import Settings
+    from storage.db import Store
+
+    store = Store(Settings.from_env().database_url)
+    store.upgrade()
+    return store
+
+
+def leaderboard_command(args: argparse.Namespace) -> int:
+    """Print the leaderboard (table or JSON); optionally save the chart."""
+    from bot.leaderboard import build_leaderboard, parse_window, render_chart, render_table
+
+    try:
+        parse_window(args.window)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    store = _store()
+    try:
+        board = build_leaderboard(store, window=args.window, bootstrap=args.bootstrap)
+    finally:
+        store.dispose()
+    if args.chart:
+        try:
+            args.chart.write_bytes(render_chart(board))
+        except OSError as exc:
+            print(f"error: cannot write chart to {args.chart}: {exc.strerror}", file=sys.stderr)
+            return 1
+    if args.json:
+        print(json.dumps(board.to_dict(), ensure_ascii=False, indent=2))
+    elif not board.rows:
+        print(f"No rated comparisons in the window ({args.window}) yet.")
+    else:
+        print(render_table(board))
+        print(f"\n{board.ballots} ballots on {board.tasks} tasks; 95% bootstrap intervals; * provisional.")
+    return 0
+
+
+def export_command(args: argparse.Namespace) -> int:
+    """Write the export to stdout or ``--output``."""
+    from bot.export import export
+
+    store = _store()
+    try:
+        if args.output:
+            try:
+                with args.output.open("w", encoding="utf-8", newline="") as out:
+                    count = export(store, args.fmt, args.since, out)
+            except OSError as exc:
+                print(f"error: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+                return 1
+            print(f"wrote {count} {'rows' if args.fmt == 'csv' else 'tasks'} to {args.output}", file=sys.stderr)
+        else:
+            export(store, args.fmt, args.since, sys.stdout)
+    finally:
+        store.dispose()
+    return 0
