@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.sandbox import cgroups
+from bot.sandbox import cgroups, seccomp
 from bot.sandbox.errors import SandboxUnavailable, UnsupportedLanguage
 from bot.sandbox.limits import MIB, Limits
 from bot.sandbox.result import RunResult, signal_name
@@ -67,6 +67,19 @@ def _usable_by_others(path: Path) -> bool:
     if not real.stat().st_mode & stat.S_IXOTH:
         return False
     return all(p.stat().st_mode & stat.S_IXOTH for p in real.parents)
+
+
+_SECCOMP = seccomp.filter_program()
+
+
+def _memfd(name: str, data: bytes) -> int:
+    """An anonymous in-memory file holding ``data``, positioned at its start."""
+    fd = os.memfd_create(name, 0)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 def _decode(data: bytes) -> str:
@@ -180,7 +193,7 @@ class LocalBackend:
         return out
 
     # -- argv ------------------------------------------------------------------------------
-    def _bwrap_args(self, code_fd: int | None, filename: str) -> list[str]:
+    def _bwrap_args(self, code_fd: int | None, filename: str, seccomp_fd: int | None) -> list[str]:
         args = [
             self._bwrap,
             "--unshare-all", "--unshare-user", "--disable-userns",
@@ -211,6 +224,8 @@ class LocalBackend:
         ]
         if code_fd is not None:
             args += ["--file", str(code_fd), f"/tmp/{filename}"]
+        if seccomp_fd is not None:
+            args += ["--seccomp", str(seccomp_fd)]
         args += ["--remount-ro", "/", "--chdir", "/tmp", "--"]
         return args
 
@@ -285,7 +300,7 @@ class LocalBackend:
         uid = await self._acquire_uid()
         job = await asyncio.to_thread(cgroups.create, self.limits.memory, self.limits.processes)
         workdir: str | None = None
-        code_fd = -1
+        code_fd = seccomp_fd = -1
         try:
             filename = _FILENAMES[language]
             data = code.encode("utf-8", errors="replace")
@@ -297,18 +312,18 @@ class LocalBackend:
                     os.chown(Path(workdir, filename), uid, uid)
                 spec = _Job(self._command(language, str(Path(workdir, filename))), (), workdir)
             else:
-                code_fd = os.memfd_create("snippet", 0)
-                os.write(code_fd, data) if data else None
-                os.lseek(code_fd, 0, os.SEEK_SET)
-                spec = _Job(
-                    self._bwrap_args(code_fd, filename) + self._command(language, f"/tmp/{filename}"),
-                    (code_fd,),
-                    None,
-                )
+                code_fd = _memfd("snippet", data)
+                fds = [code_fd]
+                if _SECCOMP is not None:
+                    seccomp_fd = _memfd("seccomp", _SECCOMP)
+                    fds.append(seccomp_fd)
+                argv = self._bwrap_args(code_fd, filename, seccomp_fd if seccomp_fd >= 0 else None)
+                spec = _Job(argv + self._command(language, f"/tmp/{filename}"), tuple(fds), None)
             return await self._spawn(spec, uid, language, job, probe)
         finally:
-            if code_fd >= 0:
-                os.close(code_fd)
+            for fd in (code_fd, seccomp_fd):
+                if fd >= 0:
+                    os.close(fd)
             if job is not None:
                 await asyncio.to_thread(job.remove)
             if self.switch_uid:
