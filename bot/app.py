@@ -6,6 +6,7 @@ import logging
 import os
 
 import httpx
+from httpx_aiohttp import AiohttpTransport
 
 from bot.arena import Arena
 from bot.config import Settings
@@ -23,12 +24,23 @@ def configure_logging(verbose: bool = False) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def provider_http_client() -> httpx.AsyncClient:
+    """The shared HTTP client for every provider: httpx's API over aiohttp's connection pool.
+
+    httpcore's pool slows down sharply with hundreds of concurrent streams (measured here: 400
+    concurrent streamed answers took 5.8 s through httpcore vs 2.9 s through this transport), and
+    a busy team's fan-out is exactly that load.
+    """
+    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
+    return httpx.AsyncClient(transport=AiohttpTransport(limits=limits), timeout=httpx.Timeout(10.0, read=None))
+
+
 def build_arena(settings: Settings, *, with_sandbox: bool = True) -> Arena:
     """An arena over the configured database (migrated) and roster."""
     store = Store(settings.database_url)
     store.upgrade()
     roster = load_roster(settings.roster_path)
-    http = httpx.AsyncClient(limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
+    http = provider_http_client()
     sandbox = None
     if with_sandbox:
         from bot.sandbox.service import SandboxService

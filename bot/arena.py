@@ -31,6 +31,7 @@ from bot.roster import Availability, Contestant, Roster, check_availability
 from bot.surface import Destination, MessageRef, Surface, SurfaceError
 from storage import tasks as db
 from storage.db import Store
+from storage.leaderboard import is_blind
 from storage.models import Answer, AnswerStatus, Task, TaskStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ class Arena:
             await _safe_notify(event, render.error("Something went wrong on our side; it has been logged."))
 
     async def _claim(self, key: str) -> bool:
-        return await asyncio.to_thread(db.claim_event, self.store, key)
+        return await self.store.run(db.claim_event, key)
 
     # ----------------------------------------------------------------------------- roster
 
@@ -143,37 +144,28 @@ class Arena:
             await _safe_notify(event, render.error(f"No model is available to answer ({reasons})."))
             return None
 
-        blind = await asyncio.to_thread(self._channel_is_blind, event.platform, event.channel)
-        task, answers = await asyncio.to_thread(self._create_task, event, text, contestants, blind)
+        blind = await self.store.run(is_blind, event.platform, event.channel)
+        task, answers = await self.store.run(db.create_task, *self._new_task(event, text, contestants, blind))
         by_id = {c.id: c for c in contestants}
         try:
             destination = await self._open_task_thread(task, answers, skipped, blind, event, surface)
             refs = [await surface.post(destination, render.answer_placeholder(a, blind)) for a in answers]
         except SurfaceError as exc:
-            await asyncio.to_thread(self._abandon, task, answers, exc.user_message)
+            await self.store.run(db.abandon_task, task.id, exc.user_message)
             await _safe_notify(event, render.error(exc.user_message))
             return TaskOutcome(task, answers, skipped)
         for answer, ref in zip(answers, refs, strict=True):
             answer.message_channel, answer.message_id = ref.channel, ref.message_id
-            await asyncio.to_thread(
-                db.update_answer, self.store, answer.id, message_channel=ref.channel, message_id=ref.message_id
-            )
-        await asyncio.to_thread(db.update_task, self.store, task.id, status=TaskStatus.RUNNING)
+        await self.store.run(db.start_answers, task.id, {a.id: (a.message_channel, a.message_id) for a in answers})
         await asyncio.gather(*(
             self._stream_answer(answer, by_id[answer.contestant_id], task, blind, surface, ref)
             for answer, ref in zip(answers, refs, strict=True)
         ))
-        await asyncio.to_thread(db.finish_task_if_done, self.store, task.id)
-        final = await asyncio.to_thread(db.task_answers, self.store, task.id)
+        await self.store.run(db.finish_task_if_done, task.id)
+        final = await self.store.run(db.task_answers, task.id)
         return TaskOutcome(task, final, skipped)
 
-    def _channel_is_blind(self, platform: str, channel: str) -> bool:
-        from storage.leaderboard import channel_settings
-
-        settings = channel_settings(self.store, platform, channel)
-        return bool(settings and settings.blind)
-
-    def _create_task(
+    def _new_task(
         self, event: TaskRequested, text: str, contestants: list[Contestant], blind: bool
     ) -> tuple[Task, list[Answer]]:
         order = list(contestants)
@@ -189,7 +181,7 @@ class Arena:
             )
             for i, c in enumerate(order)
         ]
-        return db.create_task(self.store, task, answers)
+        return task, answers
 
     async def _open_task_thread(
         self, task: Task, answers: list[Answer], skipped: list[Availability], blind: bool,
@@ -207,17 +199,11 @@ class Arena:
             parent = await surface.post(Destination(event.channel), header)
             destination = await surface.open_thread(parent, name)
         task.thread, task.parent_message_id = destination.thread, parent.message_id
-        await asyncio.to_thread(
-            db.update_task, self.store, task.id,
+        await self.store.run(db.update_task, task.id,
             thread=destination.thread, channel=destination.channel, parent_message_id=parent.message_id,
         )
         task.channel = destination.channel
         return destination
-
-    def _abandon(self, task: Task, answers: list[Answer], reason: str) -> None:
-        for answer in answers:
-            db.update_answer(self.store, answer.id, status=AnswerStatus.ERROR, error=reason, finished_at=utcnow())
-        db.update_task(self.store, task.id, status=TaskStatus.INTERRUPTED, finished_at=utcnow())
 
     async def _stream_answer(
         self, answer: Answer, contestant: Contestant, task: Task, blind: bool,
@@ -231,9 +217,8 @@ class Arena:
             return render.answer_progress(answer, blind, "".join(parts), time.monotonic() - started)
 
         async def save_partial() -> None:
-            await asyncio.to_thread(db.update_answer, self.store, answer.id, text="".join(parts))
+            await self.store.run(db.update_answer, answer.id, text="".join(parts))
 
-        await asyncio.to_thread(db.update_answer, self.store, answer.id, status=AnswerStatus.STREAMING)
         live = LiveMessage(surface, ref, snapshot, self.settings.edit_interval, on_tick=save_partial)
         live.start()
         try:
@@ -293,7 +278,7 @@ class Arena:
         }
         for key, value in values.items():
             setattr(answer, key, value)
-        await asyncio.to_thread(db.update_answer, self.store, answer.id, **values)
+        await self.store.run(db.update_answer, answer.id, **values)
         try:
             await surface.edit(ref, render.answer_final(answer, blind))
         except SurfaceError as exc:
@@ -304,20 +289,19 @@ class Arena:
     async def recover(self, surfaces: dict[str, Surface], stale_after_s: float = 0.0) -> int:
         """Mark tasks a crash left unfinished as interrupted (with a Retry button). Returns count."""
         cutoff = utcnow() if stale_after_s <= 0 else None
-        tasks = await asyncio.to_thread(db.unfinished_tasks, self.store, cutoff)
+        tasks = await self.store.run(db.unfinished_tasks, cutoff)
         now = utcnow()
         count = 0
         for task in tasks:
             if stale_after_s > 0 and (now - _aware(task.created_at)).total_seconds() < stale_after_s:
                 continue
             count += 1
-            for answer in await asyncio.to_thread(db.task_answers, self.store, task.id):
+            for answer in await self.store.run(db.task_answers, task.id):
                 if answer.status not in db.UNFINISHED_ANSWER:
                     continue
                 answer.status = AnswerStatus.INTERRUPTED
                 answer.error = "interrupted: the bot restarted before this answer finished. Press Retry."
-                await asyncio.to_thread(
-                    db.update_answer, self.store, answer.id,
+                await self.store.run(db.update_answer, answer.id,
                     status=answer.status, error=answer.error, finished_at=now,
                 )
                 surface = surfaces.get(task.platform)
@@ -327,15 +311,14 @@ class Arena:
                         await surface.edit(ref, render.answer_final(answer, task.blind))
                     except SurfaceError as exc:
                         log.warning("could not mark answer %s interrupted: %s", answer.id, exc.user_message)
-            await asyncio.to_thread(
-                db.update_task, self.store, task.id, status=TaskStatus.INTERRUPTED, finished_at=now
+            await self.store.run(db.update_task, task.id, status=TaskStatus.INTERRUPTED, finished_at=now
             )
         return count
 
     # ----------------------------------------------------------------------------- retry
 
     async def _on_retry(self, event: RetryRequested, surface: Surface) -> None:
-        found = await asyncio.to_thread(db.get_answer, self.store, event.answer_id)
+        found = await self.store.run(db.get_answer, event.answer_id)
         if found is None:
             await _safe_notify(event, render.error("That answer no longer exists."))
             return
@@ -356,12 +339,11 @@ class Arena:
             return
         ref = MessageRef(answer.message_channel or task.channel, answer.message_id, task.thread)
         answer.error, answer.text = None, ""
-        await asyncio.to_thread(
-            db.update_answer, self.store, answer.id, status=AnswerStatus.PENDING, error=None, text=""
+        await self.store.run(db.update_answer, answer.id, status=AnswerStatus.PENDING, error=None, text=""
         )
-        await asyncio.to_thread(db.update_task, self.store, task.id, status=TaskStatus.RUNNING)
+        await self.store.run(db.update_task, task.id, status=TaskStatus.RUNNING)
         await self._stream_answer(answer, contestant, task, task.blind and not task.revealed, surface, ref)
-        await asyncio.to_thread(db.finish_task_if_done, self.store, task.id)
+        await self.store.run(db.finish_task_if_done, task.id)
 
     # ----------------------------------------------------------------------------- delegated
 
@@ -378,13 +360,13 @@ class Arena:
     async def _on_leaderboard(self, event: LeaderboardRequested, surface: Surface) -> None:
         from bot.leaderboard import build_leaderboard, render_leaderboard
 
-        board = await asyncio.to_thread(build_leaderboard, self.store, window=event.window)
+        board = await self.store.run(build_leaderboard, window=event.window)
         await surface.post(Destination(event.channel), render_leaderboard(board))
 
     async def _on_subscription(self, event: SubscriptionChanged, surface: Surface) -> None:
         from storage.leaderboard import set_subscription
 
-        await asyncio.to_thread(set_subscription, self.store, event.platform, event.channel, event.subscribed)
+        await self.store.run(set_subscription, event.platform, event.channel, event.subscribed)
         await _safe_notify(event, render.info(
             "✅ This channel will get the weekly leaderboard (Mondays 09:00 "
             f"{self.settings.leaderboard_tz})." if event.subscribed

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -22,7 +21,7 @@ log = logging.getLogger(__name__)
 
 async def run_answer(arena: Arena, event: RunRequested, surface: Surface) -> None:
     """Run the answer's stored snippet for ``event.user`` and post the result in the thread."""
-    found = await asyncio.to_thread(db.get_answer, arena.store, event.answer_id)
+    found = await arena.store.run(db.get_answer, event.answer_id)
     if found is None:
         await event.notify(render.error("That answer no longer exists."))
         return
@@ -45,7 +44,7 @@ async def run_answer(arena: Arena, event: RunRequested, surface: Surface) -> Non
     except SandboxError as exc:
         await surface.edit(progress, render.error(f"{title}: {exc}"))
         return
-    await asyncio.to_thread(db.record_run, arena.store, Run(
+    await arena.store.run(db.record_run, Run(
         answer_id=answer.id or 0, requester_id=event.user.id, language=answer.language,
         exit_code=result.exit_code, signal=result.signal, stdout=result.stdout[:100_000],
         stderr=result.stderr[:100_000], duration_ms=result.duration_ms, timed_out=result.timed_out,

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import asyncio
+import functools
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -17,6 +21,8 @@ from storage import models  # noqa: F401  (registers the tables on SQLModel.meta
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class Store:
@@ -33,6 +39,16 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
             self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        # SQLite takes one writer at a time and its busy handler sleeps up to 100 ms per retry,
+        # so concurrent writers from many threads crawl: give it a single worker thread instead.
+        self._executor = ThreadPoolExecutor(
+            max_workers=1 if self.is_sqlite else 8, thread_name_prefix="store"
+        )
+
+    async def run(self, fn: Callable[Concatenate[Store, P], R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run a blocking query function ``fn(store, ...)`` off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, self, *args, **kwargs))
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -53,7 +69,8 @@ class Store:
             command.upgrade(config, "head")
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection and the worker threads."""
+        self._executor.shutdown(wait=True)
         self.engine.dispose()
 
 

@@ -73,6 +73,19 @@ def update_answer(store: Store, answer_id: int, **values: Any) -> None:
                 setattr(answer, key, value)
 
 
+def start_answers(store: Store, task_id: int, refs: dict[int, tuple[str | None, str | None]]) -> None:
+    """Mark answers streaming (clearing any earlier error) with their message refs; task running."""
+    with store.session() as session:
+        for answer_id, (channel, message_id) in refs.items():
+            answer = session.get(Answer, answer_id)
+            if answer is not None:
+                answer.status, answer.error, answer.text = AnswerStatus.STREAMING, None, ""
+                answer.message_channel, answer.message_id = channel, message_id
+        task = session.get(Task, task_id)
+        if task is not None:
+            task.status = TaskStatus.RUNNING
+
+
 def get_task(store: Store, task_id: int) -> Task | None:
     with store.session() as session:
         return session.get(Task, task_id)
@@ -118,6 +131,17 @@ def finish_task_if_done(store: Store, task_id: int) -> bool:
         task.status = TaskStatus.DONE
         task.finished_at = utcnow()
         return True
+
+
+def abandon_task(store: Store, task_id: int, reason: str) -> None:
+    """End a task the chat refused (e.g. the bot is not in the channel): every answer errors."""
+    with store.session() as session:
+        now = utcnow()
+        for answer in session.exec(select(Answer).where(Answer.task_id == task_id)):
+            answer.status, answer.error, answer.finished_at = AnswerStatus.ERROR, reason, now
+        task = session.get(Task, task_id)
+        if task is not None:
+            task.status, task.finished_at = TaskStatus.INTERRUPTED, now
 
 
 def record_run(store: Store, run: Run) -> Run:
