@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -75,6 +76,7 @@ class SlackAdapter:
     client: AsyncWebClient
     surface: SlackSurface
     arena: Any
+    _session: aiohttp.ClientSession | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -97,10 +99,12 @@ class SlackAdapter:
         await asyncio.wait_for(wait_all(), timeout)
 
     async def close(self) -> None:
-        """Cancel background work (shutdown)."""
+        """Cancel background work and close the HTTP session (shutdown)."""
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
 
     def dispatch(self, event: Event) -> None:
         """Hand a core event to the arena in the background."""
@@ -126,6 +130,16 @@ def respond_notify(respond: Any) -> Callable[[Message], Awaitable[None]]:
     return notify
 
 
+def _pooled_session() -> aiohttp.ClientSession | None:
+    """A keep-alive session when called inside a running loop (else slack_sdk's per-call default)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=30),
+                                 timeout=aiohttp.ClientTimeout(total=30))
+
+
 def create_app(
     arena: Any,
     *,
@@ -135,11 +149,13 @@ def create_app(
     edit_interval: float = 1.0,
 ) -> SlackAdapter:
     """Build the Bolt app and register every handler. ``api_url`` overrides the Web API base."""
-    client = AsyncWebClient(token=token, base_url=api_url) if api_url else AsyncWebClient(token=token)
+    # One pooled HTTP session for every Web API call (slack_sdk otherwise opens one per call).
+    session = _pooled_session()
+    client = AsyncWebClient(token=token, session=session, **({"base_url": api_url} if api_url else {}))
     app = AsyncApp(client=client, signing_secret=signing_secret or "", request_verification_enabled=bool(
-        signing_secret), process_before_response=False, raise_error_for_unhandled_request=False)
+        signing_secret), process_before_response=True, raise_error_for_unhandled_request=False)
     surface = SlackSurface(client, edit_interval=edit_interval)
-    adapter = SlackAdapter(app=app, client=client, surface=surface, arena=arena)
+    adapter = SlackAdapter(app=app, client=client, surface=surface, arena=arena, _session=session)
     _register(adapter)
     return adapter
 

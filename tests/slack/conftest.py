@@ -155,4 +155,3 @@ async def harness(sqlite_store: Store, fake_openai: FakeOpenAI,
             yield Harness(slack, fake_openai, arena, adapter, session, f"http://127.0.0.1:{port}/slack/events")
         await adapter.close()
         await runner.cleanup()
-        await adapter.client.session.close() if adapter.client.session else None

@@ -227,3 +227,47 @@ async def test_app_home_shows_leaderboard(harness: Harness) -> None:
 async def test_healthz(harness: Harness) -> None:
     async with harness.session.get(harness.url.replace("/slack/events", "/healthz")) as resp:
         assert resp.status == 200 and (await resp.json()) == {"ok": True}
+
+
+class UserSandbox:
+    """The real bubblewrap backend behind the core's ``sandbox.run(user, code, language)`` call."""
+
+    def __init__(self) -> None:
+        from bot.sandbox.local import LocalBackend
+
+        self.backend = LocalBackend()
+
+    async def run(self, user_id: str, code: str, language: str):  # type: ignore[no-untyped-def]
+        return await self.backend.run(code, language)
+
+
+async def test_run_button_replies_in_thread_with_result(harness: Harness) -> None:
+    h = harness
+    h.arena.sandbox = UserSandbox()
+    h.models.script("alpha", text="```python\nprint('hello from the sandbox', 6 * 7)\n```")
+    await h.command("print something")
+    await h.settle()
+    alpha = next(a for a in answers(h) if a.contestant_id == "alpha")
+    thread = tasks(h)[0].thread or ""
+    before = len(h.slack.thread(CHANNEL, thread))
+    status, _ = await h.action("codegen_run", str(alpha.id), channel=CHANNEL, message_ts=alpha.message_id or "",
+                               thread_ts=thread)
+    assert status == 200
+    await h.settle()
+    replies = h.slack.thread(CHANNEL, thread)
+    assert len(replies) == before + 1
+    result = replies[-1].all_text()
+    assert "hello from the sandbox 42" in result and "alice" in result
+
+
+async def test_run_button_with_bad_value_gets_a_clear_ephemeral(harness: Harness) -> None:
+    h = harness
+    await h.command("write x")
+    await h.settle()
+    thread = tasks(h)[0].thread or ""
+    await h.action("codegen_run", "not-a-number", channel=CHANNEL, message_ts=thread, thread_ts=thread)
+    await h.action("codegen_run", "99999", channel=CHANNEL, message_ts=thread, thread_ts=thread)
+    await h.settle()
+    texts = [json.dumps(e) for e in h.slack.ephemerals]
+    assert len(texts) == 2 and all(e["user"] == "U0ALICE" and e["thread_ts"] == thread for e in h.slack.ephemerals)
+    assert "no valid answer id" in texts[0] and "no longer exists" in texts[1]

@@ -1,0 +1,202 @@
+"""Slack ack benchmark: signed `/codegen` requests at a steady rate to the HTTP endpoint.
+
+The real Bolt app (adapters.slack) serves POST /slack/events on loopback; the real arena
+(SQLite, live edits at the production interval) handles every task; the Slack Web API and the
+models are fakes running in their own thread and event loop. Prints the ack latency (request
+sent → HTTP response; Slack's limit is 3 s) p50/p99/max, then Web API calls per task and the
+edit rate per answer message (Slack allows chat.update about 50+/min per workspace method tier,
+so each streaming message must stay near one edit per second).
+
+    .venv/bin/python bench/slack_ack.py [--rate 50] [--seconds 10] [--models 2] [--stream 2.0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import multiprocessing
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import httpx
+from aiohttp import web
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from adapters.slack.app import create_app  # noqa: E402
+from adapters.slack.serve import build_web_app  # noqa: E402
+from bot.arena import Arena  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.providers.client import ChatClient  # noqa: E402
+from bot.roster import Contestant, Roster  # noqa: E402
+from storage.db import Store  # noqa: E402
+from tests.fakes.openai_server import FakeOpenAI  # noqa: E402
+from tests.slack.conftest import SECRET, command_body, sign  # noqa: E402
+from tests.slack.fake_slack import FakeSlack  # noqa: E402
+
+
+class FakesProcess:
+    """The fake Slack API and fake models in a child process (as remote services would be:
+    they must not compete with the bot for its interpreter lock)."""
+
+    def __init__(self, n_models: int, stream_s: float) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_fakes_main, args=(child, n_models, stream_s), daemon=True)
+        self.proc.start()
+        self.api_url, self.models_url, self.response_url = self.conn.recv()
+
+    def request(self, command: str) -> Any:
+        self.conn.send(command)
+        return self.conn.recv()
+
+    def stop(self) -> None:
+        self.conn.send("stop")
+        self.proc.join(10)
+
+
+def _fakes_main(conn: Any, n_models: int, stream_s: float) -> None:
+    async def serve() -> None:
+        async with FakeSlack(text_limit=4000) as slack, FakeOpenAI() as models:
+            chunks = 20
+            for i in range(n_models):
+                models.script(f"m{i}", text=" ".join(["word"] * chunks) + "\n```python\nprint(1)\n```",
+                              chunk_delay=stream_s / chunks)
+            conn.send((slack.api_url, models.base_url, slack.response_url("bench")))
+            loop = asyncio.get_running_loop()
+            while True:
+                command = await loop.run_in_executor(None, conn.recv)
+                if command == "reset":
+                    slack.calls.clear()
+                    conn.send(None)
+                elif command == "stats":
+                    conn.send({
+                        "calls": [(c.method, c.body.get("channel"), c.body.get("ts"), c.at) for c in slack.calls],
+                        "mid_stream": sum(1 for m in slack.messages.values() if "▌" in m.all_text()),
+                    })
+                else:
+                    return
+
+    asyncio.run(serve())
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+async def bench(rate: float, seconds: float, n_models: int, stream_s: float) -> None:
+    fakes = FakesProcess(n_models, stream_s)
+    tmp = tempfile.TemporaryDirectory()
+    store = Store(f"sqlite:///{tmp.name}/bench.db")
+    store.upgrade()
+    roster = Roster([Contestant(id=f"m{i}", name=f"Model {i}", base_url=fakes.models_url, model=f"m{i}")
+                     for i in range(n_models)])
+    client = ChatClient(httpx.AsyncClient(limits=httpx.Limits(max_connections=500)))
+    settings = Settings(database_url=store.url, edit_interval=1.0)
+    arena = Arena(store, roster, client, settings)
+    adapter = create_app(arena, token="xoxb-bench", signing_secret=SECRET, api_url=fakes.api_url,
+                         edit_interval=settings.edit_interval)
+    runner = web.AppRunner(build_web_app(adapter), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/slack/events"  # type: ignore[union-attr]
+
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async def one(i: int) -> None:
+            body = command_body(f"task {i}: write a function", channel=f"C{i % 20:04d}",
+                                response_url=fakes.response_url)
+            headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
+            started = time.perf_counter()
+            async with session.post(url, data=body.encode(), headers=headers) as resp:
+                await resp.read()
+                latencies.append(time.perf_counter() - started)
+                statuses[resp.status] += 1
+
+        # warm up: first-use imports and connections are not what a steady state looks like
+        await asyncio.gather(*(one(-i - 1) for i in range(3)))
+        await adapter.drain(timeout=60)
+        latencies.clear()
+        statuses.clear()
+        fakes.request("reset")
+
+        lags: list[float] = []
+
+        async def watch_loop() -> None:
+            while True:
+                t = time.perf_counter()
+                await asyncio.sleep(0.01)
+                lags.append(time.perf_counter() - t - 0.01)
+
+        watcher = asyncio.create_task(watch_loop())
+        total = int(rate * seconds)
+        start = time.perf_counter()
+        sends = []
+        for i in range(total):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            sends.append(asyncio.create_task(one(i)))
+        await asyncio.gather(*sends)
+        sent_for = time.perf_counter() - start
+        await adapter.drain(timeout=600)
+        finished_after = time.perf_counter() - start
+        watcher.cancel()
+
+    stats = fakes.request("stats")
+    calls = stats["calls"]
+    by_method = Counter(method for method, *_ in calls)
+    updates: dict[str, list[float]] = defaultdict(list)
+    for method, channel, ts, at in calls:
+        if method == "chat.update":
+            updates[f"{channel}/{ts}"].append(at)
+    min_gaps = [min(b - a for a, b in zip(ts, ts[1:])) for ts in updates.values() if len(ts) > 1]
+    answers = total * n_models
+
+    print(f"Slack ack benchmark: {total} signed /codegen requests at {rate:g}/s over {sent_for:.1f} s; "
+          f"{n_models} fake models streaming {stream_s:g} s each; edit interval {settings.edit_interval:g} s")
+    print(f"  HTTP statuses: {dict(statuses)}")
+    ms = [v * 1000 for v in latencies]
+    print(f"  ack latency: p50 {percentile(ms, 0.5):.1f} ms, p99 {percentile(ms, 0.99):.1f} ms, "
+          f"max {max(ms):.1f} ms, mean {statistics.mean(ms):.1f} ms  (Slack's limit: 3000 ms)")
+    print(f"  event-loop lag while loaded: p50 {percentile(lags, 0.5) * 1000:.1f} ms, "
+          f"p99 {percentile(lags, 0.99) * 1000:.1f} ms, max {max(lags) * 1000:.1f} ms")
+    print(f"  all tasks finished {finished_after:.1f} s after the first request")
+    print(f"  Web API calls per task: {sum(by_method.values()) / total:.2f} "
+          f"({', '.join(f'{m} {n / total:.2f}' for m, n in sorted(by_method.items()))})")
+    per_answer = [len(v) for v in updates.values()]
+    print(f"  chat.update per answer: mean {sum(per_answer) / max(1, answers):.2f}, max {max(per_answer, default=0)}; "
+          f"smallest gap between two edits of one message: "
+          f"{min(min_gaps) * 1000 if min_gaps else float('nan'):.0f} ms")
+    print(f"  answers left mid-stream: {stats['mid_stream']}")
+
+    await adapter.close()
+    await runner.cleanup()
+    await client.aclose()
+    store.dispose()
+    fakes.stop()
+    tmp.cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=50.0, help="requests per second")
+    parser.add_argument("--seconds", type=float, default=10.0, help="how long to send")
+    parser.add_argument("--models", type=int, default=2, help="fake models per task")
+    parser.add_argument("--stream", type=float, default=2.0, help="seconds each fake answer streams")
+    args = parser.parse_args()
+    asyncio.run(bench(args.rate, args.seconds, args.models, args.stream))
+
+
+if __name__ == "__main__":
+    main()
