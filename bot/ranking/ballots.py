@@ -47,8 +47,12 @@ class Comparisons:
 
 
 def _codes(values: Sequence[object]) -> tuple[np.ndarray, np.ndarray]:
-    uniques, inverse = np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)
-    return uniques, inverse.astype(np.int64)
+    """Distinct values (sorted) and each entry's index among them."""
+    array = np.asarray(values)
+    if array.dtype == object:
+        array = array.astype(str)
+    uniques, inverse = np.unique(array, return_inverse=True)
+    return uniques, inverse.astype(np.int64).reshape(-1)
 
 
 def compare(rows: RatingRows, models: Sequence[str] | None = None) -> Comparisons:
@@ -60,7 +64,8 @@ def compare(rows: RatingRows, models: Sequence[str] | None = None) -> Comparison
     empty = Comparisons(model_names, [], np.zeros((0, m, m)), np.zeros(m, int), np.zeros(m, int), 0.0, 0.0, 0)
     if n == 0 or m == 0:
         return empty
-    model = np.array([index.get(str(x), -1) for x in rows.model], dtype=np.int64)
+    model_values, model_codes = _codes(rows.model)
+    model = np.array([index.get(str(x), -1) for x in model_values], dtype=np.int64)[model_codes]
     keep = model >= 0
     task_names, task = _codes(rows.task)
     _, rater = _codes(rows.rater)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from adapters.memory import MemorySurface
 from bot.blind import BlindRevealer, should_reveal
 from bot.events import RevealRequested, TaskRequested, User
@@ -86,6 +88,7 @@ async def test_only_the_asker_reveals_early(store, fake_openai, make_arena) -> N
     assert "There is no task #99999" in notes[-1].text
 
 
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)  # the SQL is covered on both backends above
 async def test_revealer_reveals_old_tasks_once(store, fake_openai, make_arena) -> None:  # type: ignore[no-untyped-def]
     surface = MemorySurface()
     _, task = await _blind_task(store, fake_openai, make_arena, surface)

@@ -73,6 +73,7 @@ def test_standings_and_side_columns(store: Store, seed) -> None:  # type: ignore
     assert again.rows == lb.rows
 
 
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)  # the SQL is covered on both backends above
 def test_provisional_under_minimums(store: Store, seed) -> None:  # type: ignore[no-untyped-def]
     for _ in range(12):
         _, answers = seed.task(["a", "b"])
@@ -97,6 +98,7 @@ def test_window_excludes_old_tasks(store: Store, seed) -> None:  # type: ignore[
     assert "all time" in render_leaderboard(everything).title  # type: ignore[operator]
 
 
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)  # the SQL is covered on both backends above
 def test_movers_since_last_week(store: Store, seed) -> None:  # type: ignore[no-untyped-def]
     now = datetime.now(UTC) + timedelta(days=8)  # ratings given "now" count as last week's
     for i in range(6):
@@ -114,6 +116,7 @@ def test_movers_since_last_week(store: Store, seed) -> None:  # type: ignore[no-
     assert "Movers since last week: ▲ A 2→1, ▼ B 1→2" in render_leaderboard(lb).text
 
 
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)  # the SQL is covered on both backends above
 def test_position_bias_reported(store: Store, seed) -> None:  # type: ignore[no-untyped-def]
     for i in range(10):
         # Whichever model is shown first gets the best rating.
@@ -138,6 +141,7 @@ def test_window_spellings() -> None:
     assert parse_window("all") is None
 
 
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)  # the SQL is covered on both backends above
 def test_chart_renders_png_even_when_empty(store: Store) -> None:
     png = render_chart(build_leaderboard(store, bootstrap=0))
     assert png.startswith(b"\x89PNG") and len(png) > 1000

@@ -33,6 +33,7 @@ def poster(store: Store, **surfaces: MemorySurface) -> WeeklyPoster:
     return WeeklyPoster(store, dict(surfaces), "UTC", bootstrap=50)
 
 
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)  # the SQL is covered on both backends above
 def test_schedule_and_iso_week(store: Store) -> None:
     p = poster(store)
     assert p.due_slot(MONDAY_9) == MONDAY_9
@@ -46,6 +47,7 @@ def test_schedule_and_iso_week(store: Store) -> None:
     assert berlin.iso_week(berlin.due_slot(MONDAY_9 - timedelta(minutes=90))) == "2026-W09"
 
 
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)  # the SQL is covered on both backends above
 def test_bad_settings_are_clear_errors(store: Store) -> None:
     with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
         WeeklyPoster(store, {}, "Mars/Olympus")
@@ -88,6 +90,7 @@ async def test_posts_once_to_subscribed_channels_and_rerun_edits(store: Store, s
     assert sorted((r.channel, r.message_id) for r in rows) == sorted((c.ref.channel, c.ref.message_id) for c in posted[2:])
 
 
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)  # the SQL is covered on both backends above
 async def test_missed_week_is_posted_on_start(store: Store) -> None:
     set_subscription(store, "slack", "C1", True)
     slack = MemorySurface(platform="slack")
@@ -97,6 +100,7 @@ async def test_missed_week_is_posted_on_start(store: Store) -> None:
     assert "No rated comparisons" in slack.posts()[0].message.text  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)  # the SQL is covered on both backends above
 async def test_failed_post_is_retried_next_tick(store: Store) -> None:
     set_subscription(store, "slack", "C1", True)
     slack = MemorySurface(platform="slack", fail_posts_with="channel_not_found")
