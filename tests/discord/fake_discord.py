@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -47,6 +48,7 @@ class Recorded:
     query: dict[str, str]
     json: Any = None
     files: list[tuple[str, bytes]] = field(default_factory=list)  # (filename, content)
+    at: float = field(default_factory=time.monotonic)  # when it arrived (for benchmarks)
 
 
 class FakeDiscord:
@@ -272,7 +274,15 @@ class FakeDiscord:
     def _error(self, status: int, code: int, message: str) -> web.Response:
         return _json({"message": message, "code": code}, status=status)
 
-    async def _rest(self, request: web.Request) -> web.Response:  # noqa: C901 - a router
+    async def _rest(self, request: web.Request) -> web.Response:
+        response = await self._route(request)
+        # Discord's rate-limit headers (never exhausted here): without them discord.py assumes a
+        # bucket of one and serialises every request per channel.
+        response.headers.update({"X-RateLimit-Limit": "50", "X-RateLimit-Remaining": "49",
+                                 "X-RateLimit-Reset-After": "1.0", "X-RateLimit-Bucket": "fake"})
+        return response
+
+    async def _route(self, request: web.Request) -> web.Response:  # noqa: C901 - a router
         path = "/" + unquote(request.match_info["tail"])
         rec = await self._record(request, path)
         for (method, pattern), (status, code, text) in self.fail.items():
