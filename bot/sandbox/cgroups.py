@@ -92,17 +92,43 @@ class JobCgroup:
             return False
 
     def remove(self) -> None:
-        """Kill what is left and delete the directories (retried while processes exit)."""
+        """Kill what is left and delete the directories.
+
+        The kernel may keep a cgroup busy for a moment after its last process died (notably
+        after an OOM kill); such directories are retried briefly, then by the next
+        :func:`create` or :func:`sweep`.
+        """
         self.kill_all()
         for path in self.dirs.values():
-            for _ in range(200):
-                try:
-                    path.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.005)
+            if not _rmdir_retrying(path, 0.5):
+                _pending.append(path)
+
+
+_pending: list[Path] = []
+
+
+def _rmdir_retrying(path: Path, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            path.rmdir()
+            return True
+        except FileNotFoundError:
+            return True
+        except OSError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
+
+
+def sweep(seconds: float = 0.0) -> list[Path]:
+    """Retry removing job cgroups that were still busy; return those still left."""
+    deadline = time.monotonic() + seconds
+    while True:
+        _pending[:] = [p for p in _pending if not _rmdir_retrying(p, 0)]
+        if not _pending or time.monotonic() >= deadline:
+            return list(_pending)
+        time.sleep(0.02)
 
 
 def _write(path: Path, value: str) -> None:
@@ -175,6 +201,8 @@ def mode() -> str:
 def create(memory: int, processes: int) -> JobCgroup | None:
     """A fresh job cgroup with the given caps, or None when cgroups are not usable here."""
     kind = mode()
+    if _pending:
+        sweep()
     try:
         if kind == "v1":
             return _create_v1(memory, processes)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.sandbox import cgroups, seccomp
-from bot.sandbox.errors import SandboxUnavailable, UnsupportedLanguage
+from bot.sandbox.errors import SandboxError, SandboxUnavailable, UnsupportedLanguage
 from bot.sandbox.limits import MIB, Limits
 from bot.sandbox.result import RunResult, signal_name
 
@@ -290,6 +290,8 @@ class LocalBackend:
 
     async def run(self, code: str, language: str) -> RunResult:
         """Run ``code`` and return what happened. Never raises for what the snippet does."""
+        if "\x00" in code:
+            raise SandboxError("the code contains a NUL byte, which no interpreter accepts")
         reason = self.languages().get(language, f"unknown language {language!r}")
         if reason:
             raise UnsupportedLanguage(reason)
