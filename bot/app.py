@@ -52,5 +52,6 @@ def build_arena(settings: Settings, *, with_sandbox: bool = True) -> Arena:
 async def close_arena(arena: Arena) -> None:
     """Release the HTTP client, the local model and the database pool."""
     await arena.client.aclose()
+    await arena.client.http.aclose()
     arena.local_model.close()
     arena.store.dispose()

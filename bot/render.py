@@ -30,10 +30,11 @@ def task_header(
     """The parent message: the task, who asked, which models (and which were skipped, why)."""
     models = ", ".join(answer_title(a, blind) for a in answers) if answers else "none"
     fields = [Field("Asked by", task.requester_name or task.requester_id), Field("Models", models)]
-    if skipped:
-        fields.append(
-            Field("Skipped", "; ".join(f"{s.contestant.name} ({s.reason})" for s in skipped))
-        )
+    by_reason: dict[str, list[str]] = {}
+    for item in skipped:
+        by_reason.setdefault(item.reason, []).append(item.contestant.name)
+    for reason, names in by_reason.items():
+        fields.append(Field(f"Skipped ({reason})", ", ".join(names)))
     return Message(
         title=f"🧪 Codegen task #{task.id}",
         text=quote(task.text),

@@ -133,7 +133,7 @@ async def test_missing_key_is_skipped_visibly(sqlite_store, fake_openai, make_ar
 
     assert [a.contestant_id for a in outcome.answers] == ["free"]
     header = surface.posts()[0].message
-    assert "KEYED (set ARENA_TEST_MISSING_KEY)" in header.plain()
+    assert "Skipped (set ARENA_TEST_MISSING_KEY): KEYED" in header.plain()
 
 
 async def test_duplicate_delivery_starts_one_task(sqlite_store, fake_openai, make_arena):
