@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="run the bot (Slack/Discord when tokens are set, else the console)")
+    serve.add_argument("--adapter", choices=["auto", "slack", "discord", "console"], default="auto",
+                       help="which adapter to run (default: every platform whose token is set, else the console)")
     serve.set_defaults(func=_serve)
 
     ask = sub.add_parser("ask", help="one-shot comparison of a task")
@@ -75,7 +77,7 @@ def _settings() -> Settings:
 def _serve(args: argparse.Namespace) -> int:
     from bot.serve import serve
 
-    return asyncio.run(serve(_settings()))
+    return asyncio.run(serve(_settings(), getattr(args, "adapter", "auto")))
 
 
 def _ask(args: argparse.Namespace) -> int:

@@ -12,16 +12,24 @@ from bot.config import Settings
 log = logging.getLogger(__name__)
 
 
-async def serve(settings: Settings) -> int:
-    """Run until interrupted. Slack and Discord may run side by side; the console runs alone."""
+async def serve(settings: Settings, adapter: str = "auto") -> int:
+    """Run until interrupted. Slack and Discord may run side by side; the console runs alone.
+
+    ``adapter`` picks one explicitly (the Procfile's web and worker processes do); "auto" runs
+    every platform whose token is set, else the console.
+    """
+    if adapter == "slack" and not os.environ.get("SLACK_BOT_TOKEN"):
+        raise SystemExit("error: --adapter slack needs SLACK_BOT_TOKEN (and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)")
+    if adapter == "discord" and not os.environ.get("DISCORD_TOKEN"):
+        raise SystemExit("error: --adapter discord needs DISCORD_TOKEN")
     arena = build_arena(settings)
     try:
         runners = []
-        if os.environ.get("SLACK_BOT_TOKEN"):
+        if adapter in ("auto", "slack") and os.environ.get("SLACK_BOT_TOKEN"):
             from adapters.slack.serve import serve_slack
 
             runners.append(serve_slack(arena, settings))
-        if os.environ.get("DISCORD_TOKEN"):
+        if adapter in ("auto", "discord") and os.environ.get("DISCORD_TOKEN"):
             from adapters.discord.serve import serve_discord
 
             runners.append(serve_discord(arena, settings))
