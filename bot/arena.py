@@ -358,8 +358,13 @@ class Arena:
         await run_answer(self, event, surface)
 
     async def _on_leaderboard(self, event: LeaderboardRequested, surface: Surface) -> None:
-        from bot.leaderboard import build_leaderboard, render_leaderboard
+        from bot.leaderboard import build_leaderboard, parse_window, render_leaderboard
 
+        try:
+            parse_window(event.window)
+        except ValueError as exc:
+            await _safe_notify(event, render.error(str(exc)[0].upper() + str(exc)[1:] + "."))
+            return
         board = await self.store.run(build_leaderboard, window=event.window)
         await surface.post(Destination(event.channel), render_leaderboard(board))
 

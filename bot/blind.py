@@ -45,12 +45,12 @@ def reveal_key(task: Task, answers: list) -> Message:  # type: ignore[type-arg]
 
 async def reveal(store: Store, surface: Surface, task_id: int) -> bool:
     """Reveal one blind task (False if it is not blind or someone revealed it already)."""
-    task = await asyncio.to_thread(task_store.get_task, store, task_id)
+    task = await store.run(task_store.get_task, task_id)
     if task is None or not task.blind:
         return False
-    if not await asyncio.to_thread(lb_store.mark_revealed, store, task_id):
+    if not await store.run(lb_store.mark_revealed, task_id):
         return False
-    answers = await asyncio.to_thread(task_store.task_answers, store, task_id)
+    answers = await store.run(task_store.task_answers, task_id)
     for answer in answers:
         if answer.message_id is None or answer.status in (AnswerStatus.PENDING, AnswerStatus.STREAMING):
             continue
@@ -69,7 +69,7 @@ async def reveal(store: Store, surface: Surface, task_id: int) -> bool:
 async def reveal_task(arena: Arena, event: RevealRequested, surface: Surface) -> None:
     """The arena's handler for a reveal request: the asker may reveal early, anyone once it is due."""
     after = timedelta(hours=arena.settings.blind_reveal_after_h)
-    task = await asyncio.to_thread(task_store.get_task, arena.store, event.task_id)
+    task = await arena.store.run(task_store.get_task, event.task_id)
     problem = None
     if task is None or task.platform != event.platform:
         problem = f"There is no task #{event.task_id}."
@@ -114,10 +114,10 @@ class BlindRevealer:
     async def tick(self, now: datetime | None = None) -> list[int]:
         """Reveal every due task; returns the ids this call revealed."""
         now = now or datetime.now(UTC)
-        due = await asyncio.to_thread(lb_store.blind_tasks_due, self.store, now - self.after)
+        due = await self.store.run(lb_store.blind_tasks_due, now - self.after)
         done = []
         for task_id in due:
-            task = await asyncio.to_thread(task_store.get_task, self.store, task_id)
+            task = await self.store.run(task_store.get_task, task_id)
             surface = self.surfaces.get(task.platform) if task else None
             if surface is None:
                 continue  # another process serves that platform

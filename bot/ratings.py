@@ -6,7 +6,6 @@ Unknown emoji and reactions on messages that are not answers are ignored (with a
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from dataclasses import dataclass
@@ -81,9 +80,7 @@ async def apply_reaction(store: Store, event: ReactionChanged) -> RatingChange |
         log.debug("reaction %r is not a rating emoji; ignored", event.emoji)
         return None
     scale, value = parsed
-    answer = await asyncio.to_thread(
-        rating_store.find_answer, store, event.platform, event.channel, event.message_id
-    )
+    answer = await store.run(rating_store.find_answer, event.platform, event.channel, event.message_id)
     if answer is None:
         log.info(
             "reaction on %s message %s/%s matches no stored answer; ignored",
@@ -92,13 +89,13 @@ async def apply_reaction(store: Store, event: ReactionChanged) -> RatingChange |
         return None
     canonical = _CANONICAL[parsed]
     if event.added:
-        previous = await asyncio.to_thread(
-            rating_store.upsert_rating, store, answer.answer_id, event.user.id, scale, value, canonical
+        previous = await store.run(
+            rating_store.upsert_rating, answer.answer_id, event.user.id, scale, value, canonical
         )
         new: int | None = value
     else:
-        previous, new = await asyncio.to_thread(
-            rating_store.retract_rating, store, answer.answer_id, event.user.id, scale, canonical
+        previous, new = await store.run(
+            rating_store.retract_rating, answer.answer_id, event.user.id, scale, canonical
         )
         if previous is not None and new is not None:
             log.debug("removed reaction %r is not the current rating; kept", event.emoji)

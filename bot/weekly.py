@@ -110,12 +110,12 @@ class WeeklyPoster:
 
     async def _run(self, now: datetime, *, rerun: bool) -> list[PostResult]:
         week = self.iso_week(self.due_slot(now))
-        channels = await asyncio.to_thread(lb_store.subscribed_channels, self.store, list(self.surfaces))
+        channels = await self.store.run(lb_store.subscribed_channels, list(self.surfaces))
         message: Message | None = None
         results = []
         for platform, channel in channels:
             surface = self.surfaces[platform]
-            row = await asyncio.to_thread(lb_store.get_post, self.store, platform, channel, week)
+            row = await self.store.run(lb_store.get_post, platform, channel, week)
             if row is not None and row.message_id is not None:
                 if not rerun:
                     results.append(PostResult(platform, channel, week, "skipped", row.message_id))
@@ -124,11 +124,11 @@ class WeeklyPoster:
                 results.append(await self._edit(surface, platform, channel, week, row.message_id, message))
                 continue
             if row is None:
-                won = await asyncio.to_thread(lb_store.claim_post, self.store, platform, channel, week, self.owner)
+                won = await self.store.run(lb_store.claim_post, platform, channel, week, self.owner)
             else:  # claimed but never posted: only take it over if the claimer looks dead
                 cutoff = datetime.now(UTC) - self.claim_timeout
-                won = await asyncio.to_thread(
-                    lb_store.take_over_stale_claim, self.store, platform, channel, week, self.owner, cutoff
+                won = await self.store.run(
+                    lb_store.take_over_stale_claim, platform, channel, week, self.owner, cutoff
                 )
             if not won:
                 results.append(PostResult(platform, channel, week, "skipped"))
@@ -150,9 +150,9 @@ class WeeklyPoster:
             ref = await surface.post(Destination(channel), message)
         except SurfaceError as exc:
             log.warning("weekly leaderboard to %s/%s failed: %s; will retry", platform, channel, exc.user_message)
-            await asyncio.to_thread(lb_store.release_claim, self.store, platform, channel, week, self.owner)
+            await self.store.run(lb_store.release_claim, platform, channel, week, self.owner)
             return PostResult(platform, channel, week, "failed")
-        await asyncio.to_thread(lb_store.record_posted, self.store, platform, channel, week, ref.message_id)
+        await self.store.run(lb_store.record_posted, platform, channel, week, ref.message_id)
         log.info("weekly leaderboard %s posted to %s/%s", week, platform, channel)
         return PostResult(platform, channel, week, "posted", ref.message_id)
 
