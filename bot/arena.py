@@ -93,6 +93,9 @@ class Arena:
             await handler(event, surface)
         except asyncio.CancelledError:
             raise
+        except SurfaceError as exc:  # the platform refused (e.g. bot not in the channel): say why
+            log.info("handling %s: platform refused: %s", type(event).__name__, exc.user_message)
+            await _safe_notify(event, render.error(exc.user_message))
         except Exception:
             log.exception("handling %s failed", type(event).__name__)
             await _safe_notify(event, render.error("Something went wrong on our side; it has been logged."))

@@ -271,3 +271,12 @@ async def test_run_button_with_bad_value_gets_a_clear_ephemeral(harness: Harness
     texts = [json.dumps(e) for e in h.slack.ephemerals]
     assert len(texts) == 2 and all(e["user"] == "U0ALICE" and e["thread_ts"] == thread for e in h.slack.ephemerals)
     assert "no valid answer id" in texts[0] and "no longer exists" in texts[1]
+
+
+async def test_leaderboard_where_bot_is_not_a_member_explains_invite(harness: Harness) -> None:
+    h = harness
+    h.slack.not_member.add("C0PRIVATE")
+    await h.command("leaderboard", channel="C0PRIVATE")
+    await h.settle()
+    assert len(h.slack.responses) == 1
+    assert "/invite @Codegen Arena" in json.dumps(h.slack.responses[0])
