@@ -91,6 +91,6 @@ def bootstrap_bt(
         n = min(per_chunk, rounds - start)
         picks = rng.integers(0, t, size=(n, t))
         picks += (np.arange(n) * t)[:, None]
-        counts = np.bincount(picks.ravel(), minlength=n * t).reshape(n, t)
+        counts = np.bincount(picks.ravel(), minlength=n * t).reshape(n, t).astype(np.float64)
         totals[start : start + n] = counts @ flat
     return fit_bt(totals.reshape(rounds, m, m), prior=prior)
