@@ -239,6 +239,8 @@ def render_table(lb: Leaderboard) -> str:
 
 
 def _movers(lb: Leaderboard) -> str | None:
+    if all(r.previous_place is None for r in lb.rows):
+        return None  # no standings a week ago: nothing to compare with
     parts = []
     for r in lb.rows:
         place = lb.rows.index(r) + 1

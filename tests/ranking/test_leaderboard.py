@@ -66,6 +66,7 @@ def test_standings_and_side_columns(store: Store, seed) -> None:  # type: ignore
     assert message.text.startswith("```\n") and "GPT" in message.text and "Thumbs LB" in message.text
     assert "This week: 13 tasks, 60 ratings." in message.text
     assert "1/2" in message.text  # runs ok column
+    assert "Movers" not in message.text  # no standings last week to move from
     assert message.attachments[0].filename == "leaderboard.png"
     assert message.attachments[0].content.startswith(b"\x89PNG")
     # The same ratings always give the same leaderboard.
@@ -107,13 +108,18 @@ def test_movers_since_last_week(store: Store, seed) -> None:  # type: ignore[no-
     for i in range(20):
         _, answers = seed.task(["a", "b", "c"], created=now - timedelta(days=2))
         rate(store, answers, f"u{i % 2}", {"a": 5, "b": 3, "c": 1})
+    for i in range(2):
+        _, answers = seed.task(["a", "d"], created=now - timedelta(days=2))
+        rate(store, answers, f"u{i % 2}", {"a": 5, "d": 1})
     lb = build_leaderboard(store, now=now, bootstrap=50)
     rows = {r.model: r for r in lb.rows}
-    assert [r.model for r in lb.rows] == ["a", "b", "c"]
+    assert [r.model for r in lb.rows][:2] == ["a", "b"]
+    assert rows["d"].move is None and rows["d"].previous_place is None
     assert (rows["a"].previous_place, rows["a"].move) == (2, 1)
     assert (rows["b"].previous_place, rows["b"].move) == (1, -1)
-    assert rows["c"].move == 0
-    assert "Movers since last week: ▲ A 2→1, ▼ B 1→2" in render_leaderboard(lb).text
+    assert rows["c"].previous_place == 3
+    text = render_leaderboard(lb).text
+    assert "Movers since last week: ▲ A 2→1, ▼ B 1→2" in text and "🆕 D" in text
 
 
 @pytest.mark.parametrize("store", ["sqlite"], indirect=True)  # the SQL is covered on both backends above
