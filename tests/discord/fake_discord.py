@@ -72,6 +72,8 @@ class FakeDiscord:
         self._sockets: list[web.WebSocketResponse] = []
         self.identified = asyncio.Event()
         self.identify_count = 0
+        self.identify: dict[str, Any] = {}  # the last IDENTIFY payload's data
+        self.rate_limit_once: dict[tuple[str, str], float] = {}  # (method, path regex) -> retry_after
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -148,6 +150,7 @@ class FakeDiscord:
                 await ws.send_str(json.dumps({"op": 11, "d": None, "s": None, "t": None}))
             elif data["op"] == 2:
                 self.identify_count += 1
+                self.identify = data["d"]
                 self._sockets.append(ws)
                 await self._send_ready(ws, data["d"].get("shard", [0, 1]))
                 self.identified.set()
@@ -285,6 +288,14 @@ class FakeDiscord:
     async def _route(self, request: web.Request) -> web.Response:  # noqa: C901 - a router
         path = "/" + unquote(request.match_info["tail"])
         rec = await self._record(request, path)
+        for (method, pattern), retry_after in list(self.rate_limit_once.items()):
+            if request.method == method and re.search(pattern, path):
+                del self.rate_limit_once[(method, pattern)]
+                response = _json({"message": "You are being rate limited.", "retry_after": retry_after,
+                                  "global": False}, status=429)
+                response.headers.update({"Via": "1.1 google", "Retry-After": str(retry_after),
+                                         "X-RateLimit-Scope": "user"})
+                return response
         for (method, pattern), (status, code, text) in self.fail.items():
             if request.method == method and re.search(pattern, path):
                 return self._error(status, code, text)

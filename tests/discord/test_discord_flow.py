@@ -242,3 +242,41 @@ async def test_button_in_an_archived_thread_explains_instead_of_failing(
     await push(client, fake_discord, "INTERACTION_CREATE", press)
     [reply] = ephemeral_followups(fake_discord, press["token"])
     assert "archived" in reply["content"]
+
+
+async def test_identify_asks_for_no_privileged_intent(
+        arena: Arena, start_client: StartClient, fake_discord: FakeDiscord) -> None:
+    await start_client(arena)
+    intents = fake_discord.identify["intents"]
+    assert not intents & (1 << 15)  # MESSAGE_CONTENT (privileged): mentions carry content anyway
+    assert not intents & ((1 << 1) | (1 << 8))  # GUILD_MEMBERS, GUILD_PRESENCES (privileged)
+    assert intents & (1 << 9) and intents & (1 << 10)  # GUILD_MESSAGES, GUILD_MESSAGE_REACTIONS
+
+
+async def test_mention_inside_a_thread_answers_in_that_thread(
+        arena: Arena, start_client: StartClient, fake_discord: FakeDiscord) -> None:
+    client = await start_client(arena)
+    thread_id = fake_discord.new_id()
+    fake_discord.add_thread(thread_id, name="ongoing discussion")
+    await mention(client, fake_discord, "now in go please", channel=thread_id)
+    assert not [r for r in fake_discord.requests if r.path.endswith("/threads")]  # no new thread
+    bot_msgs = [m for m in fake_discord.channel_messages(thread_id) if m["author"]["id"] == str(BOT_ID)]
+    assert len(bot_msgs) == 3  # header + one reply per model, all in the existing thread
+    assert {a.message_channel for a in answers(arena)} == {str(thread_id)}
+
+
+async def test_a_rate_limited_edit_is_retried_by_discord_py(
+        arena: Arena, start_client: StartClient, fake_discord: FakeDiscord, fake_openai: FakeOpenAI) -> None:
+    for model in ("alpha", "beta"):  # streams long enough for the retry to land before the final edit
+        fake_openai.script(model, text="Here:\n```python\nprint('rate limits')\n```\nthat is all", chunk_delay=0.05)
+    fake_discord.rate_limit_once[("PATCH", r"/channels/\d+/messages/\d+$")] = 0.02
+    client = await start_client(arena)
+    await mention(client, fake_discord, "print something")
+    alpha = next(a for a in answers(arena) if a.contestant_id == "alpha")
+    assert alpha.status == AnswerStatus.DONE
+    assert "rate limits" in fake_discord.messages[int(alpha.message_id or 0)]["content"]
+    assert not fake_discord.rate_limit_once  # the 429 was served…
+    patches = fake_discord.calls("PATCH", "/channels/")
+    limited = patches[0]
+    again = next(p for p in patches[1:] if p.path == limited.path)
+    assert again.json == limited.json  # …and discord.py sent the same edit again after Retry-After
