@@ -23,16 +23,14 @@ from adapters.discord.surface import NO_MENTIONS, DiscordSurface
 from adapters.discord.views import BUTTONS
 from bot.events import (
     Event,
-    LeaderboardRequested,
     ReactionChanged,
     RetryRequested,
     RevealRequested,
     RunRequested,
-    SubscriptionChanged,
     TaskRequested,
     User,
 )
-from bot.messages import ActionKind, Message
+from bot.messages import ActionKind, Message, Tone
 from bot.surface import MessageRef
 
 if TYPE_CHECKING:
@@ -43,6 +41,18 @@ PLATFORM = "discord"
 ARCHIVED = "This thread is archived: unarchive it (or start a new task) and try again."
 NO_THREADS = ("I can't create threads here: give me the 'Create Public Threads' and "
               "'Send Messages in Threads' permissions in this channel.")
+
+
+# discord.py logs request URLs (interaction webhook URLs embed the interaction token) and whole
+# gateway payloads (INTERACTION_CREATE carries the token; READY the session id) at DEBUG/INFO.
+QUIET_LOGGERS = ("discord.http", "discord.gateway", "discord.webhook.async_", "discord.state",
+                 "discord.client", "discord.shard")
+
+
+def quiet_discord_logs() -> None:
+    """Keep discord.py's chatter (which can carry tokens) at WARNING even when debugging the bot."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def intents() -> discord.Intents:
@@ -59,6 +69,7 @@ class ArenaClient(discord.AutoShardedClient):
 
     def __init__(self, arena: Arena, *, edit_interval: float = 1.0, reconcile_days: float = 7.0,
                  **options: Any) -> None:
+        quiet_discord_logs()
         super().__init__(intents=intents(), allowed_mentions=NO_MENTIONS, **options)
         self.arena = arena
         self.surface = DiscordSurface(self, edit_interval=edit_interval)
@@ -231,8 +242,6 @@ def _archived(interaction: discord.Interaction[Any]) -> bool:
 
 
 def _error(text: str) -> Message:
-    from bot.messages import Tone
-
     return Message(text=f"⚠️ {text}", tone=Tone.ERROR)
 
 
@@ -280,5 +289,3 @@ def _reply_notify(message: discord.Message) -> Callable[[Message], Awaitable[Non
 
     return notify
 
-
-__all__ = ["ArenaClient", "LeaderboardRequested", "SubscriptionChanged", "intents", "PLATFORM"]

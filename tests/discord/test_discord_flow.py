@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+import pytest
 
 from sqlmodel import select
 
@@ -280,3 +283,26 @@ async def test_a_rate_limited_edit_is_retried_by_discord_py(
     limited = patches[0]
     again = next(p for p in patches[1:] if p.path == limited.path)
     assert again.json == limited.json  # …and discord.py sent the same edit again after Retry-After
+
+
+async def test_empty_mention_gets_usage_as_a_non_pinging_reply(
+        arena: Arena, start_client: StartClient, fake_discord: FakeDiscord) -> None:
+    client = await start_client(arena)
+    trigger = await mention(client, fake_discord, "   ")
+    [reply] = [m for m in fake_discord.channel_messages(CHANNEL_ID) if m["author"]["id"] == str(BOT_ID)]
+    assert "/codegen" in reply["content"] or "usage" in reply["content"].lower()
+    assert reply["allowed_mentions"]["parse"] == [] and not reply["allowed_mentions"].get("replied_user")
+    assert not fake_discord.calls("POST", f"/channels/{CHANNEL_ID}/messages/{trigger['id']}/threads")
+    assert tasks(arena) == []
+
+
+async def test_debug_logging_never_shows_the_bot_or_interaction_token(
+        arena: Arena, start_client: StartClient, fake_discord: FakeDiscord,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    client = await start_client(arena)
+    payload = fake_discord.interaction_payload(ALICE, slash("ask", task="x" * 250))
+    await push(client, fake_discord, "INTERACTION_CREATE", payload)
+    assert ephemeral_followups(fake_discord, payload["token"])  # the interaction was answered
+    assert payload["token"] not in caplog.text
+    assert "fake-token" not in caplog.text
