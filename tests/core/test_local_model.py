@@ -10,7 +10,7 @@ import pytest
 from adapters.memory import MemorySurface
 from bot.events import TaskRequested, User
 from bot.local_model import LocalModelServer, find_gguf
-from bot.providers.client import ChatClient, ChatRequest
+from bot.providers.client import ChatClient, ChatRequest, Timeouts
 from bot.roster import LOCAL_BASE_URL, Contestant
 from storage.models import AnswerStatus
 
@@ -31,7 +31,7 @@ async def test_local_server_streams_a_real_answer_on_loopback(local_server):
     base_url = await local_server.base_url()
     assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/v1")
     pieces: list[str] = []
-    async with ChatClient(httpx.AsyncClient()) as client:
+    async with ChatClient(httpx.AsyncClient(), timeouts=Timeouts(first_token=120, idle=60, total=240)) as client:
         completion = await client.complete(
             ChatRequest(base_url=base_url, model="smollm2", max_tokens=24,
                         messages=[{"role": "user", "content": "Write a Python function that adds two numbers."}]),
@@ -51,7 +51,8 @@ async def test_two_local_contestants_answer_a_task_through_the_core(sqlite_store
         Contestant(id="smol-terse", name="SmolLM2 terse", base_url=LOCAL_BASE_URL, model="smollm2",
                    max_tokens=32, temperature=0.8, system_prompt="Reply with code only."),
     ]
-    arena = make_arena(sqlite_store, contestants)
+    # Generous limits: these guard against a hang, they do not time the model (CI machines are shared).
+    arena = make_arena(sqlite_store, contestants, timeouts=Timeouts(connect=10, first_token=120, idle=60, total=240))
     arena.local_model = local_server
     surface = MemorySurface()
 
