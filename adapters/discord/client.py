@@ -203,7 +203,8 @@ class ArenaClient(discord.AutoShardedClient):
                 await notify(_error(ARCHIVED))
                 return
             channel, thread = where(interaction)
-            if thread is None and not interaction.app_permissions.create_public_threads:
+            perms = interaction.app_permissions
+            if thread is None and not (perms.create_public_threads and perms.send_messages_in_threads):
                 await notify(_error(NO_THREADS))
                 return
             await self.submit(TaskRequested(

@@ -156,9 +156,9 @@ class DiscordSurface:
             if isinstance(channel, discord.Thread):
                 # Discord has no threads inside threads: answer in this one.
                 return Destination(str(channel.parent_id), str(channel.id))
-            if not isinstance(channel, (discord.TextChannel, discord.ForumChannel)):
-                raise SurfaceError("I can only open answer threads in text channels.")
-            thread = await channel.create_thread(  # type: ignore[call-arg,union-attr]
+            if not isinstance(channel, discord.TextChannel):
+                raise SurfaceError("I can only open answer threads in text channels; mention me in one.")
+            thread = await channel.create_thread(
                 name=_thread_name(name), message=discord.Object(int(parent.message_id)),
                 auto_archive_duration=THREAD_ARCHIVE_MINUTES)
         except discord.HTTPException as exc:
