@@ -14,6 +14,7 @@ from typing import Any
 from bot import render
 from bot.config import Settings
 from bot.events import (
+    BlindModeChanged,
     Event,
     LeaderboardRequested,
     ReactionChanged,
@@ -76,6 +77,7 @@ class Arena:
             LeaderboardRequested: self._on_leaderboard,
             SubscriptionChanged: self._on_subscription,
             RevealRequested: self._on_reveal,
+            BlindModeChanged: self._on_blind_mode,
         }
 
     # ----------------------------------------------------------------------------- events
@@ -379,6 +381,15 @@ class Arena:
             "✅ This channel will get the weekly leaderboard (Mondays 09:00 "
             f"{self.settings.leaderboard_tz})." if event.subscribed
             else "This channel will no longer get the weekly leaderboard."))
+
+    async def _on_blind_mode(self, event: BlindModeChanged, surface: Surface) -> None:
+        from storage.leaderboard import set_blind
+
+        await self.store.run(set_blind, event.platform, event.channel, event.enabled)
+        await _safe_notify(event, render.info(
+            "🙈 Blind mode is on: new tasks here label answers A, B, C… in random order; the models are "
+            f"revealed after {self.settings.blind_reveal_after_h:g} h or when the asker presses Reveal."
+            if event.enabled else "Blind mode is off: new tasks here show model names."))
 
     async def _on_reveal(self, event: RevealRequested, surface: Surface) -> None:
         from bot.blind import reveal_task

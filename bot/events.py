@@ -98,6 +98,14 @@ class SubscriptionChanged(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class BlindModeChanged(Event):
+    """A channel turns blind mode (answers labelled A/B/C, names revealed later) on or off."""
+
+    channel: str
+    enabled: bool
+
+
+@dataclass(frozen=True, kw_only=True)
 class RevealRequested(Event):
     """The asker wants a blind task's model names revealed."""
 

@@ -12,6 +12,7 @@ USAGE = (
     "The task goes to every model at once; each answer arrives as its own reply in the thread.\n"
     "• `/codegen leaderboard`: the standings\n"
     "• `/codegen subscribe` / `unsubscribe`: the weekly leaderboard post in this channel\n"
+    "• `/codegen blind on` / `off`: hide model names in this channel until they are revealed\n"
     "• `/codegen help`: this message\n"
     f"Press ▶ Run on an answer to execute its code in a sandbox. {RATE_HINT}"
 )
@@ -35,11 +36,13 @@ def task_header(
         by_reason.setdefault(item.reason, []).append(item.contestant.name)
     for reason, names in by_reason.items():
         fields.append(Field(f"Skipped ({reason})", ", ".join(names)))
+    actions = [Action(ActionKind.REVEAL, task.id or 0, "🔓 Reveal models")] if blind else []
     return Message(
         title=f"🧪 Codegen task #{task.id}",
         text=quote(task.text),
         fields=fields,
-        footer=RATE_HINT,
+        footer=RATE_HINT + (" Models are hidden until revealed (blind mode)." if blind else ""),
+        actions=actions,
     )
 
 

@@ -186,3 +186,26 @@ async def test_retry_reruns_only_the_failed_answer(sqlite_store, fake_openai, ma
     refreshed = {a.contestant_id: a for a in db.task_answers(sqlite_store, outcome.task.id)}
     assert refreshed["flaky"].status == AnswerStatus.DONE and refreshed["flaky"].text == "recovered answer"
     assert db.get_task(sqlite_store, outcome.task.id).status == TaskStatus.DONE
+
+
+async def test_blind_mode_hides_model_names_until_revealed(sqlite_store, fake_openai, make_arena):
+    from bot.events import BlindModeChanged
+
+    arena = make_arena(sqlite_store, [contestant(fake_openai, "alpha"), contestant(fake_openai, "beta")])
+    surface = MemorySurface()
+    notes: list[Message] = []
+
+    async def note(message: Message) -> None:
+        notes.append(message)
+
+    await arena.handle(BlindModeChanged(platform="memory", user=USER, channel="C1", enabled=True, notify=note),
+                       surface)
+    outcome = await arena.request_task(task_event("x"), surface)
+
+    assert "Blind mode is on" in notes[0].text
+    header = surface.posts()[0].message
+    assert [a.kind for a in header.actions] == [ActionKind.REVEAL]
+    titles = sorted(m.title for ref, m in surface.messages.items() if ref.thread)
+    assert titles == ["Answer A", "Answer B"]
+    assert "ALPHA" not in header.plain() and "BETA" not in header.plain()
+    assert all(a.label in "AB" for a in outcome.answers)
