@@ -2,7 +2,8 @@
 
 It speaks the methods the adapter uses (``auth.test``, ``chat.postMessage``, ``chat.update``,
 ``chat.postEphemeral``, ``reactions.add``, the three-step file upload, ``views.publish``,
-``conversations.info``) plus ``response_url`` webhooks, answers with realistic JSON, enforces the
+``conversations.info``) plus ``response_url`` webhooks and Socket Mode (``apps.connections.open``
+and a WebSocket that delivers envelopes and records acks), answers with realistic JSON, enforces the
 Block Kit limits Slack enforces, and records every call with its body. Failures on demand:
 ``fail(method, error)`` (e.g. ``not_in_channel``), ``rate_limit(method, retry_after)`` (HTTP 429),
 and ``msg_too_long`` whenever top-level ``text`` exceeds ``text_limit``.
@@ -13,6 +14,7 @@ and ``msg_too_long`` whenever top-level ``text`` exceeds ``text_limit``.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
@@ -142,6 +144,10 @@ class FakeSlack:
         self._ids = itertools.count(1)
         self._pending_uploads: dict[str, dict[str, Any]] = {}
         self._runner: web.AppRunner | None = None
+        self.sockets: list[web.WebSocketResponse] = []
+        self.socket_acks: list[dict[str, Any]] = []
+        self._socket_ready = asyncio.Event()
+        self._ack_arrived = asyncio.Event()
         self.port = 0
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -152,6 +158,7 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/upload/v1/{file_id}", self._upload)
         app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_get("/link/", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -160,6 +167,8 @@ class FakeSlack:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        for ws in list(self.sockets):
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -235,7 +244,11 @@ class FakeSlack:
         params = await self._read_params(request)
         headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
         self.calls.append(Call(method, params, headers, time.monotonic()))
-        if not request.headers.get("Authorization", "").startswith("Bearer xox"):
+        auth = request.headers.get("Authorization", "")
+        if method == "apps.connections.open":
+            if not auth.startswith("Bearer xapp-"):
+                return self._err("not_allowed_token_type")
+        elif not auth.startswith("Bearer xox"):
             return self._err("not_authed")
         limits = self._limits.get(method)
         if limits:
@@ -434,6 +447,51 @@ class FakeSlack:
             out.append({"id": uploaded.id, "name": uploaded.filename, "title": uploaded.title or uploaded.filename,
                         "size": len(uploaded.content)})
         return self._ok({"files": out})
+
+    def _m_apps_connections_open(self, params: dict[str, Any]) -> web.Response:
+        return self._ok({"url": f"ws://127.0.0.1:{self.port}/link/?ticket=fake-{next(self._ids)}"})
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": len(self.sockets),
+                            "connection_info": {"app_id": "A0CODEGEN"},
+                            "debug_info": {"host": "fake", "approximate_connection_time": 18060}})
+        self._socket_ready.set()
+        try:
+            async for msg in ws:
+                if msg.type.name == "TEXT":
+                    self.socket_acks.append(json.loads(msg.data))
+                    self._ack_arrived.set()
+        finally:
+            self.sockets.remove(ws)
+        return ws
+
+    async def wait_for_socket(self, timeout: float = 10) -> None:
+        """Wait until a Socket Mode client has connected and received ``hello``."""
+        await asyncio.wait_for(self._socket_ready.wait(), timeout)
+
+    async def send_envelope(self, kind: str, payload: dict[str, Any], *, envelope_id: str | None = None,
+                            retry_attempt: int = 0, timeout: float = 10) -> dict[str, Any]:
+        """Deliver one Socket Mode envelope (``slash_commands``, ``events_api``, ``interactive``)
+        and return the client's acknowledgement."""
+        envelope_id = envelope_id or f"env-{next(self._ids)}"
+        body: dict[str, Any] = {"envelope_id": envelope_id, "type": kind, "payload": payload,
+                                "accepts_response_payload": kind != "events_api"}
+        if kind == "events_api":
+            body |= {"retry_attempt": retry_attempt, "retry_reason": "timeout" if retry_attempt else ""}
+        await self.sockets[-1].send_json(body)
+
+        async def acked() -> dict[str, Any]:
+            while True:
+                for ack in self.socket_acks:
+                    if ack.get("envelope_id") == envelope_id:
+                        return ack
+                self._ack_arrived.clear()
+                await self._ack_arrived.wait()
+
+        return await asyncio.wait_for(acked(), timeout)
 
     async def _response_url(self, request: web.Request) -> web.Response:
         body = await request.json()

@@ -60,7 +60,7 @@ async def test_slash_command_posts_parent_and_threaded_streaming_answers(harness
     alpha_updates = [c for c in h.slack.calls_to("chat.update") if c.body["ts"] == by_model["alpha"].ts]
     assert 3 <= len(alpha_updates) <= 14
     stamps = [c.at for c in alpha_updates]
-    assert all(b - a >= 0.08 for a, b in zip(stamps, stamps[1:]))
+    assert (stamps[-1] - stamps[0]) / (len(stamps) - 1) >= 0.09  # ~one edit per interval on average
 
 
 async def test_model_output_cannot_ping(harness: Harness) -> None:
