@@ -105,6 +105,12 @@ class JobCgroup:
 
 
 _pending: list[Path] = []
+_live: set[Path] = set()
+
+
+def live_jobs() -> list[Path]:
+    """Job cgroup directories this process created that still exist."""
+    return sorted(p for p in _live if p.exists())
 
 
 def _rmdir_retrying(path: Path, seconds: float) -> bool:
@@ -112,8 +118,10 @@ def _rmdir_retrying(path: Path, seconds: float) -> bool:
     while True:
         try:
             path.rmdir()
+            _live.discard(path)
             return True
         except FileNotFoundError:
+            _live.discard(path)
             return True
         except OSError:
             if time.monotonic() >= deadline:
@@ -154,6 +162,7 @@ def _create_v1(memory: int, processes: int) -> JobCgroup:
             base.mkdir(exist_ok=True)
             path = base / name
             path.mkdir()
+            _live.add(path)
             dirs[ctl] = path
         _write(dirs["memory"] / "memory.limit_in_bytes", str(memory))
         swap = dirs["memory"] / "memory.memsw.limit_in_bytes"
@@ -174,6 +183,7 @@ def _create_v1(memory: int, processes: int) -> JobCgroup:
 def _create_v2(parent: Path, memory: int, processes: int) -> JobCgroup:
     path = parent / f"job-{uuid.uuid4().hex[:12]}"
     path.mkdir()
+    _live.add(path)
     job = JobCgroup({"memory": path}, v2=True)
     try:
         _write(path / "memory.max", str(memory))

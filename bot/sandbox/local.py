@@ -27,15 +27,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.sandbox import cgroups, seccomp
+from bot.sandbox import cgroups, seccomp, uids
+from bot.sandbox.uids import processes_of, sandbox_uids  # noqa: F401  (re-exported)
 from bot.sandbox.errors import SandboxError, SandboxUnavailable, UnsupportedLanguage
 from bot.sandbox.limits import MIB, Limits
 from bot.sandbox.result import RunResult, signal_name
 
 log = logging.getLogger(__name__)
 
-UID_BASE = 61000
-UID_POOL = 64
 SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin"
 UNSAFE_ENV = "CODEGEN_UNSAFE_NO_SANDBOX"
 _FILENAMES = {"python": "main.py", "javascript": "main.js", "bash": "main.sh"}
@@ -86,50 +85,6 @@ def _decode(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def sandbox_uids() -> range:
-    """The host uids sandboxed jobs run as (``SANDBOX_UID_BASE``, 64 of them)."""
-    base = int(os.environ.get("SANDBOX_UID_BASE", UID_BASE))
-    return range(base, base + UID_POOL)
-
-
-def processes_of(uids: range | set[int]) -> list[int]:
-    """Pids of live (non-zombie) host processes whose real uid is in ``uids``."""
-    found = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/status", "rb") as fh:
-                status = fh.read().decode("ascii", "replace")
-        except OSError:
-            continue
-        uid = state = None
-        for line in status.splitlines():
-            if line.startswith("State:"):
-                state = line.split()[1]
-            elif line.startswith("Uid:"):
-                uid = int(line.split()[1])
-                break
-        if uid in uids and state != "Z":
-            found.append(int(entry.name))
-    return found
-
-
-def _kill_uid(uid: int) -> None:
-    """SIGKILL whatever ``uid`` still runs (the job's leftovers), retrying briefly."""
-    deadline = time.monotonic() + 2.0
-    while time.monotonic() < deadline:
-        pids = processes_of({uid})
-        if not pids:
-            return
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        time.sleep(0.005)
-
-
 @dataclass(frozen=True)
 class _Job:
     argv: list[str]
@@ -146,21 +101,34 @@ class LocalBackend:
         self,
         limits: Limits | None = None,
         *,
-        unsafe: bool = False,
+        unsafe_fallback: bool = False,
         python: str | None = None,
+        bwrap: str | None = None,
     ) -> None:
+        """``unsafe_fallback`` (the operator's ``CODEGEN_UNSAFE_NO_SANDBOX=1``) lets runs go
+        ahead WITHOUT bwrap when it cannot start; otherwise such runs are refused."""
         self.limits = limits or Limits.from_env()
-        self.unsafe = unsafe
+        self.unsafe = False
+        self.unsafe_fallback = unsafe_fallback
         self.switch_uid = os.geteuid() == 0
         self._python = python or os.environ.get("SANDBOX_PYTHON") or self._default_python()
-        self._uids: asyncio.Queue[int] | None = None
+        self.in_use: set[int] = set()  # uids this backend's jobs hold right now
         self._checked: str | None = None  # None = not probed, "" = fine, else the reason
-        self._bwrap = "" if unsafe else bwrap_binary()
-        if unsafe:
-            log.warning(
-                "%s=1: snippets run WITHOUT the bubblewrap sandbox (rlimits only). "
-                "Never enable this on a shared machine.", UNSAFE_ENV,
-            )
+        try:
+            self._bwrap = bwrap or bwrap_binary()
+        except SandboxUnavailable as exc:
+            self._bwrap = ""
+            self._checked = str(exc).removeprefix("the sandbox cannot start: ")
+            if unsafe_fallback:
+                self._go_unsafe(self._checked)
+
+    def _go_unsafe(self, why: str) -> None:
+        self.unsafe = True
+        log.warning(
+            "SANDBOX DISABLED: bwrap cannot start (%s) and %s=1 is set, so snippets run WITHOUT "
+            "the sandbox (rlimits and a private uid only). Never do this on a shared machine.",
+            why, UNSAFE_ENV,
+        )
 
     # -- languages -------------------------------------------------------------------------
     def _default_python(self) -> str:
@@ -266,13 +234,6 @@ class LocalBackend:
 
         return setup
 
-    async def _acquire_uid(self) -> int:
-        if self._uids is None:
-            self._uids = asyncio.Queue()
-            for uid in sandbox_uids():
-                self._uids.put_nowait(uid)
-        return await self._uids.get()
-
     # -- public ----------------------------------------------------------------------------
     async def check(self) -> None:
         """Probe once that bwrap can start here; raise :class:`SandboxUnavailable` with why."""
@@ -285,6 +246,9 @@ class LocalBackend:
             else:
                 why = (result.stderr.strip().splitlines() or ["bwrap exited " + str(result.exit_code)])
                 self._checked = why[-1][:300]
+                if self.unsafe_fallback:
+                    self._go_unsafe(self._checked)
+                    return
         if self._checked:
             raise SandboxUnavailable(f"the sandbox cannot start here: {self._checked}")
 
@@ -299,7 +263,8 @@ class LocalBackend:
         return await self._execute(language, code)
 
     async def _execute(self, language: str, code: str, probe: bool = False) -> RunResult:
-        uid = await self._acquire_uid()
+        uid, lease = await uids.lease() if self.switch_uid else (os.getuid(), -1)
+        self.in_use.add(uid)
         job = await asyncio.to_thread(cgroups.create, self.limits.memory, self.limits.processes)
         workdir: str | None = None
         code_fd = seccomp_fd = -1
@@ -329,11 +294,12 @@ class LocalBackend:
             if job is not None:
                 await asyncio.to_thread(job.remove)
             if self.switch_uid:
-                await asyncio.to_thread(_kill_uid, uid)
+                await asyncio.to_thread(uids.kill_uid, uid)
             if workdir:
                 shutil.rmtree(workdir, ignore_errors=True)
-            assert self._uids is not None
-            self._uids.put_nowait(uid)
+            self.in_use.discard(uid)
+            if lease >= 0:
+                uids.release(lease)
 
     async def _spawn(
         self, spec: _Job, uid: int, language: str, job: cgroups.JobCgroup | None, probe: bool
@@ -353,6 +319,8 @@ class LocalBackend:
                 preexec_fn=self._preexec(uid, language, job),
             )
         except OSError as exc:
+            if probe:
+                return RunResult(127, None, "", f"cannot execute bwrap: {exc.strerror}", 0)
             raise SandboxUnavailable(f"the sandbox cannot start here: {exc.strerror}") from exc
 
         kept = {"stdout": bytearray(), "stderr": bytearray()}
@@ -393,7 +361,7 @@ class LocalBackend:
             if job is not None:
                 await asyncio.to_thread(job.kill_all)
             if self.switch_uid:
-                await asyncio.to_thread(_kill_uid, uid)
+                await asyncio.to_thread(uids.kill_uid, uid)
             await waiter
         flooded.cancel()
         duration_ms = int((time.monotonic() - started) * 1000)
@@ -413,7 +381,8 @@ class LocalBackend:
             sig, exit_code = signal_name(-code), None
         elif code is not None and 128 < code < 128 + 65 and not probe:
             sig, exit_code = signal_name(code - 128), None  # bwrap reports a signal as 128+n
-        memory = bool(job and job.oom_killed()) or _says_out_of_memory(language, stderr)
+        memory = bool(job and (job.oom_killed() or (timed_out and job.peak_hit())))
+        memory = memory or _says_out_of_memory(language, stderr)
         return RunResult(
             exit_code=exit_code,
             signal=sig,

@@ -6,7 +6,7 @@ import asyncio
 import os
 from typing import Protocol
 
-from bot.sandbox.errors import SandboxBusy, SandboxUnavailable, UnsupportedLanguage
+from bot.sandbox.errors import SandboxBusy, UnsupportedLanguage
 from bot.sandbox.extract import RUNNABLE, normalize_language
 from bot.sandbox.result import RunResult
 
@@ -87,10 +87,4 @@ def _backend_from_env() -> Backend:
         return PistonBackend(url)
     from bot.sandbox.local import UNSAFE_ENV, LocalBackend
 
-    unsafe = os.environ.get(UNSAFE_ENV) == "1"
-    try:
-        return LocalBackend(unsafe=unsafe)
-    except SandboxUnavailable:
-        if unsafe:
-            return LocalBackend(unsafe=True)
-        raise
+    return LocalBackend(unsafe_fallback=os.environ.get(UNSAFE_ENV) == "1")
