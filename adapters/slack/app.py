@@ -2,8 +2,8 @@
 
 Handlers ack at once and hand the event to :meth:`bot.arena.Arena.handle` in a background task:
 
-- ``/codegen <task>`` → TaskRequested (``leaderboard [window]``, ``subscribe``, ``unsubscribe``
-  map to their events; ``help`` / empty go to the core, which answers with usage)
+- ``/codegen <task>`` → TaskRequested (``leaderboard [window]``, ``subscribe``, ``unsubscribe``,
+  ``blind on|off`` map to their events; ``help`` / empty go to the core, which answers with usage)
 - ``app_mention`` → TaskRequested (threaded when the mention is in a thread)
 - ``reaction_added`` / ``reaction_removed`` on a message → ReactionChanged
 - ``codegen_run`` / ``codegen_retry`` / ``codegen_reveal`` buttons → Run/Retry/RevealRequested
@@ -30,6 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.render import ACTION_PREFIX, render
 from adapters.slack.surface import SlackSurface
 from bot.events import (
+    BlindModeChanged,
     Event,
     LeaderboardRequested,
     ReactionChanged,
@@ -50,6 +51,7 @@ _CHANNEL_LINK = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
 _SPECIAL = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
 _SUBTEAM = re.compile(r"<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>")
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
+_SWITCH = {"on": True, "off": False, "enable": True, "disable": False}
 _BUTTON = re.compile(rf"^{ACTION_PREFIX}(run|retry|reveal)(?:_\d+)?$")
 
 
@@ -180,6 +182,8 @@ def _register(adapter: SlackAdapter) -> None:
             event = LeaderboardRequested(channel=channel, window=rest.strip() or "28d", **common)
         elif keyword in ("subscribe", "unsubscribe") and not rest.strip():
             event = SubscriptionChanged(channel=channel, subscribed=keyword == "subscribe", **common)
+        elif keyword == "blind" and rest.strip().lower() in _SWITCH:
+            event = BlindModeChanged(channel=channel, enabled=_SWITCH[rest.strip().lower()], **common)
         else:
             event = TaskRequested(channel=channel, text=text, **common)
         adapter.dispatch(event)

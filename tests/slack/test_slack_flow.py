@@ -280,3 +280,25 @@ async def test_leaderboard_where_bot_is_not_a_member_explains_invite(harness: Ha
     await h.settle()
     assert len(h.slack.responses) == 1
     assert "/invite @Codegen Arena" in json.dumps(h.slack.responses[0])
+
+
+async def test_blind_mode_hides_names_and_reveal_button_shows_them(harness: Harness) -> None:
+    h = harness
+    await h.command("blind on")
+    await h.settle()
+    with h.arena.store.session() as s:
+        assert [(c.channel, c.blind) for c in s.exec(select(ChannelSettings))] == [(CHANNEL, True)]
+    await h.command("write a blind-test parser")
+    await h.settle()
+    task = tasks(h)[0]
+    assert task.text == "write a blind-test parser" and task.blind
+    replies = h.slack.thread(CHANNEL, task.thread or "")
+    shown = " ".join(m.all_text() for m in replies)
+    assert "ALPHA" not in shown and "BETA" not in shown and "Answer A" in shown
+    header = h.slack.message(CHANNEL, task.parent_message_id or "")
+    reveal = [e for b in header.blocks if b["type"] == "actions" for e in b["elements"]]
+    assert [(b["action_id"], b["value"]) for b in reveal] == [("codegen_reveal", str(task.id))]
+    await h.action("codegen_reveal", str(task.id), channel=CHANNEL, message_ts=header.ts, thread_ts=None)
+    await h.settle()
+    shown = " ".join(m.all_text() for m in h.slack.thread(CHANNEL, task.thread or ""))
+    assert "ALPHA" in shown and "BETA" in shown
