@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.leaderboard_cli import add_cli as add_leaderboard_commands
 
     add_leaderboard_commands(sub)
+
+    from bot.sandbox.cli import add_cli as add_run_command
+
+    add_run_command(sub)
     return parser
 
 
