@@ -1,4 +1,4 @@
-"""The ``/codegen`` application command group: ask, leaderboard, subscribe, unsubscribe.
+"""The ``/codegen`` application command group: ask, leaderboard, subscribe, unsubscribe, blind.
 
 Discord does not allow options on a command that also has subcommands, so the task is
 ``/codegen ask task:<text>``. Commands are synced by ``codegen-bot discord-sync``, never on start.
@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 from discord import app_commands
 
-from bot.events import LeaderboardRequested, SubscriptionChanged
+from bot.events import BlindModeChanged, LeaderboardRequested, SubscriptionChanged
 
 if TYPE_CHECKING:
     from adapters.discord.client import ArenaClient
 
+MODES = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
 WINDOWS = [app_commands.Choice(name="last 7 days", value="7d"),
            app_commands.Choice(name="last 28 days", value="28d"),
            app_commands.Choice(name="all time", value="all")]
@@ -55,5 +56,13 @@ def codegen_group() -> app_commands.Group:
         channel = str(interaction.channel_id)
         await _client(interaction).command_simple(
             interaction, lambda base: SubscriptionChanged(channel=channel, subscribed=False, **base))
+
+    @group.command(name="blind", description="Label answers A, B, C… here and reveal the models later")
+    @app_commands.describe(mode="on: hide model names on new tasks in this channel; off: show them")
+    @app_commands.choices(mode=MODES)
+    async def blind(interaction: discord.Interaction[Any], mode: app_commands.Choice[str]) -> None:
+        channel = str(interaction.channel_id)
+        await _client(interaction).command_simple(
+            interaction, lambda base: BlindModeChanged(channel=channel, enabled=mode.value == "on", **base))
 
     return group

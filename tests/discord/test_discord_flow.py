@@ -306,3 +306,31 @@ async def test_debug_logging_never_shows_the_bot_or_interaction_token(
     assert ephemeral_followups(fake_discord, payload["token"])  # the interaction was answered
     assert payload["token"] not in caplog.text
     assert "fake-token" not in caplog.text
+
+
+async def test_blind_mode_hides_names_until_the_asker_reveals(
+        arena: Arena, start_client: StartClient, fake_discord: FakeDiscord) -> None:
+    client = await start_client(arena)
+    on = fake_discord.interaction_payload(ALICE, slash("blind", mode="on"))
+    await push(client, fake_discord, "INTERACTION_CREATE", on)
+    [reply] = ephemeral_followups(fake_discord, on["token"])
+    assert "Blind mode is on" in reply["content"]
+
+    trigger = await mention(client, fake_discord, "write a stack class")
+    thread = trigger["id"]
+    header, *replies = fake_discord.channel_messages(thread)
+    assert all("ALPHA" not in m["content"] and "BETA" not in m["content"] for m in replies)
+    [reveal_id] = [c for c in components(header) if c.startswith("codegen:reveal:")]
+
+    bob = user_payload(222, "bob")
+    early = fake_discord.interaction_payload(bob, {"custom_id": reveal_id, "component_type": 2}, kind=3,
+                                             channel_id=int(thread), message=header)
+    await push(client, fake_discord, "INTERACTION_CREATE", early)
+    [refused] = ephemeral_followups(fake_discord, early["token"])
+    assert "Only the person who asked" in refused["content"]
+
+    press = fake_discord.interaction_payload(ALICE, {"custom_id": reveal_id, "component_type": 2}, kind=3,
+                                             channel_id=int(thread), message=header)
+    await push(client, fake_discord, "INTERACTION_CREATE", press)
+    revealed = " ".join(m["content"] for m in fake_discord.channel_messages(thread))
+    assert "ALPHA" in revealed and "BETA" in revealed
