@@ -129,6 +129,28 @@ def _rmdir_retrying(path: Path, seconds: float) -> bool:
             time.sleep(0.005)
 
 
+_stale_checked = False
+
+
+def _remove_stale() -> None:
+    """Once per process: delete empty job cgroups over a minute old (left by a crashed bot)."""
+    global _stale_checked
+    if _stale_checked:
+        return
+    _stale_checked = True
+    now = time.time()
+    for ctl in ("memory", "pids", "cpu"):
+        base = V1_ROOT / ctl / GROUP
+        if not base.is_dir():
+            continue
+        for path in base.glob("job-*"):
+            try:
+                if now - path.stat().st_mtime > 60 and not (path / "cgroup.procs").read_text().strip():
+                    path.rmdir()
+            except OSError:
+                continue
+
+
 def sweep(seconds: float = 0.0) -> list[Path]:
     """Retry removing job cgroups that were still busy; return those still left."""
     deadline = time.monotonic() + seconds
@@ -215,6 +237,7 @@ def create(memory: int, processes: int) -> JobCgroup | None:
         sweep()
     try:
         if kind == "v1":
+            _remove_stale()
             return _create_v1(memory, processes)
         if kind == "v2":
             return _create_v2(Path(os.environ["SANDBOX_CGROUP_V2_PARENT"]), memory, processes)

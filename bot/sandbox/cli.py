@@ -50,7 +50,7 @@ def run_command(args: argparse.Namespace) -> int:
     """Run the file; exit 0 when the program succeeded, 1 when it failed, 2 when refused."""
     try:
         code, language = _source(args.file, args.lang)
-        result = asyncio.run(SandboxService.from_env().run(os.environ.get("USER", "cli"), code, language))
+        result = asyncio.run(_run(code, language))
     except SandboxError as exc:
         if args.json:
             print(json.dumps({"error": str(exc)}))
@@ -59,6 +59,14 @@ def run_command(args: argparse.Namespace) -> int:
         return 2
     _print(result, as_json=args.json)
     return 0 if result.ok else 1
+
+
+async def _run(code: str, language: str) -> RunResult:
+    service = SandboxService.from_env()
+    try:
+        return await service.run(os.environ.get("USER", "cli"), code, language)
+    finally:
+        await service.drain()
 
 
 def _print(result: RunResult, *, as_json: bool) -> None:

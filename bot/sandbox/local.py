@@ -113,6 +113,8 @@ class LocalBackend:
         self.switch_uid = os.geteuid() == 0
         self._python = python or os.environ.get("SANDBOX_PYTHON") or self._default_python()
         self.in_use: set[int] = set()  # uids this backend's jobs hold right now
+        self._cleanups: set[asyncio.Future[None]] = set()
+        self._languages: dict[str, str | None] | None = None
         self._checked: str | None = None  # None = not probed, "" = fine, else the reason
         try:
             self._bwrap = bwrap or bwrap_binary()
@@ -146,7 +148,12 @@ class LocalBackend:
         return None
 
     def languages(self) -> dict[str, str | None]:
-        """Each language mapped to None when runnable here, else why not."""
+        """Each language mapped to None when runnable here, else why not (computed once)."""
+        if self._languages is None:
+            self._languages = self._find_languages()
+        return self._languages
+
+    def _find_languages(self) -> dict[str, str | None]:
         out: dict[str, str | None] = {}
         for language in _FILENAMES:
             path = self._interpreter(language)
@@ -291,15 +298,31 @@ class LocalBackend:
             for fd in (code_fd, seccomp_fd):
                 if fd >= 0:
                     os.close(fd)
-            if job is not None:
+            # The job's pid namespace died with bwrap; the sweep below is belt and braces, so it
+            # runs in the background (holding the uid's lease) instead of delaying the result.
+            task = asyncio.ensure_future(self._cleanup(uid, lease, job, workdir))
+            self._cleanups.add(task)
+            task.add_done_callback(self._cleanups.discard)
+
+    async def _cleanup(
+        self, uid: int, lease: int, job: cgroups.JobCgroup | None, workdir: str | None
+    ) -> None:
+        try:
+            if job is not None:  # nothing leaves a cgroup unprivileged: killing it is enough
                 await asyncio.to_thread(job.remove)
-            if self.switch_uid:
+            elif self.switch_uid:
                 await asyncio.to_thread(uids.kill_uid, uid)
             if workdir:
                 shutil.rmtree(workdir, ignore_errors=True)
+        finally:
             self.in_use.discard(uid)
             if lease >= 0:
                 uids.release(lease)
+
+    async def drain(self) -> None:
+        """Wait until every finished job's cleanup is done (tests, shutdown)."""
+        while self._cleanups:
+            await asyncio.gather(*list(self._cleanups), return_exceptions=True)
 
     async def _spawn(
         self, spec: _Job, uid: int, language: str, job: cgroups.JobCgroup | None, probe: bool

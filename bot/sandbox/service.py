@@ -56,6 +56,12 @@ class SandboxService:
             self._backend = _backend_from_env()
         return self._backend
 
+    async def drain(self) -> None:
+        """Wait for finished runs' background cleanup (call before closing the event loop)."""
+        drain = getattr(self._backend, "drain", None)
+        if drain is not None:
+            await drain()
+
     def active(self, user_id: str) -> int:
         """How many runs ``user_id`` has going."""
         return self._running.get(user_id, 0)

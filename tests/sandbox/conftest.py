@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -21,8 +21,9 @@ def backend() -> LocalBackend:
 
 
 @pytest.fixture
-def no_strays() -> Iterator[None]:
-    """Fail the test if any sandbox-uid process outlives its job (jobs of other processes on
-    this shared machine hold their uid's lease and are not counted)."""
+async def no_strays(backend: LocalBackend) -> AsyncIterator[None]:
+    """Fail the test if any sandbox-uid process outlives its job's cleanup (jobs of other
+    processes on this shared machine hold their uid's lease and are not counted)."""
     yield
+    await backend.drain()
     assert strays() == [], "a sandboxed process outlived its job"

@@ -310,6 +310,7 @@ async def test_bot_is_healthy_after_the_suite(
 ) -> None:
     result = await backend.run("print(sum(range(10)))", "python")
     assert result.ok and result.stdout == "45\n"
+    await backend.drain()
     assert strays() == [], "no sandboxed process outlives the suite"
     assert cgroups.sweep(seconds=5.0) == [], "job cgroups are removed"
     assert cgroups.live_jobs() == []

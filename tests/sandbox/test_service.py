@@ -110,12 +110,14 @@ async def test_refused_with_the_reason_when_bwrap_cannot_start(fake_bwrap: str) 
     backend = LocalBackend(TEST_LIMITS, bwrap=fake_bwrap)
     with pytest.raises(SandboxUnavailable, match="cannot start here: bwrap: No permissions"):
         await SandboxService(backend).run("erin", "print(1)", "python")
+    await backend.drain()
 
 
 async def test_unsafe_fallback_only_when_the_operator_says_so(fake_bwrap: str) -> None:
     backend = LocalBackend(TEST_LIMITS, bwrap=fake_bwrap, unsafe_fallback=True)
     result = await SandboxService(backend).run("erin", "import os\nprint(os.getuid() != 0)", "python")
     assert backend.unsafe and result.stdout == "True\n"
+    await backend.drain()
 
 
 async def test_missing_bwrap_package_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
