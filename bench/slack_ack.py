@@ -7,7 +7,7 @@ sent → HTTP response; Slack's limit is 3 s) p50/p99/max, then Web API calls pe
 edit rate per answer message (Slack allows chat.update about 50+/min per workspace method tier,
 so each streaming message must stay near one edit per second).
 
-    .venv/bin/python bench/slack_ack.py [--rate 50] [--seconds 10] [--models 2] [--stream 2.0]
+    .venv/bin/python bench/slack_ack.py [--rate 50] [--seconds 10] [--models 2] [--stream 2.0] [--ack-only]
 """
 
 from __future__ import annotations
@@ -91,7 +91,18 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-async def bench(rate: float, seconds: float, n_models: int, stream_s: float) -> None:
+class NoWorkArena:
+    """Baseline for --ack-only: accepts every event and does nothing, isolating the adapter's
+    own cost (signature check, Bolt dispatch, payload → event) from the comparison work."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def handle(self, event: Any, surface: Any) -> None:
+        return None
+
+
+async def bench(rate: float, seconds: float, n_models: int, stream_s: float, ack_only: bool = False) -> None:
     fakes = FakesProcess(n_models, stream_s)
     tmp = tempfile.TemporaryDirectory()
     store = Store(f"sqlite:///{tmp.name}/bench.db")
@@ -100,7 +111,7 @@ async def bench(rate: float, seconds: float, n_models: int, stream_s: float) -> 
                      for i in range(n_models)])
     client = ChatClient(httpx.AsyncClient(limits=httpx.Limits(max_connections=500)))
     settings = Settings(database_url=store.url, edit_interval=1.0)
-    arena = Arena(store, roster, client, settings)
+    arena: Any = NoWorkArena(store) if ack_only else Arena(store, roster, client, settings)
     adapter = create_app(arena, token="xoxb-bench", signing_secret=SECRET, api_url=fakes.api_url,
                          edit_interval=settings.edit_interval)
     runner = web.AppRunner(build_web_app(adapter), access_log=None)
@@ -163,8 +174,9 @@ async def bench(rate: float, seconds: float, n_models: int, stream_s: float) -> 
     min_gaps = [min(b - a for a, b in zip(ts, ts[1:])) for ts in updates.values() if len(ts) > 1]
     answers = total * n_models
 
-    print(f"Slack ack benchmark: {total} signed /codegen requests at {rate:g}/s over {sent_for:.1f} s; "
-          f"{n_models} fake models streaming {stream_s:g} s each; edit interval {settings.edit_interval:g} s")
+    work = ("no comparison work (--ack-only: adapter cost alone)" if ack_only else
+            f"{n_models} fake models streaming {stream_s:g} s each; edit interval {settings.edit_interval:g} s")
+    print(f"Slack ack benchmark: {total} signed /codegen requests at {rate:g}/s over {sent_for:.1f} s; {work}")
     print(f"  HTTP statuses: {dict(statuses)}")
     ms = [v * 1000 for v in latencies]
     print(f"  ack latency: p50 {percentile(ms, 0.5):.1f} ms, p99 {percentile(ms, 0.99):.1f} ms, "
@@ -194,8 +206,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="how long to send")
     parser.add_argument("--models", type=int, default=2, help="fake models per task")
     parser.add_argument("--stream", type=float, default=2.0, help="seconds each fake answer streams")
+    parser.add_argument("--ack-only", action="store_true", help="measure the adapter alone (no comparison work)")
     args = parser.parse_args()
-    asyncio.run(bench(args.rate, args.seconds, args.models, args.stream))
+    asyncio.run(bench(args.rate, args.seconds, args.models, args.stream, args.ack_only))
 
 
 if __name__ == "__main__":
