@@ -31,6 +31,7 @@ _LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s|]+)\)")
 _BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _ITALIC = re.compile(r"(?<![*\w])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![*\w])")
 _STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
+_BULLET = re.compile(r"^([ \t]*)[-*+][ \t]+", re.MULTILINE)
 _HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 _BOLD_MARK = "\x00B\x00"
 
@@ -61,6 +62,7 @@ def _prose_to_mrkdwn(text: str) -> str:
 
 def _inline_to_mrkdwn(text: str) -> str:
     text = escape(text)
+    text = _BULLET.sub(lambda m: f"{m.group(1)}• ", text)
     text = _HEADING.sub(lambda m: f"{_BOLD_MARK}{m.group(1)}{_BOLD_MARK}", text)
     text = _BOLD.sub(lambda m: f"{_BOLD_MARK}{m.group(2)}{_BOLD_MARK}", text)
     text = _ITALIC.sub(r"_\1_", text)
@@ -125,7 +127,7 @@ def _hard_split(text: str, limit: int) -> list[str]:
 def _segment_pieces(segment: _Segment, limit: int) -> list[str]:
     """mrkdwn pieces for one segment, each ≤ limit; code stays fenced in every piece."""
     if segment.code:
-        body = escape(segment.text)
+        body = escape(segment.text).replace("```", "`\u200b``")  # a fence inside code can't end it
         if not body.strip():
             return []
         wrapped = f"```\n{body}\n```"
