@@ -7,6 +7,7 @@ import time
 
 from sqlmodel import select
 
+from bot.sandbox.service import SandboxService
 from storage.models import Answer, ChannelSettings, Rating, Task
 from tests.slack.conftest import Harness, command_body
 from tests.slack.fake_slack import BOT_USER_ID
@@ -229,21 +230,9 @@ async def test_healthz(harness: Harness) -> None:
         assert resp.status == 200 and (await resp.json()) == {"ok": True}
 
 
-class UserSandbox:
-    """The real bubblewrap backend behind the core's ``sandbox.run(user, code, language)`` call."""
-
-    def __init__(self) -> None:
-        from bot.sandbox.local import LocalBackend
-
-        self.backend = LocalBackend()
-
-    async def run(self, user_id: str, code: str, language: str):  # type: ignore[no-untyped-def]
-        return await self.backend.run(code, language)
-
-
 async def test_run_button_replies_in_thread_with_result(harness: Harness) -> None:
     h = harness
-    h.arena.sandbox = UserSandbox()
+    h.arena.sandbox = SandboxService()
     h.models.script("alpha", text="```python\nprint('hello from the sandbox', 6 * 7)\n```")
     await h.command("print something")
     await h.settle()
@@ -254,6 +243,7 @@ async def test_run_button_replies_in_thread_with_result(harness: Harness) -> Non
                                thread_ts=thread)
     assert status == 200
     await h.settle()
+    await h.arena.sandbox.drain()
     replies = h.slack.thread(CHANNEL, thread)
     assert len(replies) == before + 1
     result = replies[-1].all_text()
@@ -302,3 +292,24 @@ async def test_blind_mode_hides_names_and_reveal_button_shows_them(harness: Harn
     await h.settle()
     shown = " ".join(m.all_text() for m in h.slack.thread(CHANNEL, task.thread or ""))
     assert "ALPHA" in shown and "BETA" in shown
+
+
+async def test_run_with_long_output_attaches_the_full_output(harness: Harness) -> None:
+    h = harness
+    sandbox = SandboxService()
+    h.arena.sandbox = sandbox
+    h.models.script("alpha", text="```python\nfor i in range(3000):\n    print('line', i)\n```")
+    await h.command("print many lines")
+    await h.settle()
+    alpha = next(a for a in answers(h) if a.contestant_id == "alpha")
+    thread = tasks(h)[0].thread or ""
+    await h.action("codegen_run", str(alpha.id), channel=CHANNEL, message_ts=alpha.message_id or "",
+                   thread_ts=thread)
+    await h.settle()
+    await sandbox.drain()
+    [upload] = h.slack.files
+    assert upload.channel == CHANNEL and upload.thread_ts == thread
+    full = upload.content.decode()
+    assert "line 0" in full and "line 2999" in full
+    shown = h.slack.thread(CHANNEL, thread)[-2:]
+    assert any("line 0" in m.all_text() and "line 2999" not in m.all_text() for m in shown)
