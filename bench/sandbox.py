@@ -73,11 +73,16 @@ async def main() -> None:
     b = statistics.median(bare(python, args.runs))
     s = statistics.median(await sandboxed(backend, args.runs))
     rate = await throughput(backend, args.jobs, cores)
+    os.environ["SANDBOX_NO_CGROUPS"] = "1"  # the same without the per-job cgroup, for comparison
+    s_nocg = statistics.median(await sandboxed(backend, args.runs))
+    del os.environ["SANDBOX_NO_CGROUPS"]
     print(f"host: {cores} cores, cgroups {cgroups.mode()}, uid switch {backend.switch_uid}, "
           f"load average {os.getloadavg()[0]:.2f}")
     print(f"bare {python} print('hello'): median {b:.1f} ms over {args.runs} runs")
     print(f"sandboxed print('hello'):        median {s:.1f} ms over {args.runs} runs")
     print(f"ratio {s / b:.2f}x, overhead {s - b:+.1f} ms (target <= 30 ms)")
+    print(f"  without the per-job cgroup (rlimits + uid only): median {s_nocg:.1f} ms, "
+          f"overhead {s_nocg - b:+.1f} ms; joining the cgroup costs {s - s_nocg:+.1f} ms")
     print(f"throughput: {rate:.1f} runs/s with the global cap at {cores} ({args.jobs} jobs)"
           f" (target >= 20)")
 

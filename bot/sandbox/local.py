@@ -20,12 +20,14 @@ import resource
 import shutil
 import signal
 import stat
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from bot.sandbox import cgroups, seccomp, uids
 from bot.sandbox.uids import processes_of, sandbox_uids  # noqa: F401  (re-exported)
@@ -327,14 +329,16 @@ class LocalBackend:
     async def _spawn(
         self, spec: _Job, uid: int, language: str, job: cgroups.JobCgroup | None, probe: bool
     ) -> RunResult:
-        limits = self.limits
         started = time.monotonic()
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *spec.argv,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
+            # Popen (fork, preexec, exec) runs in a worker thread: joining a v1 cgroup alone can
+            # take ~10 ms, which must not stall the event loop.
+            proc = await asyncio.to_thread(
+                subprocess.Popen,
+                spec.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 env={"PATH": SANDBOX_PATH, "LANG": "C.UTF-8"},
                 cwd=spec.cwd or "/",
                 pass_fds=spec.pass_fds,
@@ -345,7 +349,30 @@ class LocalBackend:
             if probe:
                 return RunResult(127, None, "", f"cannot execute bwrap: {exc.strerror}", 0)
             raise SandboxUnavailable(f"the sandbox cannot start here: {exc.strerror}") from exc
+        assert proc.stdout is not None and proc.stderr is not None
+        out_stream, out_transport = await _read_pipe(proc.stdout)
+        err_stream, err_transport = await _read_pipe(proc.stderr)
+        try:
+            return await self._watch(proc, out_stream, err_stream, started, uid, language, job, probe)
+        finally:
+            out_transport.close()
+            err_transport.close()
+            if proc.returncode is None:  # cancelled: make sure it is gone and reaped
+                _killpg(proc.pid)
+                await asyncio.to_thread(proc.wait)
 
+    async def _watch(
+        self,
+        proc: subprocess.Popen[bytes],
+        out_stream: asyncio.StreamReader,
+        err_stream: asyncio.StreamReader,
+        started: float,
+        uid: int,
+        language: str,
+        job: cgroups.JobCgroup | None,
+        probe: bool,
+    ) -> RunResult:
+        limits = self.limits
         kept = {"stdout": bytearray(), "stderr": bytearray()}
         produced = 0
         flood = asyncio.Event()
@@ -363,19 +390,15 @@ class LocalBackend:
                 if produced > limits.output_kill:
                     flood.set()
 
-        assert proc.stdout is not None and proc.stderr is not None
-        pumps = asyncio.gather(pump("stdout", proc.stdout), pump("stderr", proc.stderr))
-        waiter = asyncio.ensure_future(proc.wait())
+        pumps = asyncio.gather(pump("stdout", out_stream), pump("stderr", err_stream))
+        waiter = asyncio.ensure_future(_wait_exit(proc))
         flooded = asyncio.ensure_future(flood.wait())
         done, _ = await asyncio.wait({waiter, flooded}, timeout=limits.wall_s,
                                      return_when=asyncio.FIRST_COMPLETED)
         timed_out = not done
         killed = timed_out or (flooded in done and waiter not in done)
         if killed:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            _killpg(proc.pid)
             if job is not None:
                 await asyncio.to_thread(job.kill_all)
         try:
@@ -416,6 +439,38 @@ class LocalBackend:
             memory_exceeded=memory,
             truncated=truncated,
         )
+
+
+def _killpg(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+async def _read_pipe(pipe: IO[bytes]) -> tuple[asyncio.StreamReader, asyncio.BaseTransport]:
+    """Read ``pipe`` on the event loop (no thread per stream)."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=2**20)
+    transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+    return reader, transport
+
+
+async def _wait_exit(proc: subprocess.Popen[bytes]) -> int:
+    """Wait for ``proc`` to exit without blocking the loop or holding a thread (pidfd)."""
+    loop = asyncio.get_running_loop()
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        return await asyncio.to_thread(proc.wait)
+    exited = loop.create_future()
+    loop.add_reader(pidfd, lambda: exited.done() or exited.set_result(None))
+    try:
+        await exited
+    finally:
+        loop.remove_reader(pidfd)
+        os.close(pidfd)
+    return proc.wait()
 
 
 def _says_out_of_memory(language: str, stderr: str) -> bool:
