@@ -72,7 +72,8 @@ def _blocks(markdown: str) -> list[_Block]:
             body.append(lines[i][indent:] if lines[i][:indent].isspace() else lines[i])
             i += 1
         i += 1
-        blocks.append(_Block(tag.lower(), "\n".join(body).strip("\n")))
+        tag = tag.lower().split(":", 1)[0]  # ```python:main.py
+        blocks.append(_Block(tag, "\n".join(body).strip("\n")))
     return blocks
 
 
@@ -185,8 +186,15 @@ def _top_level_names(language: str, code: str) -> set[str]:
     )
 
 
+_TEST_FILE = re.compile(r"^\s*(import pytest|from pytest\b)|require\(['\"](jest|mocha)['\"]\)", re.M)
+
+
 def _choose(language: str, codes: list[str]) -> str:
-    """Join blocks that form one program; if a later block redefines names, take the largest."""
+    """Join blocks that form one program; if a later block redefines names, take the largest.
+
+    Test files for a test runner (pytest, jest) cannot run on their own and are left out."""
+    runnable = [c for c in codes if not _TEST_FILE.search(c)]
+    codes = runnable or codes
     if len(codes) == 1:
         return codes[0]
     seen: set[str] = set()

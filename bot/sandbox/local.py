@@ -193,6 +193,10 @@ class LocalBackend:
                 args += ["--symlink", os.readlink(host), f"/{link}"]
             elif host.is_dir():
                 args += ["--ro-bind", str(host), f"/{link}"]
+        # stdlib only: hide the system's third-party Python packages
+        for hidden in ("/usr/lib/python3/dist-packages",):
+            if Path(hidden).is_dir():
+                args += ["--tmpfs", hidden]
         args += [
             "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
             "--proc", "/proc",

@@ -103,3 +103,18 @@ def test_unrunnable_language_is_named() -> None:
 
 def test_detect_language_rejects_prose() -> None:
     assert detect_language("The answer is 42 because of reasons.") is None
+
+
+def test_filename_in_the_info_string() -> None:
+    assert extract_snippet("```python:main.py\nprint(1)\n```") == Snippet("print(1)", "python")
+    assert extract_snippet("```python title=\"main.py\"\nprint(1)\n```").language == "python"
+
+
+def test_pytest_file_is_left_out() -> None:
+    md = (
+        "```python\ndef add(a, b):\n    return a + b\n\nprint(add(1, 2))\n```\n"
+        "Tests:\n```python\nimport pytest\nfrom main import add\n\ndef test_add():\n"
+        "    assert add(1, 2) == 3\n```"
+    )
+    snippet = extract_snippet(md)
+    assert "import pytest" not in snippet.code and "print(add(1, 2))" in snippet.code

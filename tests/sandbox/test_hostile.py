@@ -231,6 +231,8 @@ def _hostile_cases(port: int) -> list[Case]:
         Case("input_without_stdin", "name = input('name? ')\nprint(name)", _eof),
         Case("pings_and_fences", "print('@everyone look')\nprint('```')\nprint('<!channel> <@U0BOT>')",
              _pings),
+        Case("stdlib_only", "import json\ntry:\n    import yaml\n    print('third-party visible')\n"
+             "except ImportError:\n    print('refused', json.dumps([1]))", _refused(1)),
         Case("node_runs", "console.log('node ok')", _stdout_has("node ok"), "javascript"),
     ]
 
