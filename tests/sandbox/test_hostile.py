@@ -325,3 +325,15 @@ async def test_bot_is_healthy_after_the_suite(
 async def test_null_bytes_in_code_are_refused_clearly(backend: LocalBackend) -> None:
     with pytest.raises(SandboxError, match="NUL byte"):
         await backend.run("print('a')\x00print('b')", "python")
+
+
+@pytest.mark.parametrize("name", ["fork_count", "setsid_daemon", "memory_bomb", "subprocess_storm"])
+async def test_contained_without_cgroups_too(
+    name: str, backend: LocalBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where no cgroup can be made, the private uid, rlimits and the pid namespace still hold."""
+    monkeypatch.setenv("SANDBOX_NO_CGROUPS", "1")
+    case = CASES[name]
+    case.check(await backend.run(case.code, case.language))
+    await backend.drain()
+    assert strays() == []
