@@ -66,17 +66,37 @@ async def serve_slack(arena: object, settings: Settings, env: dict[str, str] | N
     """Run until cancelled, in Socket Mode or HTTP mode depending on the environment."""
     env = dict(os.environ) if env is None else env
     adapter = adapter_from_env(arena, settings, env)
+    background: list[asyncio.Task[None]] = []
     try:
-        recover = getattr(arena, "recover", None)
-        if recover is not None:
-            await recover({adapter.surface.platform: adapter.surface}, stale_after_s=settings.interrupted_after_s)
+        surfaces = {adapter.surface.platform: adapter.surface}
+        await arena.recover(surfaces, stale_after_s=settings.interrupted_after_s)  # type: ignore[attr-defined]
+        background = _background_jobs(arena, settings, surfaces)
         app_token = env.get("SLACK_APP_TOKEN")
         if app_token:
             await _serve_socket_mode(adapter, app_token)
         else:
             await _serve_http(adapter, env.get("HOST", "0.0.0.0"), int(env.get("PORT", "3000")))
     finally:
+        for job in background:
+            job.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         await adapter.close()
+
+
+def _background_jobs(arena: object, settings: Settings, surfaces: dict[str, object]) -> list[asyncio.Task[None]]:
+    """The weekly leaderboard post and blind-mode reveals for Slack channels (both exactly-once
+    across replicas, so every web replica may run them)."""
+    from datetime import timedelta
+
+    from bot.blind import BlindRevealer
+    from bot.weekly import WeeklyPoster
+
+    store = arena.store  # type: ignore[attr-defined]
+    return [
+        asyncio.create_task(WeeklyPoster(store, surfaces, settings.leaderboard_tz).run_forever()),  # type: ignore[arg-type]
+        asyncio.create_task(BlindRevealer(store, surfaces,  # type: ignore[arg-type]
+                                          timedelta(hours=settings.blind_reveal_after_h)).run_forever()),
+    ]
 
 
 async def _serve_socket_mode(adapter: SlackAdapter, app_token: str) -> None:

@@ -313,3 +313,33 @@ async def test_run_with_long_output_attaches_the_full_output(harness: Harness) -
     assert "line 0" in full and "line 2999" in full
     shown = h.slack.thread(CHANNEL, thread)[-2:]
     assert any("line 0" in m.all_text() and "line 2999" not in m.all_text() for m in shown)
+
+
+async def test_weekly_post_reaches_subscribed_slack_channel_once_with_chart(harness: Harness) -> None:
+    from datetime import UTC, datetime
+
+    from bot.weekly import WeeklyPoster
+
+    h = harness
+    await h.command("subscribe")
+    await h.command("write a hash map", channel="C0OTHER")
+    await h.settle()
+    by_model = {a.contestant_id: a for a in answers(h)}
+    for rater in ("U0CAROL", "U0DAVE"):
+        for model, emoji in (("alpha", "+1"), ("beta", "-1")):
+            await h.event({"type": "reaction_added", "user": rater, "reaction": emoji, "item_user": BOT_USER_ID,
+                           "item": {"type": "message", "channel": "C0OTHER", "ts": by_model[model].message_id},
+                           "event_ts": f"{time.time():.6f}"})
+    await h.settle()
+    assert len(ratings(h)) == 4
+
+    poster = WeeklyPoster(h.arena.store, {"slack": h.adapter.surface}, "UTC")
+    now = datetime.now(UTC)
+    first = await poster.tick(now)
+    again = await poster.tick(now)
+    assert [r.action for r in first] == ["posted"] and [r.action for r in again] == ["skipped"]
+    [post] = h.slack.channel_messages(CHANNEL)
+    assert f"Weekly leaderboard {poster.iso_week(poster.due_slot(now))}" in post.all_text()
+    assert "ALPHA" in post.all_text() and post.thread_ts is None
+    assert [f.filename for f in h.slack.files] == ["leaderboard.png"] and h.slack.files[0].channel == CHANNEL
+    assert h.slack.files[0].content.startswith(b"\x89PNG")
