@@ -16,7 +16,6 @@ buttons), passed on as ``Event.event_id`` so the core drops duplicates.
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine

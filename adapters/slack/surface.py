@@ -17,7 +17,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.render import Rendered, escape, fallback_text, home_view, render
+from adapters.slack.render import Rendered, escape, home_view, render
 from bot.messages import Attachment, Message, Tone
 from bot.surface import Destination, MessageRef, SurfaceError
 
@@ -245,4 +245,4 @@ def _surface_error(message: str, slack_error: str, retry_after: float | None = N
     return exc
 
 
-__all__ = ["INVITE_HELP", "SlackSurface", "fallback_text", "user_message"]
+__all__ = ["INVITE_HELP", "SlackSurface", "user_message"]
