@@ -18,19 +18,15 @@ import logging
 import os
 import resource
 import shutil
-import signal
 import stat
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
-from bot.sandbox import cgroups, seccomp, uids
-from bot.sandbox.uids import processes_of, sandbox_uids  # noqa: F401  (re-exported)
+from bot.sandbox import cgroups, process, seccomp, uids
 from bot.sandbox.errors import SandboxError, SandboxUnavailable, UnsupportedLanguage
 from bot.sandbox.limits import MIB, Limits
 from bot.sandbox.result import RunResult, signal_name
@@ -71,16 +67,6 @@ def _usable_by_others(path: Path) -> bool:
 
 
 _SECCOMP = seccomp.filter_program()
-
-
-def _memfd(name: str, data: bytes) -> int:
-    """An anonymous in-memory file holding ``data``, positioned at its start."""
-    fd = os.memfd_create(name, 0)
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-    os.lseek(fd, 0, os.SEEK_SET)
-    return fd
 
 
 def _decode(data: bytes) -> str:
@@ -292,10 +278,10 @@ class LocalBackend:
                     os.chown(Path(workdir, filename), uid, uid)
                 spec = _Job(self._command(language, str(Path(workdir, filename))), (), workdir)
             else:
-                code_fd = _memfd("snippet", data)
+                code_fd = process.memfd("snippet", data)
                 fds = [code_fd]
                 if _SECCOMP is not None:
-                    seccomp_fd = _memfd("seccomp", _SECCOMP)
+                    seccomp_fd = process.memfd("seccomp", _SECCOMP)
                     fds.append(seccomp_fd)
                 argv = self._bwrap_args(code_fd, filename, seccomp_fd if seccomp_fd >= 0 else None)
                 spec = _Job(argv + self._command(language, f"/tmp/{filename}"), tuple(fds), None)
@@ -335,146 +321,59 @@ class LocalBackend:
     ) -> RunResult:
         started = time.monotonic()
         try:
-            # Popen (fork, preexec, exec) runs in a worker thread: joining a v1 cgroup alone can
-            # take ~10 ms, which must not stall the event loop.
-            proc = await asyncio.to_thread(
-                subprocess.Popen,
+            proc = await process.spawn(
                 spec.argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
                 env={"PATH": SANDBOX_PATH, "LANG": "C.UTF-8"},
                 cwd=spec.cwd or "/",
                 pass_fds=spec.pass_fds,
-                start_new_session=True,
-                preexec_fn=self._preexec(uid, language, job),
+                preexec=self._preexec(uid, language, job),
             )
         except OSError as exc:
             if probe:
                 return RunResult(127, None, "", f"cannot execute bwrap: {exc.strerror}", 0)
             raise SandboxUnavailable(f"the sandbox cannot start here: {exc.strerror}") from exc
-        assert proc.stdout is not None and proc.stderr is not None
-        out_stream, out_transport = await _read_pipe(proc.stdout)
-        err_stream, err_transport = await _read_pipe(proc.stderr)
-        try:
-            return await self._watch(proc, out_stream, err_stream, started, uid, language, job, probe)
-        finally:
-            out_transport.close()
-            err_transport.close()
-            if proc.returncode is None:  # cancelled: make sure it is gone and reaped
-                _killpg(proc.pid)
-                await asyncio.to_thread(proc.wait)
 
-    async def _watch(
-        self,
-        proc: subprocess.Popen[bytes],
-        out_stream: asyncio.StreamReader,
-        err_stream: asyncio.StreamReader,
-        started: float,
-        uid: int,
-        language: str,
-        job: cgroups.JobCgroup | None,
-        probe: bool,
-    ) -> RunResult:
-        limits = self.limits
-        kept = {"stdout": bytearray(), "stderr": bytearray()}
-        produced = 0
-        flood = asyncio.Event()
-
-        async def pump(name: str, stream: asyncio.StreamReader) -> None:
-            nonlocal produced
-            buf = kept[name]
-            # Keep reading (and discarding) past the cap: a pipe left unread would never
-            # report end-of-file, and the process would never be reaped.
-            while chunk := await stream.read(65536):
-                produced += len(chunk)
-                room = limits.output_kept - len(buf)
-                if room > 0:
-                    buf += chunk[:room]
-                if produced > limits.output_kill:
-                    flood.set()
-
-        pumps = asyncio.gather(pump("stdout", out_stream), pump("stderr", err_stream))
-        waiter = asyncio.ensure_future(_wait_exit(proc))
-        flooded = asyncio.ensure_future(flood.wait())
-        done, _ = await asyncio.wait({waiter, flooded}, timeout=limits.wall_s,
-                                     return_when=asyncio.FIRST_COMPLETED)
-        timed_out = not done
-        killed = timed_out or (flooded in done and waiter not in done)
-        if killed:
-            _killpg(proc.pid)
+        async def kill_rest() -> None:
             if job is not None:
                 await asyncio.to_thread(job.kill_all)
-        try:
-            await asyncio.wait_for(asyncio.shield(waiter), timeout=2.0)
-        except asyncio.TimeoutError:  # something escaped the process group: kill by uid/cgroup
-            if job is not None:
-                await asyncio.to_thread(job.kill_all)
-            if self.switch_uid:
+            elif self.switch_uid:
                 await asyncio.to_thread(uids.kill_uid, uid)
-            await waiter
-        flooded.cancel()
-        duration_ms = int((time.monotonic() - started) * 1000)
-        try:
-            await asyncio.wait_for(pumps, timeout=1.0)
-        except asyncio.TimeoutError:  # a leftover holds the pipe open; cleanup kills it
-            pumps.cancel()
-        stdout, stderr = _decode(bytes(kept["stdout"])), _decode(bytes(kept["stderr"]))
-        truncated = produced > len(kept["stdout"]) + len(kept["stderr"])
 
-        code = proc.returncode
-        sig: str | None = None
-        exit_code: int | None = code
-        if killed:
-            sig, exit_code = "SIGKILL", None
-        elif code is not None and code < 0:
-            sig, exit_code = signal_name(-code), None
-        elif code is not None and 128 < code < 128 + 65 and not probe:
-            sig, exit_code = signal_name(code - 128), None  # bwrap reports a signal as 128+n
-        memory = bool(job and (job.oom_killed() or (timed_out and job.peak_hit())))
-        memory = memory or _says_out_of_memory(language, stderr)
-        return RunResult(
-            exit_code=exit_code,
-            signal=sig,
-            stdout=stdout,
-            stderr=stderr,
-            duration_ms=duration_ms,
-            timed_out=timed_out,
-            memory_exceeded=memory,
-            truncated=truncated,
+        outcome = await process.supervise(
+            proc,
+            wall_s=self.limits.wall_s,
+            kept=self.limits.output_kept,
+            kill_at=self.limits.output_kill,
+            started=started,
+            kill_rest=kill_rest,
         )
+        return _to_result(outcome, language, job, probe)
 
 
-def _killpg(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-
-
-async def _read_pipe(pipe: IO[bytes]) -> tuple[asyncio.StreamReader, asyncio.BaseTransport]:
-    """Read ``pipe`` on the event loop (no thread per stream)."""
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=2**20)
-    transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
-    return reader, transport
-
-
-async def _wait_exit(proc: subprocess.Popen[bytes]) -> int:
-    """Wait for ``proc`` to exit without blocking the loop or holding a thread (pidfd)."""
-    loop = asyncio.get_running_loop()
-    try:
-        pidfd = os.pidfd_open(proc.pid)
-    except (AttributeError, OSError):
-        return await asyncio.to_thread(proc.wait)
-    exited = loop.create_future()
-    loop.add_reader(pidfd, lambda: exited.done() or exited.set_result(None))
-    try:
-        await exited
-    finally:
-        loop.remove_reader(pidfd)
-        os.close(pidfd)
-    return proc.wait()
+def _to_result(
+    outcome: process.Outcome, language: str, job: cgroups.JobCgroup | None, probe: bool
+) -> RunResult:
+    stdout, stderr = _decode(outcome.stdout), _decode(outcome.stderr)
+    code = outcome.returncode
+    sig: str | None = None
+    exit_code: int | None = code
+    if outcome.killed:
+        sig, exit_code = "SIGKILL", None
+    elif code < 0:
+        sig, exit_code = signal_name(-code), None
+    elif 128 < code < 128 + 65 and not probe:
+        sig, exit_code = signal_name(code - 128), None  # bwrap reports a signal as 128+n
+    memory = bool(job and (job.oom_killed() or (outcome.timed_out and job.peak_hit())))
+    return RunResult(
+        exit_code=exit_code,
+        signal=sig,
+        stdout=stdout,
+        stderr=stderr,
+        duration_ms=outcome.duration_ms,
+        timed_out=outcome.timed_out,
+        memory_exceeded=memory or _says_out_of_memory(language, stderr),
+        truncated=outcome.truncated,
+    )
 
 
 def _says_out_of_memory(language: str, stderr: str) -> bool:
