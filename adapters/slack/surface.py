@@ -90,7 +90,10 @@ class SlackSurface:
         return ref
 
     async def edit(self, ref: MessageRef, message: Message) -> None:
-        """chat.update, at most once per ``edit_interval`` per message; newer content wins."""
+        """chat.update, at most once per ``edit_interval`` per message; newer content wins.
+
+        A progress edit waits for its slot; a final one (any tone but PROGRESS) goes out at once,
+        so a finished answer never lags behind its stream."""
         state = self._state(ref)
         state.version += 1
         mine = state.version
@@ -99,7 +102,7 @@ class SlackSurface:
             if state.sent_version >= mine:
                 return  # a later edit already carried newer content
             wait = state.last_sent + self.edit_interval - time.monotonic()
-            if wait > 0:
+            if wait > 0 and message.tone == Tone.PROGRESS:
                 await asyncio.sleep(wait)
             latest, version = state.latest, state.version
             assert latest is not None

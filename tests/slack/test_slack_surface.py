@@ -39,7 +39,7 @@ async def test_edits_are_coalesced_and_spaced(slack: FakeSlack) -> None:
     surface = surface_for(slack, edit_interval=0.2)
     ref = await surface.post(Destination("C1"), Message(text="…"))
     # 20 rapid edits, as a fast stream would request: most are superseded before they are sent
-    await asyncio.gather(*(surface.edit(ref, Message(text=f"v{i}")) for i in range(20)))
+    await asyncio.gather(*(surface.edit(ref, Message(text=f"v{i}", tone=Tone.PROGRESS)) for i in range(20)))
     updates = slack.calls_to("chat.update")
     assert 1 <= len(updates) <= 2
     assert slack.message("C1", ref.message_id).text == "v19"
@@ -126,3 +126,10 @@ async def test_ephemeral_and_home(slack: FakeSlack) -> None:
     assert "<!here>" not in str(slack.ephemerals[0])
     await surface.publish_home("U1", Message(title="Leaderboard", text="```\n1. gpt\n```"))
     assert slack.views[0]["user_id"] == "U1" and slack.views[0]["view"]["type"] == "home"
+
+
+async def test_final_edit_is_not_held_back_by_the_throttle(slack: FakeSlack) -> None:
+    surface = surface_for(slack, edit_interval=30)
+    ref = await surface.post(Destination("C1"), Message(text="…", tone=Tone.PROGRESS))
+    await asyncio.wait_for(surface.edit(ref, Message(text="done", tone=Tone.SUCCESS)), timeout=5)
+    assert slack.message("C1", ref.message_id).text == "done"
