@@ -343,3 +343,18 @@ async def test_weekly_post_reaches_subscribed_slack_channel_once_with_chart(harn
     assert "ALPHA" in post.all_text() and post.thread_ts is None
     assert [f.filename for f in h.slack.files] == ["leaderboard.png"] and h.slack.files[0].channel == CHANNEL
     assert h.slack.files[0].content.startswith(b"\x89PNG")
+
+
+async def test_rate_limited_edits_back_off_and_answers_still_complete(harness: Harness) -> None:
+    h = harness
+    h.models.script("alpha", text="word " * 30 + "\n```python\nprint('ok')\n```", chunk_delay=0.02)
+    h.slack.rate_limit("chat.update", retry_after=0.3, times=3)
+    await h.command("write something while Slack is busy")
+    await h.settle()
+    limited = [c for c in h.slack.calls_to("chat.update")][:3]
+    after = h.slack.calls_to("chat.update")[3]
+    assert after.at - limited[0].at >= 0.25  # waited out Retry-After instead of hammering
+    for answer in answers(h):
+        final = h.slack.message(CHANNEL, answer.message_id or "").all_text()
+        assert answer.status == "done" and "first token" in final and "▌" not in final
+    assert h.slack.responses == []  # nothing went wrong from the user's point of view
