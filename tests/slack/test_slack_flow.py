@@ -358,3 +358,10 @@ async def test_rate_limited_edits_back_off_and_answers_still_complete(harness: H
         final = h.slack.message(CHANNEL, answer.message_id or "").all_text()
         assert answer.status == "done" and "first token" in final and "▌" not in final
     assert h.slack.responses == []  # nothing went wrong from the user's point of view
+
+
+async def test_url_verification_challenge_is_answered(harness: Harness) -> None:
+    body = json.dumps({"token": "unused", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+                       "type": "url_verification"})
+    status, text = await harness.post(body, "application/json")
+    assert status == 200 and json.loads(text) == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
