@@ -31,6 +31,21 @@ class JobCgroup:
         """``cgroup.procs`` files a process writes its pid into to join the job."""
         return [d / "cgroup.procs" for d in self.dirs.values()]
 
+    def admit(self, pids: list[int]) -> bool:
+        """Move running processes into the job; False if a live one could not be moved."""
+        for path in self.procs_files():
+            for pid in pids:
+                try:
+                    fd = os.open(path, os.O_WRONLY)
+                    try:
+                        os.write(fd, str(pid).encode())
+                    finally:
+                        os.close(fd)
+                except OSError:
+                    if _alive(pid):
+                        return False
+        return True
+
     def pids(self) -> set[int]:
         """Every process still in the job."""
         found: set[int] = set()
@@ -159,6 +174,16 @@ def sweep(seconds: float = 0.0) -> list[Path]:
         if not _pending or time.monotonic() >= deadline:
             return list(_pending)
         time.sleep(0.02)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _write(path: Path, value: str) -> None:

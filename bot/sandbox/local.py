@@ -16,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import resource
 import shutil
 import stat
+import subprocess
 import sys
 import tempfile
 import time
@@ -78,6 +80,8 @@ class _Job:
     argv: list[str]
     pass_fds: tuple[int, ...]
     cwd: str | None
+    # bwrap's ends of the info and block pipes (closed once bwrap has them), then ours
+    handshake: tuple[int, int, int, int] | None = None
 
 
 class LocalBackend:
@@ -156,7 +160,9 @@ class LocalBackend:
         return out
 
     # -- argv ------------------------------------------------------------------------------
-    def _bwrap_args(self, code_fd: int | None, filename: str, seccomp_fd: int | None) -> list[str]:
+    def _bwrap_args(
+        self, code_fd: int | None, filename: str, seccomp_fd: int | None, extra: list[str]
+    ) -> list[str]:
         args = [
             self._bwrap,
             "--unshare-all", "--unshare-user", "--disable-userns",
@@ -170,9 +176,9 @@ class LocalBackend:
             "--ro-bind", "/usr/bin", "/usr/bin",
             "--ro-bind", "/usr/lib", "/usr/lib",
         ]
-        for extra in ("/usr/lib64", "/usr/lib32", "/usr/libx32"):
-            if Path(extra).is_dir():
-                args += ["--ro-bind", extra, extra]
+        for libdir in ("/usr/lib64", "/usr/lib32", "/usr/libx32"):
+            if Path(libdir).is_dir():
+                args += ["--ro-bind", libdir, libdir]
         for link in ("bin", "lib", "lib64"):
             host = Path("/") / link
             if host.is_symlink():
@@ -193,7 +199,7 @@ class LocalBackend:
             args += ["--file", str(code_fd), f"/tmp/{filename}"]
         if seccomp_fd is not None:
             args += ["--seccomp", str(seccomp_fd)]
-        args += ["--remount-ro", "/", "--chdir", "/tmp", "--"]
+        args += ["--remount-ro", "/", "--chdir", "/tmp", *extra, "--"]
         return args
 
     def _command(self, language: str, path: str) -> list[str]:
@@ -207,6 +213,7 @@ class LocalBackend:
 
     # -- process setup ---------------------------------------------------------------------
     def _preexec(self, uid: int, language: str, job: cgroups.JobCgroup | None) -> Callable[[], None]:
+        """Child-side setup: join ``job`` (when given), set rlimits, drop to ``uid``."""
         limits = self.limits
         procs = [str(p) for p in job.procs_files()] if job else []
         switch = self.switch_uid
@@ -283,8 +290,21 @@ class LocalBackend:
                 if _SECCOMP is not None:
                     seccomp_fd = process.memfd("seccomp", _SECCOMP)
                     fds.append(seccomp_fd)
-                argv = self._bwrap_args(code_fd, filename, seccomp_fd if seccomp_fd >= 0 else None)
-                spec = _Job(argv + self._command(language, f"/tmp/{filename}"), tuple(fds), None)
+                extra: list[str] = []
+                handshake = None
+                if job is not None:
+                    # bwrap reports its sandbox process on --info-fd and waits on --block-fd
+                    # before starting the snippet: the cgroup join overlaps bwrap's own setup.
+                    info_r, info_w = os.pipe()
+                    block_r, block_w = os.pipe()
+                    fds += [info_w, block_r]
+                    extra = ["--info-fd", str(info_w), "--block-fd", str(block_r)]
+                    handshake = (info_w, block_r, info_r, block_w)
+                argv = self._bwrap_args(
+                    code_fd, filename, seccomp_fd if seccomp_fd >= 0 else None, extra
+                )
+                spec = _Job(argv + self._command(language, f"/tmp/{filename}"), tuple(fds), None,
+                            handshake)
             return await self._spawn(spec, uid, language, job, probe)
         finally:
             for fd in (code_fd, seccomp_fd):
@@ -316,22 +336,49 @@ class LocalBackend:
         while self._cleanups:
             await asyncio.gather(*list(self._cleanups), return_exceptions=True)
 
-    async def _spawn(
-        self, spec: _Job, uid: int, language: str, job: cgroups.JobCgroup | None, probe: bool
-    ) -> RunResult:
-        started = time.monotonic()
+    async def _start(
+        self, spec: _Job, uid: int, language: str, job: cgroups.JobCgroup | None
+    ) -> subprocess.Popen[bytes]:
+        """Spawn the job. bwrap's ends of the handshake pipes are closed here once it has them;
+        ours pass to :func:`_admit_bwrap` (or are closed here if the spawn failed)."""
+        started = False
         try:
             proc = await process.spawn(
                 spec.argv,
                 env={"PATH": SANDBOX_PATH, "LANG": "C.UTF-8"},
                 cwd=spec.cwd or "/",
                 pass_fds=spec.pass_fds,
-                preexec=self._preexec(uid, language, job),
+                # with the handshake, the parent admits bwrap into the cgroup (see _admit_bwrap)
+                preexec=self._preexec(uid, language, None if spec.handshake else job),
             )
+            started = True
+            return proc
+        finally:
+            if spec.handshake:
+                for fd in spec.handshake if not started else spec.handshake[:2]:
+                    os.close(fd)
+
+    async def _spawn(
+        self, spec: _Job, uid: int, language: str, job: cgroups.JobCgroup | None, probe: bool
+    ) -> RunResult:
+        started = time.monotonic()
+        try:
+            proc = await self._start(spec, uid, language, job)
         except OSError as exc:
             if probe:
                 return RunResult(127, None, "", f"cannot execute bwrap: {exc.strerror}", 0)
             raise SandboxUnavailable(f"the sandbox cannot start here: {exc.strerror}") from exc
+        if spec.handshake and job is not None:
+            try:
+                joined = await asyncio.to_thread(_admit_bwrap, job, proc.pid, *spec.handshake[2:])
+            except BaseException:  # cancelled: the snippet must never run unsupervised
+                process.killpg(proc.pid)
+                await asyncio.to_thread(proc.wait)
+                raise
+            if not joined:
+                process.killpg(proc.pid)
+                await asyncio.to_thread(proc.wait)
+                raise SandboxUnavailable("the sandbox cannot start here: could not limit the run")
 
         async def kill_rest() -> None:
             if job is not None:
@@ -348,6 +395,31 @@ class LocalBackend:
             kill_rest=kill_rest,
         )
         return _to_result(outcome, language, job, probe)
+
+
+def _admit_bwrap(job: cgroups.JobCgroup, outer_pid: int, info_fd: int, block_fd: int) -> bool:
+    """Put bwrap's monitor and sandbox process into ``job``, then let bwrap start the snippet.
+
+    Returns False when a live process could not be placed: then bwrap is not released, and
+    the caller kills it. Owns (and closes) both fds.
+    """
+    try:
+        data = b""
+        while chunk := os.read(info_fd, 4096):
+            data += chunk
+        found = re.search(rb'"child-pid":\s*(\d+)', data)
+        pids = [outer_pid] + ([int(found.group(1))] if found else [])
+        if not job.admit(pids):
+            process.killpg(outer_pid)  # before closing block_fd, whose EOF would release bwrap
+            return False
+        try:
+            os.write(block_fd, b"1")
+        except BrokenPipeError:  # bwrap already failed; its stderr says why
+            pass
+        return True
+    finally:
+        os.close(info_fd)
+        os.close(block_fd)
 
 
 def _to_result(
