@@ -242,10 +242,13 @@ class LocalBackend:
 
     # -- public ----------------------------------------------------------------------------
     async def check(self) -> None:
-        """Probe once that bwrap can start here; raise :class:`SandboxUnavailable` with why."""
+        """Probe that bwrap can start here; raise :class:`SandboxUnavailable` with why.
+
+        Success is remembered; a failure is probed again on the next run (it may be passing,
+        e.g. the host briefly out of processes), unless the bwrap binary itself is missing."""
         if self.unsafe:
             return
-        if self._checked is None:
+        if self._checked is None or (self._checked and self._bwrap):
             result = await self._execute("bash", "exit 0", probe=True)
             if result.exit_code == 0:
                 self._checked = ""
