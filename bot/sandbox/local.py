@@ -369,7 +369,11 @@ class LocalBackend:
             proc = await self._start(spec, uid, language, job)
         except OSError as exc:
             if probe:
-                return RunResult(127, None, "", f"cannot execute bwrap: {exc.strerror}", 0)
+                hint = ""
+                if isinstance(exc, PermissionError) and self.switch_uid:
+                    hint = (f" (the sandbox uid cannot reach {self._bwrap}; install the venv where"
+                            " other users can read it or point SANDBOX_BWRAP at a bwrap they can)")
+                return RunResult(127, None, "", f"cannot execute bwrap: {exc.strerror}{hint}", 0)
             raise SandboxUnavailable(f"the sandbox cannot start here: {exc.strerror}") from exc
         if spec.handshake and job is not None:
             try:

@@ -125,3 +125,11 @@ async def test_missing_bwrap_package_is_refused(monkeypatch: pytest.MonkeyPatch)
     service = SandboxService.from_env()
     with pytest.raises(SandboxUnavailable, match="cannot start here"):
         await service.run("frank", "print(1)", "python")
+
+
+async def test_unreachable_bwrap_says_what_to_do(tmp_path: Path) -> None:
+    """pytest's tmp_path is 0700 root: the sandbox uid cannot execute a bwrap placed there."""
+    backend = LocalBackend(TEST_LIMITS, bwrap=_fake_bwrap(tmp_path))
+    with pytest.raises(SandboxUnavailable, match="Permission denied.*SANDBOX_BWRAP"):
+        await backend.run("print(1)", "python")
+    await backend.drain()
