@@ -3,7 +3,9 @@
 Layers, outermost first:
 - a private host uid per concurrent job (when the bot is root): RLIMIT_NPROC is enforced for it,
   it owns nothing on the host, and every process it still has after the job is killed;
-- a per-job cgroup (memory and pids caps for the whole process tree, one core of CPU);
+- a per-job cgroup (memory and pids caps for the whole process tree, one core of CPU), joined
+  while bwrap builds the sandbox (``--info-fd``/``--block-fd``), before the snippet starts;
+- a seccomp filter (no ptrace, keyrings, bpf, mounts or new namespaces);
 - bwrap: new user/pid/net/ipc/uts/cgroup namespaces, no capabilities, a cleared environment, a
   read-only view of /usr only and a small tmpfs for /tmp;
 - rlimits: CPU, address space (not for Node, whose heap is capped by V8 instead), file size,
