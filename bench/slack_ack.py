@@ -25,6 +25,7 @@ from typing import Any
 
 import aiohttp
 import httpx
+import sqlalchemy
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -107,6 +108,8 @@ async def bench(rate: float, seconds: float, n_models: int, stream_s: float, ack
     tmp = tempfile.TemporaryDirectory()
     store = Store(f"sqlite:///{tmp.name}/bench.db")
     store.upgrade()
+    commits = [0]
+    sqlalchemy.event.listen(store.engine, "commit", lambda conn: commits.__setitem__(0, commits[0] + 1))
     roster = Roster([Contestant(id=f"m{i}", name=f"Model {i}", base_url=fakes.models_url, model=f"m{i}")
                      for i in range(n_models)])
     client = ChatClient(httpx.AsyncClient(limits=httpx.Limits(max_connections=500)))
@@ -140,6 +143,7 @@ async def bench(rate: float, seconds: float, n_models: int, stream_s: float, ack
         latencies.clear()
         statuses.clear()
         fakes.request("reset")
+        commits[0] = 0
 
         lags: list[float] = []
 
@@ -190,6 +194,7 @@ async def bench(rate: float, seconds: float, n_models: int, stream_s: float, ack
     print(f"  all tasks finished {finished_after:.1f} s after the first request")
     print(f"  Web API calls per task: {sum(by_method.values()) / total:.2f} "
           f"({', '.join(f'{m} {n / total:.2f}' for m, n in sorted(by_method.items()))})")
+    print(f"  database commits per task: {commits[0] / total:.1f} (SQLite, one store thread)")
     per_answer = [len(v) for v in updates.values()]
     print(f"  chat.update per answer: mean {sum(per_answer) / max(1, answers):.2f}, max {max(per_answer, default=0)}; "
           f"most edits of one message within any 1 s: {peak} (progress edits ≤ 1/s, plus the final edit)")
