@@ -47,23 +47,16 @@ async def serve_discord(arena: Arena, settings: Settings) -> None:
     """Log in, mark tasks a crash left unfinished, start the weekly post and blind reveals, serve."""
     import asyncio
     import contextlib
-    from datetime import timedelta
 
-    from bot.blind import BlindRevealer
-    from bot.weekly import WeeklyPoster
+    from bot.background import platform_jobs
 
     configure_api_base()
     days = float(os.environ.get("DISCORD_RECONCILE_DAYS", "7"))
     client = ArenaClient(arena, edit_interval=settings.edit_interval, reconcile_days=days)
-    background: list[asyncio.Task[None]] = []
     try:
         await client.login(_token())
-        await arena.recover({client.surface.platform: client.surface}, stale_after_s=settings.interrupted_after_s)
-        surfaces = {client.surface.platform: client.surface}
-        background.append(asyncio.create_task(WeeklyPoster(arena.store, surfaces, settings.leaderboard_tz).run_forever()))
-        background.append(asyncio.create_task(BlindRevealer(
-            arena.store, surfaces, timedelta(hours=settings.blind_reveal_after_h)).run_forever()))
-        await client.connect()
+        async with platform_jobs(arena, settings, client.surface):
+            await client.connect()
     except discord.LoginFailure:
         log.error("Discord refused DISCORD_TOKEN (improper token); check the bot token.")
         raise
@@ -71,10 +64,6 @@ async def serve_discord(arena: Arena, settings: Settings) -> None:
         log.error("Discord refused the gateway intents; this bot needs no privileged intent.")
         raise
     finally:
-        for job in background:
-            job.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await job
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(client.wait_idle(settle=0), timeout=10)  # let in-flight work finish
         if not client.is_closed():

@@ -1,0 +1,55 @@
+"""Jobs that run beside a platform adapter: crash recovery, the weekly post, blind reveals, pruning."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+
+from bot.arena import Arena
+from bot.blind import BlindRevealer
+from bot.config import Settings
+from bot.surface import Surface
+from bot.weekly import WeeklyPoster
+from storage import tasks as db
+
+log = logging.getLogger(__name__)
+PRUNE_EVERY_S = 6 * 3600
+
+
+@contextlib.asynccontextmanager
+async def platform_jobs(arena: Arena, settings: Settings, surface: Surface) -> AsyncIterator[None]:
+    """Finish what a crash left for this platform, then run its scheduled jobs while the body runs.
+
+    Every replica of an adapter may run these: the weekly post's claim row keeps it exactly-once,
+    and a reveal is an atomic update.
+    """
+    surfaces = {surface.platform: surface}
+    await arena.recover(surfaces, stale_after_s=settings.interrupted_after_s)
+    jobs: list[Callable[[], Awaitable[None]]] = [
+        WeeklyPoster(arena.store, surfaces, settings.leaderboard_tz).run_forever,
+        BlindRevealer(arena.store, surfaces, timedelta(hours=settings.blind_reveal_after_h)).run_forever,
+        lambda: _prune_forever(arena),
+    ]
+    tasks = [asyncio.create_task(job()) for job in jobs]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def _prune_forever(arena: Arena) -> None:
+    """Forget processed platform-event keys older than any platform retries."""
+    while True:
+        try:
+            removed = await arena.store.run(db.prune_events)
+            log.info("pruned %d processed-event keys", removed)
+        except Exception:
+            log.exception("pruning processed events failed")
+        await asyncio.sleep(PRUNE_EVERY_S)
