@@ -53,5 +53,7 @@ async def close_arena(arena: Arena) -> None:
     """Release the HTTP client, the local model and the database pool."""
     await arena.client.aclose()
     await arena.client.http.aclose()
+    if arena.sandbox is not None:
+        await arena.sandbox.drain()  # let finished runs' cleanup (processes, cgroups) complete
     arena.local_model.close()
     arena.store.dispose()
