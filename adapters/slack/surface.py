@@ -54,6 +54,7 @@ class _EditState:
     last_sent: float = float("-inf")
     latest: Message | None = None
     uploaded: set[tuple[str, int]] = field(default_factory=set)
+    inflight: asyncio.Future[Any] | None = None
 
 
 class SlackSurface:
@@ -104,11 +105,18 @@ class SlackSurface:
             wait = state.last_sent + self.edit_interval - time.monotonic()
             if wait > 0 and message.tone == Tone.PROGRESS:
                 await asyncio.sleep(wait)
+            if state.inflight is not None and not state.inflight.done():
+                # An earlier edit whose caller was cancelled may still reach Slack: let it land
+                # first, so it can never overwrite newer content.
+                await asyncio.wait([state.inflight])
             latest, version = state.latest, state.version
             assert latest is not None
             state.last_sent = time.monotonic()
             rendered = render(latest)
-            await self._send_message("chat.update", rendered, channel=ref.channel, ts=ref.message_id)
+            state.inflight = asyncio.ensure_future(
+                self._send_message("chat.update", rendered, channel=ref.channel, ts=ref.message_id))
+            state.inflight.add_done_callback(_consume_error)  # its caller may be gone
+            await asyncio.shield(state.inflight)
             state.sent_version = version
             await self._upload_extras(ref, rendered, latest, state)
         self._prune()
@@ -229,6 +237,11 @@ class SlackSurface:
                 raise _surface_error("I couldn't reach Slack; try again shortly.", "client_error") from exc
             except (OSError, asyncio.TimeoutError) as exc:
                 raise _surface_error("I couldn't reach Slack; try again shortly.", "network") from exc
+
+
+def _consume_error(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.info("an abandoned progress edit failed: %s", future.exception())
 
 
 def _retry_after(headers: Any) -> float:

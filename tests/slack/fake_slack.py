@@ -6,6 +6,7 @@ It speaks the methods the adapter uses (``auth.test``, ``chat.postMessage``, ``c
 and a WebSocket that delivers envelopes and records acks), answers with realistic JSON, enforces the
 Block Kit limits Slack enforces, and records every call with its body. Failures on demand:
 ``fail(method, error)`` (e.g. ``not_in_channel``), ``rate_limit(method, retry_after)`` (HTTP 429),
+``slow(method, seconds)`` (a call Slack applies late),
 and ``msg_too_long`` whenever top-level ``text`` exceeds ``text_limit``.
 
     async with FakeSlack() as slack:
@@ -140,6 +141,7 @@ class FakeSlack:
         self.missing_channels: set[str] = set()
         self._failures: dict[str, list[str]] = {}
         self._limits: dict[str, list[float]] = {}
+        self._delays: dict[str, list[float]] = {}
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self._pending_uploads: dict[str, dict[str, Any]] = {}
@@ -186,6 +188,10 @@ class FakeSlack:
     def fail(self, method: str, error: str, times: int = 1) -> None:
         """Make the next ``times`` calls of ``method`` answer ``{"ok": false, "error": error}``."""
         self._failures.setdefault(method, []).extend([error] * times)
+
+    def slow(self, method: str, seconds: float, times: int = 1) -> None:
+        """Make the next ``times`` calls of ``method`` take ``seconds`` before Slack applies them."""
+        self._delays.setdefault(method, []).extend([seconds] * times)
 
     def rate_limit(self, method: str, retry_after: float = 1, times: int = 1) -> None:
         """Make the next ``times`` calls of ``method`` answer HTTP 429 with ``Retry-After``."""
@@ -258,6 +264,9 @@ class FakeSlack:
                 status=429,
                 headers={"Retry-After": str(int(retry_after)) if retry_after >= 1 else str(retry_after)},
             )
+        delays = self._delays.get(method)
+        if delays:
+            await asyncio.sleep(delays.pop(0))
         failures = self._failures.get(method)
         if failures:
             return self._err(failures.pop(0))

@@ -133,3 +133,15 @@ async def test_final_edit_is_not_held_back_by_the_throttle(slack: FakeSlack) -> 
     ref = await surface.post(Destination("C1"), Message(text="…", tone=Tone.PROGRESS))
     await asyncio.wait_for(surface.edit(ref, Message(text="done", tone=Tone.SUCCESS)), timeout=5)
     assert slack.message("C1", ref.message_id).text == "done"
+
+
+async def test_cancelled_progress_edit_cannot_overwrite_the_final_answer(slack: FakeSlack) -> None:
+    surface = surface_for(slack)
+    ref = await surface.post(Destination("C1"), Message(text="…", tone=Tone.PROGRESS))
+    slack.slow("chat.update", 0.4)  # Slack applies this progress edit late
+    progress = asyncio.create_task(surface.edit(ref, Message(text="writing ▌", tone=Tone.PROGRESS)))
+    await asyncio.sleep(0.1)
+    progress.cancel()  # the core stops its live updates when the stream ends
+    await surface.edit(ref, Message(text="final answer", tone=Tone.SUCCESS))
+    await asyncio.sleep(0.5)
+    assert slack.message("C1", ref.message_id).text == "final answer"
