@@ -80,6 +80,10 @@ async def serve_slack(arena: object, settings: Settings, env: dict[str, str] | N
         for job in background:
             job.cancel()
         await asyncio.gather(*background, return_exceptions=True)
+        try:  # let answers in flight finish (briefly) before cutting them off
+            await adapter.drain(timeout=10)
+        except asyncio.TimeoutError:
+            log.warning("Slack: shutting down with comparisons still running; they will be marked interrupted")
         await adapter.close()
 
 
