@@ -15,6 +15,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
 from adapters.slack.app import SlackAdapter, create_app
+from bot.arena import Arena
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def build_web_app(adapter: SlackAdapter) -> web.Application:
     return web_app
 
 
-def adapter_from_env(arena: object, settings: Settings, env: dict[str, str] | None = None) -> SlackAdapter:
+def adapter_from_env(arena: Arena, settings: Settings, env: dict[str, str] | None = None) -> SlackAdapter:
     """Build the adapter from ``SLACK_BOT_TOKEN``, ``SLACK_SIGNING_SECRET``, ``SLACK_APP_TOKEN``,
     ``SLACK_API_URL``. Raises :class:`SlackConfigError` when HTTP mode lacks its signing secret."""
     env = dict(os.environ) if env is None else env
@@ -62,45 +63,25 @@ def adapter_from_env(arena: object, settings: Settings, env: dict[str, str] | No
                       edit_interval=settings.edit_interval)
 
 
-async def serve_slack(arena: object, settings: Settings, env: dict[str, str] | None = None) -> None:
+async def serve_slack(arena: Arena, settings: Settings, env: dict[str, str] | None = None) -> None:
     """Run until cancelled, in Socket Mode or HTTP mode depending on the environment."""
+    from bot.background import platform_jobs
+
     env = dict(os.environ) if env is None else env
     adapter = adapter_from_env(arena, settings, env)
-    background: list[asyncio.Task[None]] = []
     try:
-        surfaces = {adapter.surface.platform: adapter.surface}
-        await arena.recover(surfaces, stale_after_s=settings.interrupted_after_s)  # type: ignore[attr-defined]
-        background = _background_jobs(arena, settings, surfaces)
-        app_token = env.get("SLACK_APP_TOKEN")
-        if app_token:
-            await _serve_socket_mode(adapter, app_token)
-        else:
-            await _serve_http(adapter, env.get("HOST", "0.0.0.0"), int(env.get("PORT", "3000")))
+        async with platform_jobs(arena, settings, adapter.surface):
+            app_token = env.get("SLACK_APP_TOKEN")
+            if app_token:
+                await _serve_socket_mode(adapter, app_token)
+            else:
+                await _serve_http(adapter, env.get("HOST", "0.0.0.0"), int(env.get("PORT", "3000")))
     finally:
-        for job in background:
-            job.cancel()
-        await asyncio.gather(*background, return_exceptions=True)
         try:  # let answers in flight finish (briefly) before cutting them off
             await adapter.drain(timeout=10)
         except asyncio.TimeoutError:
             log.warning("Slack: shutting down with comparisons still running; they will be marked interrupted")
         await adapter.close()
-
-
-def _background_jobs(arena: object, settings: Settings, surfaces: dict[str, object]) -> list[asyncio.Task[None]]:
-    """The weekly leaderboard post and blind-mode reveals for Slack channels (both exactly-once
-    across replicas, so every web replica may run them)."""
-    from datetime import timedelta
-
-    from bot.blind import BlindRevealer
-    from bot.weekly import WeeklyPoster
-
-    store = arena.store  # type: ignore[attr-defined]
-    return [
-        asyncio.create_task(WeeklyPoster(store, surfaces, settings.leaderboard_tz).run_forever()),  # type: ignore[arg-type]
-        asyncio.create_task(BlindRevealer(store, surfaces,  # type: ignore[arg-type]
-                                          timedelta(hours=settings.blind_reveal_after_h)).run_forever()),
-    ]
 
 
 async def _serve_socket_mode(adapter: SlackAdapter, app_token: str) -> None:
