@@ -166,8 +166,7 @@ class Arena:
             self._stream_answer(answer, by_id[answer.contestant_id], task, blind, surface, ref)
             for answer, ref in zip(answers, refs, strict=True)
         ))
-        await self.store.run(db.finish_task_if_done, task.id)
-        final = await self.store.run(db.task_answers, task.id)
+        final = await self.store.run(db.finish_task_if_done, task.id)
         return TaskOutcome(task, final, skipped)
 
     def _new_task(
@@ -221,8 +220,15 @@ class Arena:
         def snapshot() -> Message:
             return render.answer_progress(answer, blind, "".join(parts), time.monotonic() - started)
 
+        last_save = started
+
         async def save_partial() -> None:
-            await self.store.run(db.update_answer, answer.id, text="".join(parts))
+            # The partial text is a crash record, not a live view: saving it every few seconds
+            # keeps a busy bot's database writes per answer small.
+            nonlocal last_save
+            if time.monotonic() - last_save >= self.settings.save_interval:
+                last_save = time.monotonic()
+                await self.store.run(db.update_answer, answer.id, text="".join(parts))
 
         live = LiveMessage(surface, ref, snapshot, self.settings.edit_interval, on_tick=save_partial)
         live.start()

@@ -24,6 +24,7 @@ class Settings:
     database_url: str = ""
     roster_path: Path = DEFAULT_ROSTER
     edit_interval: float = 1.0
+    save_interval: float = 5.0  # seconds between saves of a streaming answer's partial text
     max_task_chars: int = 4000
     interrupted_after_s: float = 900.0
     leaderboard_tz: str = "UTC"

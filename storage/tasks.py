@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, delete, select
+from sqlmodel import col, delete, select, update
 
 from storage.db import Store
 from storage.models import (
@@ -56,21 +56,15 @@ def create_task(store: Store, task: Task, answers: list[Answer]) -> tuple[Task, 
 
 
 def update_task(store: Store, task_id: int, **values: Any) -> None:
-    """Set columns on a task."""
+    """Set columns on a task (one UPDATE statement)."""
     with store.session() as session:
-        task = session.get(Task, task_id)
-        if task is not None:
-            for key, value in values.items():
-                setattr(task, key, value)
+        session.exec(update(Task).where(col(Task.id) == task_id).values(**values))  # type: ignore[call-overload]
 
 
 def update_answer(store: Store, answer_id: int, **values: Any) -> None:
-    """Set columns on an answer."""
+    """Set columns on an answer (one UPDATE statement: it runs on every streaming save)."""
     with store.session() as session:
-        answer = session.get(Answer, answer_id)
-        if answer is not None:
-            for key, value in values.items():
-                setattr(answer, key, value)
+        session.exec(update(Answer).where(col(Answer.id) == answer_id).values(**values))  # type: ignore[call-overload]
 
 
 def start_answers(store: Store, task_id: int, refs: dict[int, tuple[str | None, str | None]]) -> None:
@@ -117,20 +111,19 @@ def unfinished_tasks(store: Store, started_before: datetime | None = None) -> li
         return list(session.exec(query.order_by(col(Task.id))))
 
 
-def finish_task_if_done(store: Store, task_id: int) -> bool:
-    """Mark a task done when none of its answers is still pending or streaming."""
+def finish_task_if_done(store: Store, task_id: int) -> list[Answer]:
+    """Mark a task done when none of its answers is still pending or streaming.
+
+    Returns the task's answers in display order (whatever their state).
+    """
     with store.session() as session:
-        pending = session.exec(
-            select(Answer.id).where(
-                Answer.task_id == task_id, col(Answer.status).in_(UNFINISHED_ANSWER)
-            )
-        ).first()
+        query = select(Answer).where(Answer.task_id == task_id).order_by(col(Answer.position))
+        answers = list(session.exec(query))
         task = session.get(Task, task_id)
-        if pending is not None or task is None:
-            return False
-        task.status = TaskStatus.DONE
-        task.finished_at = utcnow()
-        return True
+        if task is not None and not any(a.status in UNFINISHED_ANSWER for a in answers):
+            task.status = TaskStatus.DONE
+            task.finished_at = utcnow()
+        return answers
 
 
 def abandon_task(store: Store, task_id: int, reason: str) -> None:

@@ -146,16 +146,24 @@ async def test_duplicate_delivery_starts_one_task(sqlite_store, fake_openai, mak
 
 async def test_crash_leaves_a_record_that_restart_marks_interrupted(sqlite_store, fake_openai, make_arena):
     fake_openai.script("stuck", endless=True, chunk_delay=0.02)
-    arena = make_arena(sqlite_store, [contestant(fake_openai, "stuck")])
+    arena = make_arena(sqlite_store, [contestant(fake_openai, "stuck")], save_interval=0.05)
     surface = MemorySurface()
     running = asyncio.create_task(arena.request_task(task_event("x"), surface))
-    while not surface.edits_of(surface.posts()[-1].ref) if len(surface.posts()) > 1 else True:
+
+    def partial_text_saved() -> bool:
+        unfinished = db.unfinished_tasks(sqlite_store)
+        return bool(unfinished) and bool(db.task_answers(sqlite_store, unfinished[0].id)[0].text)
+
+    for _ in range(250):
+        if partial_text_saved():
+            break
         await asyncio.sleep(0.02)
     running.cancel()  # the process "dies" mid-stream
     await asyncio.gather(running, return_exceptions=True)
     [task] = db.unfinished_tasks(sqlite_store)
     [answer] = db.task_answers(sqlite_store, task.id)
     assert answer.status == AnswerStatus.STREAMING and answer.message_id
+    assert answer.text.startswith("Here is")  # the partial text is on record
 
     restarted = make_arena(sqlite_store, [contestant(fake_openai, "stuck")])
     assert await restarted.recover({"memory": surface}) == 1

@@ -60,10 +60,11 @@ def test_task_is_done_only_when_every_answer_finished(store):
     task, answers = new_task(store)
     db.update_answer(store, answers[0].id, status=AnswerStatus.DONE)
     db.update_answer(store, answers[1].id, status=AnswerStatus.STREAMING)
-    assert not db.finish_task_if_done(store, task.id)
+    assert [a.status for a in db.finish_task_if_done(store, task.id)] == [AnswerStatus.DONE, AnswerStatus.STREAMING]
+    assert db.get_task(store, task.id).status == TaskStatus.PENDING
     assert [t.id for t in db.unfinished_tasks(store)] == [task.id]
     db.update_answer(store, answers[1].id, status=AnswerStatus.ERROR, error="boom")
-    assert db.finish_task_if_done(store, task.id)
+    assert len(db.finish_task_if_done(store, task.id)) == 2
     assert db.get_task(store, task.id).status == TaskStatus.DONE
     assert db.unfinished_tasks(store) == []
 
