@@ -32,7 +32,6 @@ from bot.roster import Availability, Contestant, Roster, check_availability
 from bot.surface import Destination, MessageRef, Surface, SurfaceError
 from storage import tasks as db
 from storage.db import Store
-from storage.leaderboard import is_blind
 from storage.models import Answer, AnswerStatus, Task, TaskStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -149,8 +148,8 @@ class Arena:
             await _safe_notify(event, render.error(f"No model is available to answer ({reasons})."))
             return None
 
-        blind = await self.store.run(is_blind, event.platform, event.channel)
-        task, answers = await self.store.run(db.create_task, *self._new_task(event, text, contestants, blind))
+        task, answers = await self.store.run(db.create_task, *self._new_task(event, text, contestants))
+        blind = task.blind
         by_id = {c.id: c for c in contestants}
         try:
             destination = await self._open_task_thread(task, answers, skipped, blind, event, surface)
@@ -161,7 +160,10 @@ class Arena:
             return TaskOutcome(task, answers, skipped)
         for answer, ref in zip(answers, refs, strict=True):
             answer.message_channel, answer.message_id = ref.channel, ref.message_id
-        await self.store.run(db.start_answers, task.id, {a.id: (a.message_channel, a.message_id) for a in answers})
+        await self.store.run(
+            db.start_answers, task.id, {a.id: (a.message_channel, a.message_id) for a in answers},
+            thread=task.thread, channel=task.channel, parent_message_id=task.parent_message_id,
+        )
         await asyncio.gather(*(
             self._stream_answer(answer, by_id[answer.contestant_id], task, blind, surface, ref)
             for answer, ref in zip(answers, refs, strict=True)
@@ -170,13 +172,13 @@ class Arena:
         return TaskOutcome(task, final, skipped)
 
     def _new_task(
-        self, event: TaskRequested, text: str, contestants: list[Contestant], blind: bool
+        self, event: TaskRequested, text: str, contestants: list[Contestant]
     ) -> tuple[Task, list[Answer]]:
         order = list(contestants)
         self.rng.shuffle(order)  # answer position is always randomised and recorded
         task = Task(
             platform=event.platform, channel=event.channel, thread=event.thread,
-            requester_id=event.user.id, requester_name=event.user.name, text=text, blind=blind,
+            requester_id=event.user.id, requester_name=event.user.name, text=text,
         )
         answers = [
             Answer(
@@ -202,11 +204,7 @@ class Arena:
         else:
             parent = await surface.post(Destination(event.channel), header)
             destination = await surface.open_thread(parent, name)
-        task.thread, task.parent_message_id = destination.thread, parent.message_id
-        await self.store.run(db.update_task, task.id,
-            thread=destination.thread, channel=destination.channel, parent_message_id=parent.message_id,
-        )
-        task.channel = destination.channel
+        task.thread, task.channel, task.parent_message_id = destination.thread, destination.channel, parent.message_id
         return destination
 
     async def _stream_answer(

@@ -6,9 +6,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, insert
 from sqlmodel import col, delete, select, update
 
 from storage.db import Store
+from storage.leaderboard import is_blind
 from storage.models import (
     Answer,
     AnswerStatus,
@@ -42,42 +44,59 @@ def prune_events(store: Store, older_than: timedelta = timedelta(days=2)) -> int
 
 
 def create_task(store: Store, task: Task, answers: list[Answer]) -> tuple[Task, list[Answer]]:
-    """Insert a task and its answers in one transaction; returns them with ids."""
-    with store.session() as session:
-        session.add(task)
-        session.flush()
+    """Insert a task (blind when its channel is) and its answers; returns them with ids."""
+    task.blind = is_blind(store, task.platform, task.channel)
+    with store.engine.begin() as conn:  # Core statements: this runs for every task, keep it light
+        task.id = conn.execute(insert(Task).values(_columns(task)).returning(Task.id)).scalar_one()
         for answer in answers:
-            answer.task_id = task.id  # type: ignore[assignment]
-            session.add(answer)
-        session.flush()
-        for item in (task, *answers):
-            session.refresh(item)
+            answer.task_id = task.id
+        if answers:
+            ids = conn.execute(
+                insert(Answer).returning(Answer.id, sort_by_parameter_order=True),
+                [_columns(a) for a in answers],
+            ).scalars()
+            for answer, answer_id in zip(answers, ids, strict=True):
+                answer.id = answer_id
     return task, answers
+
+
+def _columns(row: Task | Answer) -> dict[str, Any]:
+    """A new row's column values (without its not-yet-assigned id)."""
+    return row.model_dump(exclude={"id"})
 
 
 def update_task(store: Store, task_id: int, **values: Any) -> None:
     """Set columns on a task (one UPDATE statement)."""
-    with store.session() as session:
-        session.exec(update(Task).where(col(Task.id) == task_id).values(**values))  # type: ignore[call-overload]
+    with store.engine.begin() as conn:
+        conn.execute(update(Task).where(col(Task.id) == task_id).values(**values))
 
 
 def update_answer(store: Store, answer_id: int, **values: Any) -> None:
     """Set columns on an answer (one UPDATE statement: it runs on every streaming save)."""
-    with store.session() as session:
-        session.exec(update(Answer).where(col(Answer.id) == answer_id).values(**values))  # type: ignore[call-overload]
+    with store.engine.begin() as conn:
+        conn.execute(update(Answer).where(col(Answer.id) == answer_id).values(**values))
 
 
-def start_answers(store: Store, task_id: int, refs: dict[int, tuple[str | None, str | None]]) -> None:
-    """Mark answers streaming (clearing any earlier error) with their message refs; task running."""
-    with store.session() as session:
-        for answer_id, (channel, message_id) in refs.items():
-            answer = session.get(Answer, answer_id)
-            if answer is not None:
-                answer.status, answer.error, answer.text = AnswerStatus.STREAMING, None, ""
-                answer.message_channel, answer.message_id = channel, message_id
-        task = session.get(Task, task_id)
-        if task is not None:
-            task.status = TaskStatus.RUNNING
+def start_answers(
+    store: Store, task_id: int, refs: dict[int, tuple[str | None, str | None]], **task_values: Any
+) -> None:
+    """Mark answers streaming (clearing any earlier error) with their message refs; task running.
+
+    ``task_values`` sets more task columns in the same transaction (its thread, parent message).
+    """
+    rows = [
+        {"answer_id": answer_id, "status": AnswerStatus.STREAMING, "error": None, "text": "",
+         "message_channel": channel, "message_id": message_id}
+        for answer_id, (channel, message_id) in refs.items()
+    ]
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(Answer).where(col(Answer.id) == bindparam("answer_id")).values(
+                {k: bindparam(k) for k in rows[0] if k != "answer_id"}
+            ),
+            rows,
+        )
+        conn.execute(update(Task).where(col(Task.id) == task_id).values(status=TaskStatus.RUNNING, **task_values))
 
 
 def get_task(store: Store, task_id: int) -> Task | None:

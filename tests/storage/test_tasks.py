@@ -74,3 +74,25 @@ def test_upgrade_is_idempotent(store):
     store.upgrade()
     task, _ = new_task(store, 1)
     assert db.get_task(store, task.id) is not None
+
+
+def test_start_answers_records_message_refs_and_thread(store):
+    task, answers = new_task(store)
+    db.update_answer(store, answers[0].id, status=AnswerStatus.ERROR, error="boom", text="partial")
+    db.start_answers(store, task.id, {answers[0].id: ("T1", "m1"), answers[1].id: ("T1", "m2")},
+                     thread="T1", parent_message_id="p1")
+    stored = db.task_answers(store, task.id)
+    assert [(a.status, a.error, a.text, a.message_channel, a.message_id) for a in stored] == [
+        (AnswerStatus.STREAMING, None, "", "T1", "m1"),
+        (AnswerStatus.STREAMING, None, "", "T1", "m2"),
+    ]
+    saved = db.get_task(store, task.id)
+    assert (saved.status, saved.thread, saved.parent_message_id) == (TaskStatus.RUNNING, "T1", "p1")
+
+
+def test_tasks_in_blind_channels_are_created_blind(store):
+    from storage.leaderboard import set_blind
+
+    set_blind(store, "slack", "C1", True)
+    task, _ = new_task(store)
+    assert task.blind and db.get_task(store, task.id).blind
