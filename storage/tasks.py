@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy import bindparam, insert
+from sqlalchemy import Update, bindparam, insert
 from sqlmodel import col, delete, select, update
 
 from storage.db import Store
-from storage.leaderboard import is_blind
 from storage.models import (
     Answer,
+    ChannelSettings,
     AnswerStatus,
     ProcessedEvent,
     Run,
@@ -45,8 +46,12 @@ def prune_events(store: Store, older_than: timedelta = timedelta(days=2)) -> int
 
 def create_task(store: Store, task: Task, answers: list[Answer]) -> tuple[Task, list[Answer]]:
     """Insert a task (blind when its channel is) and its answers; returns them with ids."""
-    task.blind = is_blind(store, task.platform, task.channel)
     with store.engine.begin() as conn:  # Core statements: this runs for every task, keep it light
+        task.blind = bool(conn.execute(
+            select(ChannelSettings.blind).where(
+                ChannelSettings.platform == task.platform, ChannelSettings.channel == task.channel
+            )
+        ).scalar())
         task.id = conn.execute(insert(Task).values(_columns(task)).returning(Task.id)).scalar_one()
         for answer in answers:
             answer.task_id = task.id
@@ -68,13 +73,23 @@ def _columns(row: Task | Answer) -> dict[str, Any]:
 def update_task(store: Store, task_id: int, **values: Any) -> None:
     """Set columns on a task (one UPDATE statement)."""
     with store.engine.begin() as conn:
-        conn.execute(update(Task).where(col(Task.id) == task_id).values(**values))
+        conn.execute(_update_by_id(Task, frozenset(values)), {"row_id": task_id, **values})
 
 
 def update_answer(store: Store, answer_id: int, **values: Any) -> None:
     """Set columns on an answer (one UPDATE statement: it runs on every streaming save)."""
     with store.engine.begin() as conn:
-        conn.execute(update(Answer).where(col(Answer.id) == answer_id).values(**values))
+        conn.execute(_update_by_id(Answer, frozenset(values)), {"row_id": answer_id, **values})
+
+
+@functools.lru_cache(maxsize=64)
+def _update_by_id(table: type[Task] | type[Answer], columns: frozenset[str]) -> Update:
+    """`UPDATE table SET col = :col, … WHERE id = :row_id`, built once per column set.
+
+    Building the statement anew with literal values costs more than running it (SQLAlchemy hashes
+    every value into its cache key), and these updates run for every streamed answer.
+    """
+    return update(table).where(col(table.id) == bindparam("row_id")).values({c: bindparam(c) for c in columns})
 
 
 def start_answers(
@@ -135,13 +150,16 @@ def finish_task_if_done(store: Store, task_id: int) -> list[Answer]:
 
     Returns the task's answers in display order (whatever their state).
     """
-    with store.session() as session:
-        query = select(Answer).where(Answer.task_id == task_id).order_by(col(Answer.position))
-        answers = list(session.exec(query))
-        task = session.get(Task, task_id)
-        if task is not None and not any(a.status in UNFINISHED_ANSWER for a in answers):
-            task.status = TaskStatus.DONE
-            task.finished_at = utcnow()
+    with store.engine.begin() as conn:
+        rows = conn.execute(
+            select(Answer.__table__).where(col(Answer.task_id) == task_id).order_by(col(Answer.position))
+        ).mappings()
+        answers = [Answer(**row) for row in rows]
+        if not any(a.status in UNFINISHED_ANSWER for a in answers):
+            conn.execute(
+                _update_by_id(Task, frozenset({"status", "finished_at"})),
+                {"row_id": task_id, "status": TaskStatus.DONE, "finished_at": utcnow()},
+            )
         return answers
 
 
