@@ -9,11 +9,12 @@ None and the backend falls back to rlimits plus a kill of the job's private uid.
 from __future__ import annotations
 
 import os
-import signal
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+from bot.sandbox.process import kill_until_gone
 
 V1_ROOT = Path("/sys/fs/cgroup")
 GROUP = "codegen-arena"
@@ -63,17 +64,7 @@ class JobCgroup:
                 (self.dirs["memory"] / "cgroup.kill").write_text("1")
             except OSError:
                 pass
-        deadline = time.monotonic() + 2.0
-        while time.monotonic() < deadline:
-            pids = self.pids()
-            if not pids:
-                return
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.005)
+        kill_until_gone(self.pids)
 
     def oom_killed(self) -> bool:
         """True when the kernel killed a process of this job for exceeding the memory cap."""

@@ -70,6 +70,21 @@ async def spawn(
     )
 
 
+def kill_until_gone(list_pids: Callable[[], list[int]], patience: float = 2.0) -> None:
+    """SIGKILL every pid ``list_pids()`` names until it names none (or ``patience`` runs out)."""
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        pids = list_pids()
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.005)
+
+
 def killpg(pid: int) -> None:
     """SIGKILL the process group led by ``pid`` (gone already is fine)."""
     try:

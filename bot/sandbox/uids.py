@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
-import signal
-import time
 from pathlib import Path
+
+from bot.sandbox.process import kill_until_gone
 
 UID_BASE = 61000
 UID_POOL = 64
@@ -104,14 +104,4 @@ def strays() -> list[int]:
 
 def kill_uid(uid: int) -> None:
     """SIGKILL whatever ``uid`` still runs (call while holding its lease), retrying briefly."""
-    deadline = time.monotonic() + 2.0
-    while time.monotonic() < deadline:
-        pids = processes_of({uid})
-        if not pids:
-            return
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        time.sleep(0.005)
+    kill_until_gone(lambda: processes_of({uid}))

@@ -27,6 +27,8 @@ from typing import Any, NamedTuple
 
 from aiohttp import web
 
+from tests.fakes.loopback import serve_on_loopback
+
 DEFAULT_ERROR = "the fake provider was told to fail"
 
 
@@ -86,9 +88,9 @@ class FakeOpenAI:
     ``{"error": {"message": "Invalid API key"}}`` (the key is never echoed).
     """
 
-    def __init__(self, *, api_key: str | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(self, *, api_key: str | None = None) -> None:
         self.api_key = api_key
-        self.host = host
+        self.host = "127.0.0.1"
         self.port: int = 0
         self.requests: list[RecordedRequest] = []
         self.request_times: list[float] = []  # time.monotonic() at each request's arrival
@@ -110,13 +112,7 @@ class FakeOpenAI:
         for prefix in ("/v1", "/api/v1"):  # /api/v1 is OpenRouter's layout
             app.router.add_post(f"{prefix}/chat/completions", self._chat)
             app.router.add_get(f"{prefix}/models", self._models)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0, shutdown_timeout=0.1)
-        await site.start()
-        server = site._server
-        assert server is not None and server.sockets  # type: ignore[union-attr]
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve_on_loopback(app, handle_signals=False)
         return self
 
     async def stop(self) -> None:

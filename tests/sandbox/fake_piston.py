@@ -7,6 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.loopback import serve_on_loopback
+
 
 class FakePiston:
     """``async with FakePiston() as fake``: ``fake.url`` is the server root (``SANDBOX_URL``)."""
@@ -32,11 +34,7 @@ class FakePiston:
     async def __aenter__(self) -> "FakePiston":
         app = web.Application()
         app.router.add_post("/api/v2/execute", self._execute)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, port = await serve_on_loopback(app)
         self.url = f"http://127.0.0.1:{port}"
         return self
 

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
-from aiohttp import web
+from tests.fakes.loopback import serve_on_loopback
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack.app import SlackAdapter, create_app
@@ -146,11 +146,7 @@ async def harness(sqlite_store: Store, fake_openai: FakeOpenAI,
     async with FakeSlack() as slack:
         adapter = create_app(arena, token="xoxb-test-token", signing_secret=SECRET, api_url=slack.api_url,
                              edit_interval=0.1)
-        runner = web.AppRunner(build_web_app(adapter), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        runner, port = await serve_on_loopback(build_web_app(adapter))
         async with aiohttp.ClientSession() as session:
             yield Harness(slack, fake_openai, arena, adapter, session, f"http://127.0.0.1:{port}/slack/events")
         await adapter.close()
