@@ -55,7 +55,8 @@ async def throughput(backend: LocalBackend, jobs: int, cap: int) -> float:
     started = time.perf_counter()
     results = await asyncio.gather(*(service.run(f"user{i}", HELLO, "python") for i in range(jobs)))
     elapsed = time.perf_counter() - started
-    assert all(r.stdout == "hello\n" for r in results)
+    failed = [r for r in results if r.stdout != "hello\n"]
+    assert not failed, f"{len(failed)} of {jobs} runs failed, e.g. {failed[0]}"
     return jobs / elapsed
 
 

@@ -47,13 +47,25 @@ def release(fd: int) -> None:
     os.close(fd)
 
 
+_next_offset = 0
+
+
 async def lease() -> tuple[int, int]:
-    """Wait for a free uid; return ``(uid, lock_fd)``."""
+    """Wait for a free uid; return ``(uid, lock_fd)``.
+
+    Uids are handed out round-robin: a job's exiting processes still count against its uid's
+    RLIMIT_NPROC until the kernel has reaped them, so reusing the uid just released made the
+    next bwrap fail with "Can't fork" under load.
+    """
+    global _next_offset
+    pool = sandbox_uids()
     while True:
-        for uid in sandbox_uids():
-            fd = try_lease(uid)
+        for step in range(len(pool)):
+            offset = (_next_offset + step) % len(pool)
+            fd = try_lease(pool[offset])
             if fd is not None:
-                return uid, fd
+                _next_offset = offset + 1
+                return pool[offset], fd
         await asyncio.sleep(0.05)
 
 
