@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import httpx
 import sqlalchemy
 from aiohttp import web
 
@@ -34,6 +33,7 @@ from adapters.slack.app import create_app  # noqa: E402
 from adapters.slack.serve import build_web_app  # noqa: E402
 from bot.arena import Arena  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.app import provider_http_client  # noqa: E402
 from bot.providers.client import ChatClient  # noqa: E402
 from bot.roster import Contestant, Roster  # noqa: E402
 from storage.db import Store  # noqa: E402
@@ -112,7 +112,7 @@ async def bench(rate: float, seconds: float, n_models: int, stream_s: float, ack
     sqlalchemy.event.listen(store.engine, "commit", lambda conn: commits.__setitem__(0, commits[0] + 1))
     roster = Roster([Contestant(id=f"m{i}", name=f"Model {i}", base_url=fakes.models_url, model=f"m{i}")
                      for i in range(n_models)])
-    client = ChatClient(httpx.AsyncClient(limits=httpx.Limits(max_connections=500)))
+    client = ChatClient(provider_http_client())  # the HTTP client the bot itself uses
     settings = Settings(database_url=store.url, edit_interval=1.0)
     arena: Any = NoWorkArena(store) if ack_only else Arena(store, roster, client, settings)
     adapter = create_app(arena, token="xoxb-bench", signing_secret=SECRET, api_url=fakes.api_url,

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 
 from bot.providers.errors import one_line, provider_message, public_url, redact, seconds
-from bot.providers.sse import SSEItem, sse_items
+from bot.providers.sse import SSEItem, byte_lines, sse_items
 
 log = logging.getLogger(__name__)
 
@@ -330,7 +330,7 @@ class _Call:
         if "application/json" in ctype:
             await self._read_json(response, first_deadline)
             return
-        items: AsyncIterator[SSEItem] = sse_items(response.aiter_lines()).__aiter__()
+        items: AsyncIterator[SSEItem] = sse_items(byte_lines(response.aiter_bytes())).__aiter__()
         t = self.c.timeouts
         deadline = first_deadline
         try:

@@ -10,7 +10,7 @@ import pytest
 from bot.providers import compute_cost
 from bot.providers.client import is_openrouter, parse_retry_after
 from bot.providers.errors import provider_message, public_url, redact
-from bot.providers.sse import SSEItem, sse_items
+from bot.providers.sse import SSEItem, byte_lines, sse_items
 
 
 async def _collect(lines: list[str]) -> list[SSEItem]:
@@ -90,3 +90,18 @@ def test_cost_from_prices_and_openrouter_detection() -> None:
     assert is_openrouter("https://openrouter.ai/api/v1")
     assert not is_openrouter("https://api.openai.com/v1")
     assert not is_openrouter("https://openrouter.ai.evil.example/v1")
+
+
+async def test_byte_lines_keeps_characters_split_across_chunks_whole() -> None:
+    text = 'data: {"content": "héllo 🙂"}\r\n\r\ndata: [DONE]'.encode()
+    cut = text.index("🙂".encode()) + 2  # inside the emoji's 4-byte sequence
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for piece in (text[:5], text[5:cut], text[cut:]):
+            yield piece
+
+    lines = [line async for line in byte_lines(chunks())]
+    assert lines == ['data: {"content": "héllo 🙂"}\r', "\r", "data: [DONE]"]
+    items = await _collect(lines)
+    assert [i.data for i in items] == ['{"content": "héllo 🙂"}', "[DONE]"]
+
