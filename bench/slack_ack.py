@@ -203,6 +203,7 @@ async def bench(rate: float, seconds: float, n_models: int, stream_s: float, ack
     await adapter.close()
     await runner.cleanup()
     await client.aclose()
+    await client.http.aclose()
     store.dispose()
     fakes.stop()
     tmp.cleanup()
