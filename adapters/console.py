@@ -70,7 +70,7 @@ class ConsoleSurface:
 
     async def edit(self, ref: MessageRef, message: Message) -> None:
         self.messages[ref] = message
-        self._refresh()
+        self._refresh(printing=message)  # outside a live view (a Run's result) the new state is printed
 
     async def open_thread(self, parent: MessageRef, name: str) -> Destination:
         return Destination(parent.channel, parent.message_id)

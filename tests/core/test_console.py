@@ -56,3 +56,21 @@ async def test_console_session_end_to_end(sqlite_store, fake_openai, make_arena)
         ratings = list(db.exec(select(Rating)))
     alpha = next(a for a in session.last.answers if a.contestant_id == "alpha")
     assert [(r.answer_id, r.scale, r.value) for r in ratings] == [(alpha.id, "stars", 4)]
+
+
+async def test_console_run_shows_the_sandbox_result(sqlite_store, fake_openai, make_arena):
+    from bot.sandbox.service import SandboxService
+
+    fake_openai.script("alpha", text="```python\nprint(sum(range(10)))\n```")
+    arena = make_arena(sqlite_store, [contestant(fake_openai, "alpha")], sandbox=SandboxService())
+    out = io.StringIO()
+    surface = ConsoleSurface(Console(file=out, width=120, force_terminal=False, color_system=None))
+    ref: list = []
+    session = ConsoleSession(arena, surface, read=scripted(["add numbers", "run A", "quit"], ref))
+    ref.append(session)
+
+    await session.run()
+
+    shown = out.getvalue()
+    assert "running python" in shown
+    assert "45" in shown.split("running python", 1)[1]
