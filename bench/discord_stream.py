@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.discord.client import ArenaClient  # noqa: E402
 from adapters.discord.serve import configure_api_base  # noqa: E402
+from bot.app import run_async  # noqa: E402
 from bot.arena import Arena  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.providers.client import ChatClient  # noqa: E402
@@ -114,4 +115,4 @@ if __name__ == "__main__":
     parser.add_argument("--contestants", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=4.0)
     args = parser.parse_args()
-    asyncio.run(main(args.tasks, args.contestants, args.seconds))
+    run_async(main(args.tasks, args.contestants, args.seconds))

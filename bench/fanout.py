@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from adapters.memory import MemorySurface  # noqa: E402
+from bot.app import run_async  # noqa: E402
 from bot.app import provider_http_client  # noqa: E402
 from bot.arena import Arena  # noqa: E402
 from bot.config import Settings  # noqa: E402
@@ -113,4 +114,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run_async(main())  # the bot's own event loop (uvloop)

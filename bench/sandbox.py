@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.app import run_async  # noqa: E402
 from bot.sandbox import cgroups  # noqa: E402
 from bot.sandbox.local import LocalBackend  # noqa: E402
 from bot.sandbox.service import SandboxService  # noqa: E402
@@ -89,4 +90,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run_async(main())  # the bot's own event loop (uvloop)

@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.slack.app import create_app  # noqa: E402
 from adapters.slack.serve import build_web_app  # noqa: E402
+from bot.app import run_async  # noqa: E402
 from bot.arena import Arena  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.app import provider_http_client  # noqa: E402
@@ -217,7 +218,7 @@ def main() -> None:
     parser.add_argument("--stream", type=float, default=2.0, help="seconds each fake answer streams")
     parser.add_argument("--ack-only", action="store_true", help="measure the adapter alone (no comparison work)")
     args = parser.parse_args()
-    asyncio.run(bench(args.rate, args.seconds, args.models, args.stream, args.ack_only))
+    run_async(bench(args.rate, args.seconds, args.models, args.stream, args.ack_only))
 
 
 if __name__ == "__main__":

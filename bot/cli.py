@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -81,11 +80,15 @@ def _settings() -> Settings:
 def _serve(args: argparse.Namespace) -> int:
     from bot.serve import serve
 
-    return asyncio.run(serve(_settings(), getattr(args, "adapter", "auto")))
+    from bot.app import run_async
+
+    return run_async(serve(_settings(), getattr(args, "adapter", "auto")))
 
 
 def _ask(args: argparse.Namespace) -> int:
-    return asyncio.run(_ask_async(args))
+    from bot.app import run_async
+
+    return run_async(_ask_async(args))
 
 
 async def _ask_async(args: argparse.Namespace) -> int:
