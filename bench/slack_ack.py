@@ -2,7 +2,7 @@
 
 The real Bolt app (adapters.slack) serves POST /slack/events on loopback; the real arena
 (SQLite, live edits at the production interval) handles every task; the Slack Web API and the
-models are fakes running in their own thread and event loop. Prints the ack latency (request
+models are fakes running in another process, which also sends the requests. Prints the ack latency (request
 sent → HTTP response; Slack's limit is 3 s) p50/p99/max, then Web API calls per task and the
 edit rate per answer message (Slack allows chat.update about 50+/min per workspace method tier,
 so each streaming message must stay near one edit per second).
@@ -54,9 +54,13 @@ class FakesProcess:
         self.proc.start()
         self.api_url, self.models_url, self.response_url = self.conn.recv()
 
-    def request(self, command: str) -> Any:
+    def request(self, command: Any) -> Any:
         self.conn.send(command)
         return self.conn.recv()
+
+    async def request_async(self, command: Any) -> Any:
+        """Like :meth:`request`, without blocking the bot's event loop meanwhile."""
+        return await asyncio.get_running_loop().run_in_executor(None, self.request, command)
 
     def stop(self) -> None:
         self.conn.send("stop")
@@ -74,7 +78,9 @@ def _fakes_main(conn: Any, n_models: int, stream_s: float) -> None:
             loop = asyncio.get_running_loop()
             while True:
                 command = await loop.run_in_executor(None, conn.recv)
-                if command == "reset":
+                if isinstance(command, tuple) and command[0] == "load":
+                    conn.send(await _send_load(*command[1:]))
+                elif command == "reset":
                     slack.calls.clear()
                     conn.send(None)
                 elif command == "stats":
@@ -86,6 +92,32 @@ def _fakes_main(conn: Any, n_models: int, stream_s: float) -> None:
                     return
 
     asyncio.run(serve())
+
+
+async def _send_load(url: str, response_url: str, rate: float, total: int) -> tuple[list[float], dict[int, int]]:
+    """Send ``total`` signed /codegen requests at ``rate``/s (from this process, as Slack would:
+    a sender inside the bot's process would time its own event loop); returns ack latencies."""
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        async def one(i: int) -> None:
+            body = command_body(f"task {i}: write a function", channel=f"C{i % 20:04d}", response_url=response_url)
+            headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
+            started = time.perf_counter()
+            async with session.post(url, data=body.encode(), headers=headers) as resp:
+                await resp.read()
+                latencies.append(time.perf_counter() - started)
+                statuses[resp.status] += 1
+
+        start = time.perf_counter()
+        sends = []
+        for i in range(total):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            sends.append(asyncio.create_task(one(i)))
+        await asyncio.gather(*sends)
+    return latencies, dict(statuses)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -124,50 +156,29 @@ async def bench(rate: float, seconds: float, n_models: int, stream_s: float, ack
     await site.start()
     url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/slack/events"  # type: ignore[union-attr]
 
-    latencies: list[float] = []
-    statuses: Counter[int] = Counter()
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        async def one(i: int) -> None:
-            body = command_body(f"task {i}: write a function", channel=f"C{i % 20:04d}",
-                                response_url=fakes.response_url)
-            headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
-            started = time.perf_counter()
-            async with session.post(url, data=body.encode(), headers=headers) as resp:
-                await resp.read()
-                latencies.append(time.perf_counter() - started)
-                statuses[resp.status] += 1
+    # warm up: first-use imports and connections are not what a steady state looks like
+    await fakes.request_async(("load", url, fakes.response_url, 100.0, 3))
+    await adapter.drain(timeout=60)
+    fakes.request("reset")
+    commits[0] = 0
 
-        # warm up: first-use imports and connections are not what a steady state looks like
-        await asyncio.gather(*(one(-i - 1) for i in range(3)))
-        await adapter.drain(timeout=60)
-        latencies.clear()
-        statuses.clear()
-        fakes.request("reset")
-        commits[0] = 0
+    lags: list[float] = []
 
-        lags: list[float] = []
+    async def watch_loop() -> None:
+        while True:
+            t = time.perf_counter()
+            await asyncio.sleep(0.01)
+            lags.append(time.perf_counter() - t - 0.01)
 
-        async def watch_loop() -> None:
-            while True:
-                t = time.perf_counter()
-                await asyncio.sleep(0.01)
-                lags.append(time.perf_counter() - t - 0.01)
-
-        watcher = asyncio.create_task(watch_loop())
-        total = int(rate * seconds)
-        start = time.perf_counter()
-        sends = []
-        for i in range(total):
-            delay = start + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            sends.append(asyncio.create_task(one(i)))
-        await asyncio.gather(*sends)
-        sent_for = time.perf_counter() - start
-        await adapter.drain(timeout=600)
-        finished_after = time.perf_counter() - start
-        watcher.cancel()
+    watcher = asyncio.create_task(watch_loop())
+    total = int(rate * seconds)
+    start = time.perf_counter()
+    latencies, status_counts = await fakes.request_async(("load", url, fakes.response_url, rate, total))
+    statuses: Counter[int] = Counter(status_counts)
+    sent_for = time.perf_counter() - start
+    await adapter.drain(timeout=600)
+    finished_after = time.perf_counter() - start
+    watcher.cancel()
 
     stats = fakes.request("stats")
     calls = stats["calls"]
