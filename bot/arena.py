@@ -9,6 +9,7 @@ import string
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from bot import render
@@ -297,14 +298,9 @@ class Arena:
 
     async def recover(self, surfaces: dict[str, Surface], stale_after_s: float = 0.0) -> int:
         """Mark tasks a crash left unfinished as interrupted (with a Retry button). Returns count."""
-        cutoff = utcnow() if stale_after_s <= 0 else None
-        tasks = await self.store.run(db.unfinished_tasks, cutoff)
         now = utcnow()
-        count = 0
+        tasks = await self.store.run(db.unfinished_tasks, now - timedelta(seconds=stale_after_s))
         for task in tasks:
-            if stale_after_s > 0 and (now - _aware(task.created_at)).total_seconds() < stale_after_s:
-                continue
-            count += 1
             for answer in await self.store.run(db.task_answers, task.id):
                 if answer.status not in db.UNFINISHED_ANSWER:
                     continue
@@ -317,12 +313,11 @@ class Arena:
                 if surface and answer.message_id:
                     ref = MessageRef(answer.message_channel or task.channel, answer.message_id, task.thread)
                     try:
-                        await surface.edit(ref, render.answer_final(answer, task.blind))
+                        await surface.edit(ref, render.answer_final(answer, task.blind and not task.revealed))
                     except SurfaceError as exc:
                         log.warning("could not mark answer %s interrupted: %s", answer.id, exc.user_message)
-            await self.store.run(db.update_task, task.id, status=TaskStatus.INTERRUPTED, finished_at=now
-            )
-        return count
+            await self.store.run(db.update_task, task.id, status=TaskStatus.INTERRUPTED, finished_at=now)
+        return len(tasks)
 
     # ----------------------------------------------------------------------------- retry
 
@@ -428,8 +423,3 @@ def _thread_name(text: str, limit: int = 90) -> str:
     first = " ".join(text.split())
     return first if len(first) <= limit else first[: limit - 1] + "…"
 
-
-def _aware(value: Any) -> Any:
-    from datetime import UTC
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
