@@ -365,3 +365,16 @@ async def test_url_verification_challenge_is_answered(harness: Harness) -> None:
                        "type": "url_verification"})
     status, text = await harness.post(body, "application/json")
     assert status == 200 and json.loads(text) == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+
+
+async def test_debug_logs_never_contain_the_bot_token_or_signing_secret(harness: Harness, caplog) -> None:
+    import logging
+
+    from tests.slack.conftest import SECRET
+
+    caplog.set_level(logging.DEBUG)
+    await harness.command("write a haiku generator")
+    await harness.settle()
+    assert harness.slack.calls_to("chat.update"), "the flow ran"
+    assert "xoxb-test-token" not in caplog.text
+    assert SECRET not in caplog.text
