@@ -24,6 +24,7 @@ from bot.events import (
     RunRequested,
     SubscriptionChanged,
     TaskRequested,
+    notify_safely,
 )
 from bot.live import LiveMessage
 from bot.local_model import LocalModelServer, LocalModelUnavailable
@@ -97,10 +98,10 @@ class Arena:
             raise
         except SurfaceError as exc:  # the platform refused (e.g. bot not in the channel): say why
             log.info("handling %s: platform refused: %s", type(event).__name__, exc.user_message)
-            await _safe_notify(event, render.error(exc.user_message))
+            await notify_safely(event, render.error(exc.user_message))
         except Exception:
             log.exception("handling %s failed", type(event).__name__)
-            await _safe_notify(event, render.error("Something went wrong on our side; it has been logged."))
+            await notify_safely(event, render.error("Something went wrong on our side; it has been logged."))
 
     async def _claim(self, key: str) -> bool:
         return await self.store.run(db.claim_event, key)
@@ -132,21 +133,21 @@ class Arena:
         """Validate a task, fan it out to every selected contestant and stream the answers."""
         text = event.text.strip()
         if text.lower() in HELP_WORDS:
-            await _safe_notify(event, render.usage())
+            await notify_safely(event, render.usage())
             return None
         if len(text) > self.settings.max_task_chars:
-            await _safe_notify(event, render.error(
+            await notify_safely(event, render.error(
                 f"That task is {len(text):,} characters; the limit is {self.settings.max_task_chars:,}. "
                 "Shorten it or attach the details as a link."))
             return None
         try:
             contestants, skipped = self.select(event.models)
         except ValueError as exc:
-            await _safe_notify(event, render.error(str(exc)))
+            await notify_safely(event, render.error(str(exc)))
             return None
         if not contestants:
             reasons = "; ".join(f"{s.contestant.name}: {s.reason}" for s in skipped) or "the roster is empty"
-            await _safe_notify(event, render.error(f"No model is available to answer ({reasons})."))
+            await notify_safely(event, render.error(f"No model is available to answer ({reasons})."))
             return None
 
         task, answers = await self.store.run(db.create_task, *self._new_task(event, text, contestants))
@@ -157,7 +158,7 @@ class Arena:
             refs = [await surface.post(destination, render.answer_placeholder(a, blind)) for a in answers]
         except SurfaceError as exc:
             await self.store.run(db.abandon_task, task.id, exc.user_message)
-            await _safe_notify(event, render.error(exc.user_message))
+            await notify_safely(event, render.error(exc.user_message))
             return TaskOutcome(task, answers, skipped)
         for answer, ref in zip(answers, refs, strict=True):
             answer.message_channel, answer.message_id = ref.channel, ref.message_id
@@ -324,22 +325,22 @@ class Arena:
     async def _on_retry(self, event: RetryRequested, surface: Surface) -> None:
         found = await self.store.run(db.get_answer, event.answer_id)
         if found is None:
-            await _safe_notify(event, render.error("That answer no longer exists."))
+            await notify_safely(event, render.error("That answer no longer exists."))
             return
         answer, task = found
         if answer.status not in (AnswerStatus.ERROR, AnswerStatus.INTERRUPTED):
-            await _safe_notify(event, render.error("Only a failed answer can be retried."))
+            await notify_safely(event, render.error("Only a failed answer can be retried."))
             return
         contestant = self.roster.get(answer.contestant_id)
         if contestant is None:
-            await _safe_notify(event, render.error(f"{answer.contestant_name} is no longer in the roster."))
+            await notify_safely(event, render.error(f"{answer.contestant_name} is no longer in the roster."))
             return
         availability = next(a for a in self.availability() if a.contestant.id == contestant.id)
         if not availability.available:
-            await _safe_notify(event, render.error(f"{contestant.name} is unavailable: {availability.reason}."))
+            await notify_safely(event, render.error(f"{contestant.name} is unavailable: {availability.reason}."))
             return
         if not answer.message_id:
-            await _safe_notify(event, render.error("That answer's message is gone; ask the task again."))
+            await notify_safely(event, render.error("That answer's message is gone; ask the task again."))
             return
         ref = MessageRef(answer.message_channel or task.channel, answer.message_id, task.thread)
         answer.error, answer.text = None, ""
@@ -367,7 +368,7 @@ class Arena:
         try:
             parse_window(event.window)
         except ValueError as exc:
-            await _safe_notify(event, render.error(str(exc)[0].upper() + str(exc)[1:] + "."))
+            await notify_safely(event, render.error(str(exc)[0].upper() + str(exc)[1:] + "."))
             return
         board = await self.store.run(build_leaderboard, window=event.window)
         await surface.post(Destination(event.channel), render_leaderboard(board))
@@ -376,7 +377,7 @@ class Arena:
         from storage.leaderboard import set_subscription
 
         await self.store.run(set_subscription, event.platform, event.channel, event.subscribed)
-        await _safe_notify(event, render.info(
+        await notify_safely(event, render.info(
             "✅ This channel will get the weekly leaderboard (Mondays 09:00 "
             f"{self.settings.leaderboard_tz})." if event.subscribed
             else "This channel will no longer get the weekly leaderboard."))
@@ -385,7 +386,7 @@ class Arena:
         from storage.leaderboard import set_blind
 
         await self.store.run(set_blind, event.platform, event.channel, event.enabled)
-        await _safe_notify(event, render.info(
+        await notify_safely(event, render.info(
             "🙈 Blind mode is on: new tasks here label answers A, B, C… in random order; the models are "
             f"revealed after {self.settings.blind_reveal_after_h:g} h or when the asker presses Reveal."
             if event.enabled else "Blind mode is off: new tasks here show model names."))
@@ -405,13 +406,6 @@ def extract_code(text: str) -> tuple[str, str] | None:
     except NoRunnableCode:
         return None
     return snippet.code, snippet.language
-
-
-async def _safe_notify(event: Event, message: Message) -> None:
-    try:
-        await event.notify(message)
-    except Exception:
-        log.exception("could not notify %s", event.user.id)
 
 
 def _label(index: int) -> str:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot import render
-from bot.events import RevealRequested
+from bot.events import RevealRequested, notify_safely
 from bot.messages import Message, Tone
 from bot.surface import Destination, MessageRef, Surface, SurfaceError
 from storage import leaderboard as lb_store
@@ -85,18 +85,11 @@ async def reveal_task(arena: Arena, event: RevealRequested, surface: Surface) ->
     elif task.status in (TaskStatus.PENDING, TaskStatus.RUNNING):
         problem = f"Task #{task.id}'s answers are still being written; reveal them when they are done."
     if problem:
-        await _notify(event, Message(text=problem, tone=Tone.ERROR))
+        await notify_safely(event, Message(text=problem, tone=Tone.ERROR))
         return
     assert task is not None and task.id is not None
     if not await reveal(arena.store, surface, task.id):
-        await _notify(event, Message(text=f"Task #{task.id} is already revealed.", tone=Tone.INFO))
-
-
-async def _notify(event: RevealRequested, message: Message) -> None:
-    try:
-        await event.notify(message)
-    except Exception:
-        log.exception("could not notify %s", event.user.id)
+        await notify_safely(event, Message(text=f"Task #{task.id} is already revealed.", tone=Tone.INFO))
 
 
 class BlindRevealer:

@@ -8,6 +8,7 @@ how the core reports usage help and errors, never a silent drop.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -15,6 +16,7 @@ from bot.messages import Message
 from bot.surface import MessageRef
 
 Notify = Callable[[Message], Awaitable[None]]
+log = logging.getLogger(__name__)
 
 
 async def _drop(message: Message) -> None:
@@ -37,6 +39,14 @@ class Event:
     user: User
     event_id: str | None = None  # platform delivery id, for deduplicating retries
     notify: Notify = field(default=_drop, compare=False, repr=False)
+
+
+async def notify_safely(event: Event, message: Message) -> None:
+    """Reply privately to the event's user; a failure to deliver is logged, never raised."""
+    try:
+        await event.notify(message)
+    except Exception:
+        log.exception("could not notify %s", event.user.id)
 
 
 @dataclass(frozen=True, kw_only=True)
