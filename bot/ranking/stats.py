@@ -12,13 +12,8 @@ Z95 = 1.959963984540054
 
 def wilson_lower_bound(successes: float, n: float, z: float = Z95) -> float | None:
     """Lower bound of the Wilson score interval for ``successes`` out of ``n`` (None when n = 0)."""
-    if n <= 0:
-        return None
-    p = successes / n
-    z2 = z * z
-    centre = p + z2 / (2 * n)
-    margin = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
-    return (centre - margin) / (1 + z2 / n)
+    interval = wilson_interval(successes, n, z)
+    return None if interval is None else interval[0]
 
 
 def wilson_interval(successes: float, n: float, z: float = Z95) -> tuple[float, float] | None:
