@@ -26,16 +26,16 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from adapters.discord.client import ArenaClient  # noqa: E402
-from adapters.discord.serve import configure_api_base  # noqa: E402
-from bot.app import run_async  # noqa: E402
-from bot.arena import Arena  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.providers.client import ChatClient  # noqa: E402
-from bot.roster import Contestant, Roster  # noqa: E402
-from storage.db import Store  # noqa: E402
-from tests.discord.fake_discord import BOT_ID, CHANNEL_ID, FakeDiscord, user_payload  # noqa: E402
-from tests.fakes.openai_server import FakeOpenAI  # noqa: E402
+from adapters.discord.client import ArenaClient
+from adapters.discord.serve import configure_api_base
+from bot.app import run_async
+from bot.arena import Arena
+from bot.config import Settings
+from bot.providers.client import ChatClient
+from bot.roster import Contestant, Roster
+from storage.db import Store
+from tests.discord.fake_discord import BOT_ID, CHANNEL_ID, FakeDiscord, user_payload
+from tests.fakes.openai_server import FakeOpenAI
 
 WORDS = 80
 
@@ -98,7 +98,7 @@ async def main(tasks: int, contestants: int, seconds: float) -> None:
         if rec.method == "PATCH" and rec.path.startswith("/channels/"):
             stamps[rec.path].append(rec.at)
     per_message = [len(v) for v in stamps.values()]
-    gaps = [b - a for v in stamps.values() for a, b in zip(v, v[1:])]
+    gaps = [b - a for v in stamps.values() for a, b in zip(v, v[1:], strict=False)]
     peak = max((sum(1 for t in v if s <= t < s + 1.0) for v in stamps.values() for s in v), default=0)
     print(f"tasks={tasks} contestants={contestants} stream≈{seconds:.1f}s edit_interval=1.0s")
     print(f"answer messages edited: {len(per_message)} (expected {tasks * contestants})")

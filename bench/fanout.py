@@ -25,17 +25,20 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from adapters.memory import MemorySurface  # noqa: E402
-from bot.app import run_async  # noqa: E402
-from bot.app import provider_http_client  # noqa: E402
-from bot.arena import Arena  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.events import TaskRequested, User  # noqa: E402
-from bot.local_model import LocalModelServer  # noqa: E402
-from bot.providers.client import ChatClient, ChatRequest  # noqa: E402
-from bot.roster import Contestant, Roster  # noqa: E402
-from storage.db import Store  # noqa: E402
-import fake_provider  # noqa: E402
+import fake_provider
+
+from adapters.memory import MemorySurface
+from bot.app import (
+    provider_http_client,
+    run_async,
+)
+from bot.arena import Arena
+from bot.config import Settings
+from bot.events import TaskRequested, User
+from bot.local_model import LocalModelServer
+from bot.providers.client import ChatClient, ChatRequest
+from bot.roster import Contestant, Roster
+from storage.db import Store
 
 CHUNKS = 10
 

@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.ranking import RatingRows, compare, fit_bt, rank  # noqa: E402
+from bot.ranking import RatingRows, compare, fit_bt, rank
 
 MODELS = [f"m{i}" for i in range(8)]
 TRUE = np.linspace(1150, 850, len(MODELS))  # m0 strongest

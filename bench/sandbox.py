@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import run_async  # noqa: E402
-from bot.sandbox import cgroups  # noqa: E402
-from bot.sandbox.local import LocalBackend  # noqa: E402
-from bot.sandbox.service import SandboxService  # noqa: E402
+from bot.app import run_async
+from bot.sandbox import cgroups
+from bot.sandbox.local import LocalBackend
+from bot.sandbox.service import SandboxService
 
 HELLO = 'print("hello")'
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import statistics
 import sys
 import tempfile
-import multiprocessing
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -29,18 +29,20 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from adapters.slack.app import create_app  # noqa: E402
-from adapters.slack.serve import build_web_app  # noqa: E402
-from bot.app import run_async  # noqa: E402
-from bot.arena import Arena  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.app import provider_http_client  # noqa: E402
-from bot.providers.client import ChatClient  # noqa: E402
-from bot.roster import Contestant, Roster  # noqa: E402
-from storage.db import Store  # noqa: E402
-from tests.fakes.openai_server import FakeOpenAI  # noqa: E402
-from tests.slack.conftest import SECRET, command_body, sign  # noqa: E402
-from tests.slack.fake_slack import FakeSlack  # noqa: E402
+from adapters.slack.app import create_app
+from adapters.slack.serve import build_web_app
+from bot.app import (
+    provider_http_client,
+    run_async,
+)
+from bot.arena import Arena
+from bot.config import Settings
+from bot.providers.client import ChatClient
+from bot.roster import Contestant, Roster
+from storage.db import Store
+from tests.fakes.openai_server import FakeOpenAI
+from tests.slack.conftest import SECRET, command_body, sign
+from tests.slack.fake_slack import FakeSlack
 
 
 class FakesProcess:
@@ -122,7 +124,7 @@ async def _send_load(url: str, response_url: str, rate: float, total: int) -> tu
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 class NoWorkArena:

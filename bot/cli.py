@@ -78,9 +78,8 @@ def _settings() -> Settings:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bot.serve import serve
-
     from bot.app import run_async
+    from bot.serve import serve
 
     return run_async(serve(_settings(), getattr(args, "adapter", "auto")))
 

@@ -6,15 +6,15 @@ import functools
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy import Update, bindparam, insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select, update
 
 from storage.db import Store
 from storage.models import (
     Answer,
-    ChannelSettings,
     AnswerStatus,
+    ChannelSettings,
     ProcessedEvent,
     Run,
     Task,

@@ -79,7 +79,7 @@ async def serve_slack(arena: Arena, settings: Settings, env: dict[str, str] | No
     finally:
         try:  # let answers in flight finish (briefly) before cutting them off
             await adapter.drain(timeout=10)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("Slack: shutting down with comparisons still running; they will be marked interrupted")
         await adapter.close()
 

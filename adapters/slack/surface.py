@@ -235,7 +235,7 @@ class SlackSurface:
                 raise _surface_error(user_message(error), error) from exc
             except SlackClientError as exc:
                 raise _surface_error("I couldn't reach Slack; try again shortly.", "client_error") from exc
-            except (OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, OSError) as exc:
                 raise _surface_error("I couldn't reach Slack; try again shortly.", "network") from exc
 
 

@@ -103,7 +103,7 @@ def is_openrouter(base_url: str) -> bool:
     """True when the base URL is OpenRouter's (which reports cost on request)."""
     try:
         host = httpx.URL(base_url).host
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
     return host == "openrouter.ai" or host.endswith(".openrouter.ai")
 
@@ -267,7 +267,7 @@ class _Call:
     def _check_url(self) -> None:
         try:
             url = httpx.URL(self.req.base_url)
-        except Exception:  # noqa: BLE001 - httpx.InvalidURL and friends
+        except Exception:
             url = None
         if url is None or url.scheme not in ("http", "https") or not url.host:
             shown = self.req.base_url[:100] if "@" not in self.req.base_url else self.where

@@ -36,7 +36,7 @@ def public_url(url: str) -> str:
     """The URL without credentials or query string (which may carry keys)."""
     try:
         u = httpx.URL(url)
-    except Exception:  # noqa: BLE001 - any unparsable URL is shown as a placeholder
+    except Exception:
         return "<invalid URL>"
     if not u.scheme or not u.host:
         return "<invalid URL>"

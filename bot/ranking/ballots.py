@@ -127,7 +127,7 @@ def compare(rows: RatingRows, models: Sequence[str] | None = None) -> Comparison
         first_score=first_score,
         first_weight=first_weight,
         first_pairs=first_pairs,
-        n_ballots=int(len(k)),
+        n_ballots=len(k),
     )
 
 

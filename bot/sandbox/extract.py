@@ -83,9 +83,7 @@ def _strip_repl(code: str) -> str:
         return code
     kept = []
     for line in code.split("\n"):
-        if line.startswith(">>> ") or line == ">>>":
-            kept.append(line[4:])
-        elif line.startswith("... ") or line == "...":
+        if line.startswith(">>> ") or line == ">>>" or line.startswith("... ") or line == "...":
             kept.append(line[4:])
     return "\n".join(kept)
 

@@ -34,7 +34,7 @@ class Limits:
     output_kill: int = 8 * MIB
 
     @classmethod
-    def from_env(cls) -> "Limits":
+    def from_env(cls) -> Limits:
         """Read ``SANDBOX_WALL_S``, ``SANDBOX_MEMORY_MIB`` and ``SANDBOX_PROCESSES``."""
         wall = _env_float("SANDBOX_WALL_S", cls.wall_s)
         return cls(

@@ -284,7 +284,7 @@ class LocalBackend:
             data = code.encode("utf-8", errors="replace")
             if self.unsafe:
                 workdir = tempfile.mkdtemp(prefix="codegen-unsafe-")
-                Path(workdir, filename).write_bytes(data)
+                Path(workdir, filename).write_bytes(data)  # noqa: ASYNC240 (a small file in a fresh tmpdir)
                 if self.switch_uid:
                     os.chown(workdir, uid, uid)
                     os.chown(Path(workdir, filename), uid, uid)

@@ -86,7 +86,7 @@ def _to_result(data: dict, elapsed_ms: int, limits: Limits) -> RunResult:
         stdout=stdout,
         stderr=stderr,
         duration_ms=int(wall) if isinstance(wall, (int, float)) else elapsed_ms,
-        timed_out=status == "TO" or "time" in message.lower() and "limit" in message.lower(),
+        timed_out=status == "TO" or ("time" in message.lower() and "limit" in message.lower()),
         memory_exceeded=status == "ML" or "memory" in message.lower(),
         truncated=truncated,
     )

@@ -184,14 +184,14 @@ async def _supervise(
         await kill_rest()
     try:
         await asyncio.wait_for(asyncio.shield(waiter), timeout=2.0)
-    except asyncio.TimeoutError:  # something escaped the process group
+    except TimeoutError:  # something escaped the process group
         await kill_rest()
         await waiter
     flooded.cancel()
     duration_ms = int((time.monotonic() - started) * 1000)
     try:
         await asyncio.wait_for(pumps, timeout=1.0)
-    except asyncio.TimeoutError:  # a leftover holds the pipe open; the cleanup kills it
+    except TimeoutError:  # a leftover holds the pipe open; the cleanup kills it
         pumps.cancel()
     return Outcome(
         returncode=waiter.result(),

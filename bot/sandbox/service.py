@@ -42,7 +42,7 @@ class SandboxService:
         self._running: dict[str, int] = {}
 
     @classmethod
-    def from_env(cls) -> "SandboxService":
+    def from_env(cls) -> SandboxService:
         """Piston when ``SANDBOX_URL`` is set, else local bwrap; ``SANDBOX_CONCURRENCY`` caps runs."""
         cap = os.environ.get("SANDBOX_CONCURRENCY")
         # The backend is built on first run, so a host without bwrap still starts the bot and

@@ -101,7 +101,7 @@ def strays() -> list[int]:
     """Processes running as a sandbox uid that no job currently holds (leftovers)."""
     left: list[int] = []
     pool = sandbox_uids()
-    for uid, pids in processes_by_uid().items():
+    for uid, _pids in processes_by_uid().items():
         if uid not in pool:
             continue
         fd = try_lease(uid)

@@ -283,7 +283,7 @@ class FakeDiscord:
                                  "X-RateLimit-Reset-After": "1.0", "X-RateLimit-Bucket": "fake"})
         return response
 
-    async def _route(self, request: web.Request) -> web.Response:  # noqa: C901 - a router
+    async def _route(self, request: web.Request) -> web.Response:
         path = "/" + unquote(request.match_info["tail"])
         rec = await self._record(request, path)
         for (method, pattern), retry_after in list(self.rate_limit_once.items()):

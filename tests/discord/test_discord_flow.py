@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 import pytest
-
 from sqlmodel import select
 
 from bot.arena import Arena

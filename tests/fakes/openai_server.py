@@ -224,9 +224,8 @@ class FakeOpenAI:
             return _error(400, "field 'model' is required")
         if not isinstance(body.get("messages"), list) or not body["messages"]:
             return _error(400, "field 'messages' must be a non-empty list")
-        if self.api_key is not None:
-            if request.headers.get("Authorization") != f"Bearer {self.api_key}":
-                return _error(401, "Invalid API key")
+        if self.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            return _error(401, "Invalid API key")
 
         model: str = body["model"]
         script = self.scripts.get(model, Script())

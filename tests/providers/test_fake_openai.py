@@ -47,13 +47,12 @@ async def test_fail_times_then_success_and_requests_recorded() -> None:
 
 
 async def test_api_key_required_when_configured() -> None:
-    async with FakeOpenAI(api_key="sk-right") as fake:
-        async with httpx.AsyncClient() as http:
-            r = await http.post(
-                f"{fake.base_url}/chat/completions",
-                json={"model": "m", "messages": MESSAGES},
-                headers={"Authorization": "Bearer sk-wrong"},
-            )
+    async with FakeOpenAI(api_key="sk-right") as fake, httpx.AsyncClient() as http:
+        r = await http.post(
+            f"{fake.base_url}/chat/completions",
+            json={"model": "m", "messages": MESSAGES},
+            headers={"Authorization": "Bearer sk-wrong"},
+        )
     assert r.status_code == 401
     assert "sk-" not in r.text
 

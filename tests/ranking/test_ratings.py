@@ -9,8 +9,8 @@ import pytest
 
 from bot.events import ReactionChanged, User
 from bot.ratings import apply_reaction, parse_reaction
-from storage.ratings import ratings_of
 from storage.db import Store
+from storage.ratings import ratings_of
 
 
 def react(message_id: str, emoji: str, user: str = "U1", added: bool = True, channel: str = "C1",

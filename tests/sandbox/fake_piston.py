@@ -31,7 +31,7 @@ class FakePiston:
         self.requests.append(await request.json())
         return web.json_response(self.reply, status=self.status)
 
-    async def __aenter__(self) -> "FakePiston":
+    async def __aenter__(self) -> FakePiston:
         app = web.Application()
         app.router.add_post("/api/v2/execute", self._execute)
         self._runner, port = await serve_on_loopback(app)

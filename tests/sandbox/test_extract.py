@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox.extract import Snippet, detect_language, extract_snippet
 from bot.sandbox.errors import NoRunnableCode
+from bot.sandbox.extract import Snippet, detect_language, extract_snippet
 
 
 def test_tagged_python_block() -> None:

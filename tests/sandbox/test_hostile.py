@@ -19,9 +19,9 @@ import pytest
 from bot.sandbox import cgroups
 from bot.sandbox.errors import SandboxError
 from bot.sandbox.local import LocalBackend
-from bot.sandbox.uids import strays
 from bot.sandbox.render import render_result
 from bot.sandbox.result import RunResult
+from bot.sandbox.uids import strays
 from tests.sandbox.conftest import TEST_LIMITS
 
 CANARY = "xoxb-canary-0123456789-must-never-leak"
@@ -251,7 +251,7 @@ class _BotServer:
         self.connections = 0
         self.server: asyncio.base_events.Server | None = None
 
-    async def __aenter__(self) -> "_BotServer":
+    async def __aenter__(self) -> _BotServer:
         async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             self.connections += 1
             writer.close()

@@ -15,8 +15,8 @@ import pytest
 
 from bot.sandbox.errors import SandboxBusy, SandboxUnavailable, UnsupportedLanguage
 from bot.sandbox.local import LocalBackend
-from bot.sandbox.uids import processes_of
 from bot.sandbox.service import SandboxService
+from bot.sandbox.uids import processes_of
 from tests.sandbox.conftest import TEST_LIMITS
 
 SLEEPY = "import time\ntime.sleep(0.8)\nprint('done')"
@@ -130,6 +130,6 @@ async def test_missing_bwrap_package_is_refused(monkeypatch: pytest.MonkeyPatch)
 async def test_unreachable_bwrap_says_what_to_do(tmp_path: Path) -> None:
     """pytest's tmp_path is 0700 root: the sandbox uid cannot execute a bwrap placed there."""
     backend = LocalBackend(TEST_LIMITS, bwrap=_fake_bwrap(tmp_path))
-    with pytest.raises(SandboxUnavailable, match="Permission denied.*SANDBOX_BWRAP"):
+    with pytest.raises(SandboxUnavailable, match=r"Permission denied.*SANDBOX_BWRAP"):
         await backend.run("print(1)", "python")
     await backend.drain()

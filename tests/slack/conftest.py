@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
-from tests.fakes.loopback import serve_on_loopback
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack.app import SlackAdapter, create_app
@@ -21,6 +20,7 @@ from adapters.slack.serve import build_web_app
 from bot.arena import Arena
 from storage.db import Store
 from tests.conftest import contestant
+from tests.fakes.loopback import serve_on_loopback
 from tests.fakes.openai_server import FakeOpenAI
 from tests.slack.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
 

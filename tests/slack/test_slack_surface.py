@@ -44,7 +44,7 @@ async def test_edits_are_coalesced_and_spaced(slack: FakeSlack) -> None:
     assert 1 <= len(updates) <= 2
     assert slack.message("C1", ref.message_id).text == "v19"
     times = [slack.calls_to("chat.postMessage")[0].at] + [c.at for c in updates]
-    assert all(b - a >= 0.15 for a, b in zip(times, times[1:]))  # 0.2 s apart, less arrival jitter
+    assert all(b - a >= 0.15 for a, b in zip(times, times[1:], strict=False))  # 0.2 s apart, less arrival jitter
 
 
 async def test_rate_limited_update_waits_and_lands(slack: FakeSlack) -> None:
