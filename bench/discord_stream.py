@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.discord.client import ArenaClient
 from adapters.discord.serve import configure_api_base
-from bot.app import run_async
+from app.wiring import run_async
 from bot.arena import Arena
 from bot.config import Settings
 from bot.providers.client import ChatClient

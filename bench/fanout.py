@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fake_provider
 
 from adapters.memory import MemorySurface
-from bot.app import (
+from app.wiring import (
     provider_http_client,
     run_async,
 )

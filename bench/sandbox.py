@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import run_async
+from app.wiring import run_async
 from bot.sandbox import cgroups
 from bot.sandbox.local import LocalBackend
 from bot.sandbox.service import SandboxService

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.slack.app import create_app
 from adapters.slack.serve import build_web_app
-from bot.app import (
+from app.wiring import (
     provider_http_client,
     run_async,
 )

@@ -32,3 +32,14 @@ def test_sql_lives_in_storage():
         if any(token in path.read_text() for token in ("from sqlmodel import", "from sqlalchemy import", "session.exec("))
     ]
     assert offenders == []
+
+
+def test_core_imports_neither_adapters_nor_the_composition_root():
+    """bot/ is the core: the wiring (app/) and the platforms (adapters/) depend on it, never the reverse."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    pattern = re.compile(r"^\s*(from|import)\s+(adapters|app)(\.|\s)", re.MULTILINE)
+    offenders = [str(p.relative_to(root)) for p in (root / "bot").rglob("*.py") if pattern.search(p.read_text())]
+    assert offenders == []

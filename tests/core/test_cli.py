@@ -39,7 +39,7 @@ async def codegen_bot(tmp_path: Path, *args: str, roster: str | None = None) -> 
         (tmp_path / "models.toml").write_text(roster)
         env["CODEGEN_MODELS"] = str(tmp_path / "models.toml")
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, env=env, cwd=tmp_path,
+        sys.executable, "-m", "app.cli", *args, env=env, cwd=tmp_path,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(proc.communicate(), 60)

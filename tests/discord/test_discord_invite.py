@@ -9,8 +9,8 @@ import pytest
 
 from adapters.discord.invite import application_id_from_token, invite_url
 from adapters.discord.serve import DiscordConfigError, configure_api_base, serve_discord, sync_commands
+from app.cli import main
 from bot.arena import Arena
-from bot.cli import main
 from tests.discord.fake_discord import APP_ID, FakeDiscord
 
 # Discord's documented permission bits

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from app.cli import main
 from bot.export import export
 from storage.db import Store
 from storage.ratings import upsert_rating

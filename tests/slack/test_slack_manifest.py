@@ -7,7 +7,7 @@ import json
 import pytest
 
 from adapters.slack.manifest import ManifestError, build_manifest
-from bot.cli import main
+from app.cli import main
 
 
 def test_socket_mode_manifest_matches_what_the_adapter_handles(capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 
-from bot.app import build_arena, close_arena
+from app.wiring import build_arena, close_arena
 from bot.config import Settings
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `codegen-bot` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    from bot.app import configure_logging
+    from app.wiring import configure_logging
 
     configure_logging(getattr(args, "verbose", False))
     command: Command = getattr(args, "func", None) or _serve
@@ -63,11 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_slack_manifest(sub)
 
-    from bot.leaderboard_cli import add_cli as add_leaderboard_commands
+    from app.leaderboard_cli import add_cli as add_leaderboard_commands
 
     add_leaderboard_commands(sub)
 
-    from bot.sandbox.cli import add_cli as add_run_command
+    from app.run_cli import add_cli as add_run_command
 
     add_run_command(sub)
     return parser
@@ -78,14 +78,14 @@ def _settings() -> Settings:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bot.app import run_async
-    from bot.serve import serve
+    from app.serve import serve
+    from app.wiring import run_async
 
     return run_async(serve(_settings(), getattr(args, "adapter", "auto")))
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from bot.app import run_async
+    from app.wiring import run_async
 
     return run_async(_ask_async(args))
 
@@ -93,7 +93,7 @@ def _ask(args: argparse.Namespace) -> int:
 async def _ask_async(args: argparse.Namespace) -> int:
     from adapters.console import PLATFORM, ConsoleSurface
     from adapters.memory import MemorySurface
-    from bot.app import build_arena, close_arena
+    from app.wiring import build_arena, close_arena
     from bot.events import TaskRequested, User
     from bot.messages import Message
 
