@@ -21,7 +21,7 @@ from rich.text import Text
 from bot.arena import Arena, TaskOutcome
 from bot.events import LeaderboardRequested, ReactionChanged, RunRequested, TaskRequested, User
 from bot.messages import Message, Tone
-from bot.surface import Destination, MessageRef
+from bot.surface import Destination, EditRate, MessageRef
 
 PLATFORM = "console"
 CHANNEL = "terminal"
@@ -55,6 +55,8 @@ class ConsoleSurface:
     """Shows messages as panels; a task's thread is drawn live, answers side by side."""
 
     platform = PLATFORM
+    edit_rate: EditRate | None = None
+    workspace = ""
 
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console()
@@ -74,6 +76,9 @@ class ConsoleSurface:
 
     async def open_thread(self, parent: MessageRef, name: str) -> Destination:
         return Destination(parent.channel, parent.message_id)
+
+    async def reply_privately(self, reply_to: str, message: Message) -> None:
+        self.console.print(render_message(message))
 
     def begin(self) -> None:
         """Start a live view for one task's messages."""
@@ -151,7 +156,7 @@ class ConsoleSession:
     async def ask(self, text: str) -> None:
         self.surface.begin()
         try:
-            self.last = await self.arena.request_task(self._event(TaskRequested, channel=CHANNEL, text=text), self.surface)
+            self.last = await self.arena.ask(self._event(TaskRequested, channel=CHANNEL, text=text), self.surface)
         finally:
             self.surface.end()
         if self.last and self.last.answers:

@@ -13,10 +13,15 @@ from httpx_aiohttp import AiohttpTransport
 
 from bot.arena import Arena
 from bot.config import Settings
+from bot.edits import LimitsBudget
+from bot.inprocess import InProcessQueue
 from bot.local_model import LocalModelServer
 from bot.providers.client import ChatClient
 from bot.roster import load_roster
+from bot.services import Services, Surfaces
 from storage.db import Store
+from storage.pgqueue import ProcrastinateQueue
+from storage.rate_budget import DatabaseStorage
 
 T = TypeVar("T")
 
@@ -50,22 +55,42 @@ def provider_http_client() -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=AiohttpTransport(limits=limits), timeout=httpx.Timeout(10.0, read=None))
 
 
-def build_arena(settings: Settings, *, with_sandbox: bool = True) -> Arena:
-    """An arena over the configured database (migrated) and roster."""
+def build_arena(settings: Settings, *, with_sandbox: bool = True, shared_queue: bool = True) -> Arena:
+    """The core over the configured database (migrated) and roster.
+
+    On PostgreSQL (and unless ``shared_queue`` is False: the console, ``ask``) jobs go to the
+    queue every process shares and edit budgets are shared through the database; otherwise jobs
+    run in this process.
+    """
     store = Store(settings.database_url)
     store.upgrade()
     roster = load_roster(settings.roster_path)
-    http = provider_http_client()
     sandbox = None
     if with_sandbox:
         from bot.sandbox.service import SandboxService
 
         sandbox = SandboxService.from_env()
-    return Arena(store, roster, ChatClient(http), settings, sandbox=sandbox, local_model=LocalModelServer())
+    queue: InProcessQueue | ProcrastinateQueue
+    if shared_queue and not store.is_sqlite:
+        queue = ProcrastinateQueue(store)
+        budget = LimitsBudget(DatabaseStorage(store))
+    else:
+        queue = InProcessQueue()
+        budget = LimitsBudget()
+    services = Services(
+        store=store, roster=roster, client=ChatClient(provider_http_client()), settings=settings, queue=queue,
+        surfaces=Surfaces(edit_interval=settings.edit_interval, budget=budget), sandbox=sandbox,
+        local_model=LocalModelServer(),
+    )
+    arena = Arena(services=services)
+    queue.bind(arena.execute)
+    return arena
 
 
 async def close_arena(arena: Arena) -> None:
-    """Release the HTTP client, the local model and the database pool."""
+    """Release the queue, the HTTP client, the local model and the database pool."""
+    if isinstance(arena.queue, ProcrastinateQueue):
+        await arena.queue.close()
     await arena.client.aclose()
     await arena.client.http.aclose()
     if arena.sandbox is not None:

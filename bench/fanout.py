@@ -58,7 +58,7 @@ async def run_config(fake_url: str, store: Store, latency: float, tasks: int, co
 
     async def one(i: int) -> float:
         started = time.perf_counter()
-        await arena.request_task(
+        await arena.ask(
             TaskRequested(platform="bench", user=User(f"U{i}"), channel=f"C{i}", text=f"task {i}"), MemorySurface()
         )
         return (time.perf_counter() - started) / latency

@@ -25,17 +25,24 @@ def answer_title(answer: Answer, blind: bool) -> str:
     return f"{answer.label} · {answer.contestant_name}"
 
 
-def task_header(
-    task: Task, answers: list[Answer], skipped: list[Availability], blind: bool
-) -> Message:
-    """The parent message: the task, who asked, which models (and which were skipped, why)."""
-    models = ", ".join(answer_title(a, blind) for a in answers) if answers else "none"
-    fields = [Field("Asked by", task.requester_name or task.requester_id), Field("Models", models)]
+def skipped_fields(skipped: list[Availability]) -> list[Field]:
+    """'Skipped (set OPENROUTER_API_KEY)': GPT-4o, Mixtral — one field per reason."""
     by_reason: dict[str, list[str]] = {}
     for item in skipped:
         by_reason.setdefault(item.reason, []).append(item.contestant.name)
-    for reason, names in by_reason.items():
-        fields.append(Field(f"Skipped ({reason})", ", ".join(names)))
+    return [Field(f"Skipped ({reason})", ", ".join(names)) for reason, names in by_reason.items()]
+
+
+def task_header(
+    task: Task, answers: list[Answer], skipped: list[Availability], blind: bool, *, extra: list[Field] | None = None
+) -> Message:
+    """The parent message: the task, who asked, which models (and which were skipped, why).
+
+    ``extra`` are more header fields decided when the task was asked (stored with it)."""
+    models = ", ".join(answer_title(a, blind) for a in answers) if answers else "none"
+    fields = [Field("Asked by", task.requester_name or task.requester_id), Field("Models", models)]
+    fields += skipped_fields(skipped)
+    fields += extra or []
     actions = [Action(ActionKind.REVEAL, task.id or 0, "🔓 Reveal models")] if blind else []
     return Message(
         title=f"🧪 Codegen task #{task.id}",
@@ -61,12 +68,22 @@ def answer_progress(answer: Answer, blind: bool, text: str, elapsed_s: float) ->
     )
 
 
+def answer_paused(answer: Answer, blind: bool, text: str) -> Message:
+    """An answer whose process is stopping; it resumes (in the same message) when one is back."""
+    return Message(
+        title=answer_title(answer, blind),
+        text=text or "_waiting for the model…_",
+        footer="⏸ paused: the bot is restarting; this answer resumes when it is back",
+        tone=Tone.PROGRESS,
+    )
+
+
 def answer_final(answer: Answer, blind: bool) -> Message:
     """A finished (or failed) answer with its footer and buttons."""
     actions: list[Action] = []
     if answer.status == AnswerStatus.DONE and answer.code:
         actions.append(Action(ActionKind.RUN, answer.id or 0, "▶ Run"))
-    failed = answer.status in (AnswerStatus.ERROR, AnswerStatus.INTERRUPTED)
+    failed = answer.status in (AnswerStatus.ERROR, AnswerStatus.INTERRUPTED, AnswerStatus.CANCELLED)
     if failed:
         actions.append(Action(ActionKind.RETRY, answer.id or 0, "🔁 Retry"))
     text = answer.text or ""
@@ -93,6 +110,8 @@ def footer(answer: Answer) -> str:
         parts.append(f"{answer.prompt_tokens or 0}→{answer.completion_tokens or 0} tokens")
     if answer.cost_usd is not None:
         parts.append(f"${answer.cost_usd:.4f}" if answer.cost_usd else "$0")
+    if answer.truncated:
+        parts.append("✂ cut at the length limit")
     return " · ".join(parts) or "no timing recorded"
 
 

@@ -29,11 +29,26 @@ class MessageRef:
     thread: str | None = None
 
 
+@dataclass(frozen=True)
+class EditRate:
+    """A platform's edit budget: ``limit`` edits per ``per_seconds`` for each scope key."""
+
+    limit: int
+    per_seconds: int
+    scope: str = "all"  # "all": one budget per workspace; "channel": one per channel
+
+
 @runtime_checkable
 class Surface(Protocol):
-    """What an adapter offers the core. Every method may raise :class:`SurfaceError`."""
+    """What an adapter offers the core. Every method may raise :class:`SurfaceError`.
+
+    ``edit_rate`` is the platform's edit budget (None: no limit worth scheduling for) and
+    ``workspace`` names whose budget it is (a Slack team; empty when there is one).
+    """
 
     platform: str
+    edit_rate: EditRate | None
+    workspace: str
 
     async def post(self, where: Destination, message: Message) -> MessageRef:
         """Post a new message and return its reference."""
@@ -47,11 +62,21 @@ class Surface(Protocol):
         """Return the destination for replies threaded under ``parent`` (creating it if needed)."""
         ...
 
+    async def reply_privately(self, reply_to: str, message: Message) -> None:
+        """Tell one user something only they see. ``reply_to`` is what this adapter put in the
+        event (a Slack response_url, a Discord interaction…); any process can use it."""
+        ...
+
 
 class SurfaceError(Exception):
-    """A platform refused an operation; ``user_message`` is safe to show the user."""
+    """A platform refused an operation; ``user_message`` is safe to show the user.
 
-    def __init__(self, user_message: str, *, retry_after: float | None = None) -> None:
+    ``transient`` says trying again later may work (rate limits, network, platform outages);
+    ``retry_after`` is how long the platform asked to wait, when it said.
+    """
+
+    def __init__(self, user_message: str, *, retry_after: float | None = None, transient: bool = False) -> None:
         super().__init__(user_message)
         self.user_message = user_message
         self.retry_after = retry_after
+        self.transient = transient or retry_after is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 from typing import TYPE_CHECKING
@@ -9,6 +11,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from adapters.discord.client import ArenaClient
+from adapters.discord.surface import NO_MENTIONS, DiscordSurface
 
 if TYPE_CHECKING:
     from bot.arena import Arena
@@ -43,31 +46,57 @@ def _token() -> str:
     return token
 
 
-async def serve_discord(arena: Arena, settings: Settings) -> None:
-    """Log in, mark tasks a crash left unfinished, start the weekly post and blind reveals, serve."""
-    import asyncio
-    import contextlib
+class DiscordRunning:
+    """A started Discord adapter: the gateway connection, in the background."""
 
-    from bot.background import platform_jobs
+    def __init__(self, client: ArenaClient, connection: asyncio.Task[None]) -> None:
+        self.client = client
+        self.connection = connection
 
+    async def stop_accepting(self) -> None:
+        """Nothing to stop early: a task asked meanwhile is stored and taken over by whoever runs
+        its jobs (another worker, or this process's next start)."""
+
+    async def close(self) -> None:
+        """Disconnect (after the work in flight is done)."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.client.wait_idle(settle=0), timeout=5)
+        if not self.client.is_closed():
+            await self.client.close()
+        self.connection.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self.connection
+
+
+async def start_discord(arena: Arena, settings: Settings) -> DiscordRunning:
+    """Log in and connect to the gateway (in the background); the client's surface serves jobs."""
     configure_api_base()
     days = float(os.environ.get("DISCORD_RECONCILE_DAYS", "7"))
-    client = ArenaClient(arena, edit_interval=settings.edit_interval, reconcile_days=days)
+    client = ArenaClient(arena, reconcile_days=days)
     try:
         await client.login(_token())
-        async with platform_jobs(arena, settings, client.surface):
-            await client.connect()
     except discord.LoginFailure:
         log.error("Discord refused DISCORD_TOKEN (improper token); check the bot token.")
+        await client.close()
         raise
+    arena.services.surfaces.add(client.surface)
+    return DiscordRunning(client, asyncio.create_task(_connect(client)))
+
+
+async def _connect(client: ArenaClient) -> None:
+    try:
+        await client.connect()
     except discord.PrivilegedIntentsRequired:
         log.error("Discord refused the gateway intents; this bot needs no privileged intent.")
         raise
-    finally:
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(client.wait_idle(settle=0), timeout=10)  # let in-flight work finish
-        if not client.is_closed():
-            await client.close()
+
+
+async def rest_surface() -> DiscordSurface:
+    """A Discord surface for a worker: REST through discord.py, logged in without the gateway."""
+    configure_api_base()
+    client = discord.Client(intents=discord.Intents.none(), allowed_mentions=NO_MENTIONS)
+    await client.login(_token())
+    return DiscordSurface(client)
 
 
 async def sync_commands(guild_id: int | None = None) -> list[str]:

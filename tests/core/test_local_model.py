@@ -56,7 +56,7 @@ async def test_two_local_contestants_answer_a_task_through_the_core(sqlite_store
     arena.local_model = local_server
     surface = MemorySurface()
 
-    outcome = await arena.request_task(
+    outcome = await arena.ask(
         TaskRequested(platform="memory", user=User("U1"), channel="C", text="Reverse a string in Python."), surface
     )
 

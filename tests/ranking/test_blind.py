@@ -30,7 +30,7 @@ async def _blind_task(store, fake_openai, make_arena, surface):  # type: ignore[
         fake_openai.script(name, text=f"```python\nprint('{name}')\n```")
     set_blind(store, "memory", "C1", True)
     arena = make_arena(store, [contestant(fake_openai, n) for n in ("alpha", "beta", "gamma")])
-    outcome = await arena.request_task(_event(TaskRequested, [], channel="C1", text="say hi"), surface)
+    outcome = await arena.ask(_event(TaskRequested, [], channel="C1", text="say hi"), surface)
     assert outcome is not None
     return arena, outcome.task
 

@@ -23,7 +23,7 @@ HANG = "```python\nwhile True:\n    pass\n```"
 
 
 async def _answer_ids(arena: Arena, surface: MemorySurface, fake: FakeOpenAI) -> list[int]:
-    outcome = await arena.request_task(
+    outcome = await arena.ask(
         TaskRequested(platform="memory", user=User("U1", "ann"), channel="C1", text="factorial of 5"),
         surface,
     )

@@ -144,8 +144,7 @@ async def harness(sqlite_store: Store, fake_openai: FakeOpenAI,
     arena = make_arena(sqlite_store, [contestant(fake_openai, "alpha"), contestant(fake_openai, "beta")],
                        edit_interval=0.1)
     async with FakeSlack() as slack:
-        adapter = create_app(arena, token="xoxb-test-token", signing_secret=SECRET, api_url=slack.api_url,
-                             edit_interval=0.1)
+        adapter = create_app(arena, token="xoxb-test-token", signing_secret=SECRET, api_url=slack.api_url)
         runner, port = await serve_on_loopback(build_web_app(adapter))
         async with aiohttp.ClientSession() as session:
             yield Harness(slack, fake_openai, arena, adapter, session, f"http://127.0.0.1:{port}/slack/events")
