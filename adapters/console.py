@@ -167,6 +167,7 @@ class ConsoleSession:
         answer = self._answer(label)
         if answer is not None:
             await self.arena.handle(self._event(RunRequested, answer_id=answer.id, channel=CHANNEL), self.surface)
+            await self.arena.join()  # the run is a job: show its result before the next prompt
 
     async def rate(self, rest: str, added: bool) -> None:
         try:

@@ -197,9 +197,11 @@ def claim_answer(store: Store, answer_id: int) -> tuple[Answer, Task] | None:
 def finish_answer(store: Store, answer_id: int, task_id: int, values: dict[str, Any]) -> bool:
     """Store an answer's final state; mark its task done when no answer is left unfinished.
 
-    One transaction: returns True when this call finished the task.
+    One transaction, holding the task's row lock (PostgreSQL), so that two answers finishing at
+    once cannot each see the other unfinished: returns True when this call finished the task.
     """
     with store.engine.begin() as conn:
+        conn.execute(select(Task.id).where(col(Task.id) == task_id).with_for_update())
         conn.execute(_update_by_id(Answer, frozenset(values)), {"row_id": answer_id, **values})
         left = conn.execute(
             select(Answer.id).where(col(Answer.task_id) == task_id, col(Answer.status).in_(UNFINISHED_ANSWER)).limit(1)

@@ -72,6 +72,7 @@ class ArenaClient(discord.AutoShardedClient):
         super().__init__(intents=intents(), allowed_mentions=NO_MENTIONS, **options)
         self.arena = arena
         self.surface = DiscordSurface(self)
+        arena.services.surfaces.add(self.surface)  # this process's jobs post through this client
         self.reconcile_days = reconcile_days
         self.tree = app_commands.CommandTree(self)
         from adapters.discord.commands import codegen_group

@@ -79,7 +79,6 @@ async def start_discord(arena: Arena, settings: Settings) -> DiscordRunning:
         log.error("Discord refused DISCORD_TOKEN (improper token); check the bot token.")
         await client.close()
         raise
-    arena.services.surfaces.add(client.surface)
     return DiscordRunning(client, asyncio.create_task(_connect(client)))
 
 

@@ -135,7 +135,7 @@ class DiscordSurface:
                 reference = discord.MessageReference(message_id=int(target["message"]), channel_id=int(target["channel"]),
                                                      fail_if_not_exists=False)
                 await channel.send(out.pieces[0], reference=reference, allowed_mentions=NO_MENTIONS,
-                                   **({"embed": out.embed} if out.embed else {}))
+                                   mention_author=False, **({"embed": out.embed} if out.embed else {}))
         except discord.HTTPException as exc:
             raise surface_error(exc, "reply to you") from exc
 

@@ -145,6 +145,7 @@ def create_app(
     app = AsyncApp(client=client, signing_secret=signing_secret or "", request_verification_enabled=bool(
         signing_secret), process_before_response=True, raise_error_for_unhandled_request=False)
     surface = SlackSurface(client)
+    arena.services.surfaces.add(surface)  # this process's jobs post through this app's client
     adapter = SlackAdapter(app=app, client=client, surface=surface, arena=arena, _session=session)
     _register(adapter)
     return adapter

@@ -92,7 +92,6 @@ async def start_slack(arena: Arena, settings: Settings, env: dict[str, str] | No
     """Start taking Slack events: Socket Mode when SLACK_APP_TOKEN is set, else HTTP."""
     env = dict(os.environ) if env is None else env
     adapter = adapter_from_env(arena, settings, env)
-    arena.services.surfaces.add(adapter.surface)
     app_token = env.get("SLACK_APP_TOKEN")
     if app_token:
         return SlackRunning(adapter, socket=await _connect_socket_mode(adapter, app_token))

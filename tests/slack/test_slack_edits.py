@@ -98,7 +98,8 @@ async def test_eight_streams_in_one_channel_stay_inside_tier_3_and_every_final_l
     among the live messages (round robin) and sends finals first, so a channel with 8 answers
     streaming sets off no 429 storm."""
     slack.tier("chat.update", per_minute=20, window=4.0)  # Tier 3 scaled down to keep the test short
-    editor = editor_for(slack, interval=0.05, rate=EditRate(limit=20, per_seconds=4))
+    # fixed 1 s windows of 4: any 4 s span covers at most 5 of them, so at most 20 edits
+    editor = editor_for(slack, interval=0.05, rate=EditRate(limit=4, per_seconds=1))
     refs = [await editor.surface.post(Destination("C1", "1.0"), Message(text="…")) for _ in range(8)]
     lives = [editor.live(ref, lambda i=i: Message(text=f"answer {i} ▌", tone=Tone.PROGRESS)) for i, ref in enumerate(refs)]
     for _ in range(30):  # three seconds of streaming, every answer changing all the time

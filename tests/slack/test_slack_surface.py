@@ -3,7 +3,6 @@ schedule is bot.edits.Editor's, tested in test_slack_edits.py)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
