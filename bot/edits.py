@@ -146,8 +146,15 @@ class Editor:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._event.wait(), timeout=wait)
                 continue
-            await self._slots.acquire()
             self._busy.add(job.ref)
+            try:
+                await self._take_budget(job.ref)  # in the loop: edits leave in the order picked
+                await self._slots.acquire()
+            except BaseException:
+                self._busy.discard(job.ref)
+                if isinstance(job, _Final):
+                    self._finals.appendleft(job)
+                raise
             self._sending.add(asyncio.get_running_loop().create_task(self._send(job)))
         self._loop_task = None
 
@@ -189,7 +196,6 @@ class Editor:
     async def _send(self, job: _Final | LiveEdit) -> None:
         assert self._slots is not None
         try:
-            await self._take_budget(job.ref)
             if isinstance(job, LiveEdit):
                 await self._send_progress(job)
             else:
