@@ -145,3 +145,16 @@ async def test_cancelled_progress_edit_cannot_overwrite_the_final_answer(slack: 
     await surface.edit(ref, Message(text="final answer", tone=Tone.SUCCESS))
     await asyncio.sleep(0.5)
     assert slack.message("C1", ref.message_id).text == "final answer"
+
+
+async def test_only_post_message_is_sent_unfurl_flags(slack: FakeSlack) -> None:
+    """Links in answers never unfurl; chat.update and chat.postEphemeral do not take the flags."""
+    surface = surface_for(slack)
+    ref = await surface.post(Destination("C1"), Message(text="see https://example.com"))
+    await surface.edit(ref, Message(text="see https://example.com/2"))
+    await surface.ephemeral("C1", "U1", Message(text="only you"))
+    posted = slack.calls_to("chat.postMessage")[0].body
+    assert posted["unfurl_links"] is False and posted["unfurl_media"] is False
+    for call in slack.calls_to("chat.update") + slack.calls_to("chat.postEphemeral"):
+        assert "unfurl_links" not in call.body and "unfurl_media" not in call.body
+    assert slack.message("C1", ref.message_id).text == "see https://example.com/2"
