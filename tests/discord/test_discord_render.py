@@ -105,3 +105,22 @@ async def test_archived_thread_gives_a_specific_error(fake_discord: FakeDiscord)
             raise AssertionError("posting in an archived thread should fail")
     finally:
         await client.close()
+
+
+async def test_buttons_carry_their_labels(fake_discord: FakeDiscord) -> None:
+    """Run, Retry and Reveal go out labelled (a blank button is refused by Discord)."""
+    client = discord.Client(intents=discord.Intents.none())
+    await client.login("fake-token")
+    try:
+        surface = DiscordSurface(client, edit_interval=0)
+        actions = [Action(ActionKind.RUN, 7, "▶ Run"), Action(ActionKind.RETRY, 8, "🔁 Retry"),
+                   Action(ActionKind.REVEAL, 9, "🔓 Reveal models")]
+        ref = await surface.post(Destination(str(CHANNEL_ID)), Message(text="answer", actions=actions))
+        buttons = fake_discord.channel_messages(CHANNEL_ID)[0]["components"][0]["components"]
+        assert [(b["label"], b["custom_id"]) for b in buttons] == [
+            ("▶ Run", "codegen:run:7"), ("🔁 Retry", "codegen:retry:8"), ("🔓 Reveal models", "codegen:reveal:9")]
+        await surface.edit(ref, Message(text="edited", actions=actions[:1]))
+        edited = fake_discord.channel_messages(CHANNEL_ID)[0]["components"][0]["components"]
+        assert [b["label"] for b in edited] == ["▶ Run"]
+    finally:
+        await client.close()

@@ -21,8 +21,8 @@ from bot.arena import Arena
 from storage.db import Store
 from tests.conftest import contestant
 from tests.fakes.loopback import serve_on_loopback
-from tests.fakes.violations import fail_on_violations
 from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.violations import fail_on_violations
 from tests.slack.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

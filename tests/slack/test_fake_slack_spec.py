@@ -130,6 +130,6 @@ async def test_a_violation_left_unseen_fails_the_test(slack: FakeSlack) -> None:
     """What the autouse fixture does at teardown: any refused request fails the test."""
     with pytest.raises(SlackApiError):
         await client_for(slack).chat_postMessage(channel="C1", text="t", colour="red")
-    with pytest.raises(pytest.fail.Exception, match="chat.postMessage takes no argument 'colour'"):
+    with pytest.raises(pytest.fail.Exception, match=r"chat\.postMessage takes no argument 'colour'"):
         fail_on_violations()
     assert slack.violations == []

@@ -33,8 +33,13 @@ _URI = "urn:discord-openapi"
 LIBRARY_FIELDS: dict[str, dict[str, Any]] = {
     "RichEmbed": {"flags": {"type": ["integer", "null"]}},
     "MessageEditRequestPartial": {"tts": {"type": ["boolean", "null"]}},
+    # documented for application commands (age-restricted), missing from the spec's request schema
+    "ApplicationCommandUpdateRequest": {"nsfw": {"type": ["boolean", "null"]}},
 }
 LIBRARY_QUERY = {"with_response"}
+# The spec types snowflakes as decimal strings; Discord also takes them as JSON integers, which is
+# how discord.py sends some (a reply's message_reference.message_id, for one).
+SNOWFLAKE_AS_INTEGER = {"type": "integer", "minimum": 0}
 
 # Documented limits the spec lacks (discord.com/developers/docs: Message, Embed limits, Button).
 BOT_CONTENT_LIMIT = 2000  # the spec's 4,000 is a premium user's limit
@@ -99,7 +104,7 @@ class DiscordSpec:
         matches = [op for op in self.operations if op.regex.fullmatch(path)]
         if not matches:
             return None, False
-        best = max((op.literals for op in matches))
+        best = max(op.literals for op in matches)
         for op in matches:
             if op.method == method and op.literals == best:
                 return op, True
@@ -131,7 +136,7 @@ class DiscordSpec:
                     problems.append(Problem(("<query>", name), "UNKNOWN_FIELD",
                                             f"{op.operation_id} takes no query parameter {name!r}"))
                 continue
-            problems += self._errors(op.query_params[name], _query_value(value), ("<query>", name))
+            problems += self._query_errors(op.query_params[name], value, ("<query>", name))
         problems += self._check_body(op, content_type, body, part_names)
         return problems
 
@@ -161,10 +166,22 @@ class DiscordSpec:
         problems = self._errors(pointer, body, ())
         if op.operation_id in _MESSAGE_OPERATIONS:
             problems += message_limits(body, ())
-        elif op.operation_id == "create_interaction_response" and isinstance(body, dict):
-            if body.get("type") in _CALLBACK_WITH_MESSAGE and isinstance(body.get("data"), dict):
-                problems += message_limits(body["data"], ("data",))
+        elif (op.operation_id == "create_interaction_response" and isinstance(body, dict)
+              and body.get("type") in _CALLBACK_WITH_MESSAGE and isinstance(body.get("data"), dict)):
+            problems += message_limits(body["data"], ("data",))
         return problems
+
+    def _query_errors(self, pointer: str, value: str, where: tuple[str | int, ...]) -> list[Problem]:
+        """A query value fits when any reading of it does (Discord reads booleans as true/True/1,
+        false/False/0, and numbers from digits)."""
+        readings: list[Any] = []
+        if value in ("true", "True", "1", "false", "False", "0"):
+            readings.append(value in ("true", "True", "1"))
+        if re.fullmatch(r"-?\d{1,15}", value):
+            readings.append(int(value))
+        readings.append(value)
+        errors = [self._errors(pointer, reading, where) for reading in readings]
+        return [] if any(not e for e in errors) else errors[-1]
 
     def _errors(self, pointer: str, instance: Any, where: tuple[str | int, ...]) -> list[Problem]:
         out = []
@@ -282,15 +299,6 @@ def _describe(error: ValidationError) -> str:
     return error.message if len(error.message) < 300 else error.message[:297] + "..."
 
 
-def _query_value(value: str) -> Any:
-    """A query string value as the JSON type a schema expects (Discord reads 'true', '5' ...)."""
-    if value in ("true", "false", "True", "False"):
-        return value.lower() == "true"
-    if re.fullmatch(r"-?\d{1,15}", value):
-        return int(value)
-    return value
-
-
 def _operations(template: str, item: dict[str, Any]) -> Iterator[Operation]:
     shared = item.get("parameters", [])
     names = re.findall(r"\{(\w+)\}", template)
@@ -330,6 +338,7 @@ def _strict(spec: dict[str, Any]) -> dict[str, Any]:
     schemas = spec["components"]["schemas"]
     for name, extra in LIBRARY_FIELDS.items():
         schemas[name]["properties"].update(extra)
+    schemas["SnowflakeType"] = {"anyOf": [schemas["SnowflakeType"], SNOWFLAKE_AS_INTEGER]}
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):

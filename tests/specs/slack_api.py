@@ -155,7 +155,7 @@ def _type_problem(param: Param, value: Any) -> str | None:
         ok = (isinstance(value, int) and not isinstance(value, bool)) or (
             isinstance(value, str) and re.fullmatch(r"-?\d+", value) is not None)
     elif param.type == "number":
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) or (
+        ok = (isinstance(value, (int, float)) and not isinstance(value, bool)) or (
             isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?", value) is not None)
     elif param.type == "array":
         ok = isinstance(value, list)
