@@ -90,11 +90,12 @@ async def test_unknown_method_is_refused(slack: FakeSlack) -> None:
     ([{"type": "actions", "elements": [button(value="v" * 2001)]}], "cannot exceed 2000"),
     ([{"type": "actions", "elements": [button(), button()]}], "unique"),
     ([{"type": "context", "elements": [{"type": "mrkdwn", "text": "c"}] * 11}], "cannot exceed 10"),
-    ([section("")], "more than 0 characters"),
+    ([section("")], "1 to 3000 characters"),
+    ([{"type": "section", "fields": [{"type": "mrkdwn", "text": "f" * 2001}]}], "at most 2000"),
     ([{"type": "section", "text": {"type": "mrkdwn", "text": "x"}, "colour": "red"}], "colour"),
     ([{"type": "tapestry"}], "unknown block type"),
 ], ids=["section-3001", "51-blocks", "header-151", "header-mrkdwn", "button-text-76", "action_id-256",
-        "value-2001", "duplicate-action_id", "context-11", "empty-section", "unknown-field", "unknown-block"])
+        "value-2001", "duplicate-action_id", "context-11", "empty-section", "field-2001", "unknown-field", "unknown-block"])
 async def test_block_kit_limits_are_enforced(slack: FakeSlack, blocks: list[dict[str, Any]], says: str) -> None:
     error, problems = await refused(slack, "chat.postMessage", channel="C1", text="t", blocks=blocks)
     assert error == "invalid_blocks"

@@ -72,6 +72,8 @@ JSON_PARAMS = {"blocks", "attachments", "view", "files", "metadata"}
 MAX_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MESSAGE_TEXT_LIMIT = 40_000
+TEXT_OBJECT_LIMIT = 3000  # any text object (docs.slack.dev/reference/block-kit/composition-objects/text-object)
+FIELD_TEXT_LIMIT = 2000  # each of a section's fields
 
 # A response_url takes a message (docs.slack.dev/interactivity/handling-user-interaction, and
 # slack_sdk's WebhookClient.send).
@@ -281,16 +283,32 @@ def _differences(original: Any, again: Any, path: str = "") -> list[str]:
     return [] if original == again else [f"{path or 'value'}: {original!r:.60} is not valid here"]
 
 
+def _text_objects(node: Any, where: str) -> list[tuple[str, dict[str, Any]]]:
+    """Every text object (``{"type": "plain_text"|"mrkdwn", "text": ...}``) in a block."""
+    found = []
+    if isinstance(node, dict):
+        if node.get("type") in ("plain_text", "mrkdwn") and "text" in node:
+            found.append((where, node))
+        for key, value in node.items():
+            found += _text_objects(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _text_objects(value, f"{where}[{i}]")
+    return found
+
+
 def _extra_block_rules(where: str, block: dict[str, Any]) -> list[str]:
     """Limits slack_sdk's models do not enforce."""
     kind = block["type"]
-    out = []
+    out = [f"{here}.text: a text object's text is 1 to {TEXT_OBJECT_LIMIT} characters ({len(text['text'])} given)"
+           for here, text in _text_objects(block, where)
+           if isinstance(text["text"], str) and not 0 < len(text["text"]) <= TEXT_OBJECT_LIMIT]
+    if kind == "section":
+        out += [f"{where}.fields[{i}].text: at most {FIELD_TEXT_LIMIT} characters ({len(f['text'])} given)"
+                for i, f in enumerate(block.get("fields") or [])
+                if isinstance(f, dict) and isinstance(f.get("text"), str) and len(f["text"]) > FIELD_TEXT_LIMIT]
     if kind == "header" and (block.get("text") or {}).get("type") != "plain_text":
         out.append(f"{where}.text: a header's text must be plain_text")
-    if kind == "section":
-        text = block.get("text")
-        if isinstance(text, dict) and not text.get("text"):
-            out.append(f"{where}.text.text: must be more than 0 characters")
     if kind == "actions":
         ids = [e.get("action_id") for e in block.get("elements", []) if isinstance(e, dict) and e.get("action_id")]
         if len(ids) != len(set(ids)):
