@@ -3,7 +3,8 @@
 It speaks the methods the adapter uses (``auth.test``, ``chat.postMessage``, ``chat.update``,
 ``chat.postEphemeral``, ``reactions.add``, the three-step file upload, ``views.publish``,
 ``conversations.info``) plus ``response_url`` webhooks and Socket Mode (``apps.connections.open``
-and a WebSocket that delivers envelopes and records acks), answers with realistic JSON, and records every call with its body.
+and a WebSocket that delivers envelopes and records acks), answers with realistic JSON, and records
+every call with its body.
 
 Every call is checked against Slack's published Web API spec and Block Kit limits
 (:mod:`tests.specs.slack_api`): a call the real Slack would refuse is answered as Slack would
