@@ -16,7 +16,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -81,11 +81,10 @@ class Operation:
     operation_id: str
     regex: re.Pattern[str]
     literals: int  # path segments without a parameter (the most specific template wins)
-    path_params: dict[str, Any]
-    query_params: dict[str, Any]
+    path_params: dict[str, str]  # name -> JSON pointer of its schema in the spec
+    query_params: dict[str, str]
     bodies: dict[str, str]  # content type -> JSON pointer of its schema in the spec
     body_required: bool
-    validators: dict[str, Draft202012Validator] = field(default_factory=dict)
 
 
 class DiscordSpec:
@@ -97,7 +96,7 @@ class DiscordSpec:
             _URI, Resource(contents=self.spec, specification=DRAFT202012))
         self.operations = [op for template, item in self.spec["paths"].items()
                            for op in _operations(template, item)]
-        self._param_validators: dict[str, Draft202012Validator] = {}
+        self._validators: dict[str, Draft202012Validator] = {}
 
     def find(self, method: str, path: str) -> tuple[Operation | None, bool]:
         """The operation for ``method path`` and whether the path exists with any method."""
@@ -112,10 +111,10 @@ class DiscordSpec:
 
     def validator(self, pointer: str) -> Draft202012Validator:
         """A validator for the schema at ``pointer`` in the spec (built once)."""
-        found = self._param_validators.get(pointer)
+        found = self._validators.get(pointer)
         if found is None:
             found = Draft202012Validator({"$ref": f"{_URI}#{quote(pointer)}"}, registry=self.registry)
-            self._param_validators[pointer] = found
+            self._validators[pointer] = found
         return found
 
     def check(self, method: str, path: str, query: dict[str, str], content_type: str, body: Any,
