@@ -178,8 +178,8 @@ class ArenaClient(discord.AutoShardedClient):
         async with self.busy():
             await interaction.response.defer(ephemeral=True, thinking=True)
             notify, notified = followup_notify(interaction)
-            base = {"platform": PLATFORM, "user": interaction_user(interaction),
-                    "event_id": f"interaction:{interaction.id}", "notify": notify}
+            base: dict[str, Any] = {"platform": PLATFORM, "user": interaction_user(interaction),
+                                    "event_id": f"interaction:{interaction.id}", "notify": notify}
             if _archived(interaction):
                 await notify(_error(ARCHIVED))
                 return

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import discord
 
@@ -22,7 +22,7 @@ from bot.surface import Destination, MessageRef, SurfaceError
 
 log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
-THREAD_ARCHIVE_MINUTES = 1440
+THREAD_ARCHIVE_MINUTES: Literal[60, 1440, 4320, 10080] = 1440  # the durations Discord takes
 
 ERR_ARCHIVED = 50083
 ERR_THREAD_EXISTS = 160004
