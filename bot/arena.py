@@ -73,7 +73,7 @@ class Arena:
         self.sandbox = sandbox
         self.local_model = local_model or LocalModelServer()
         self.rng = rng or random.SystemRandom()
-        self.tests = TestRuns(store, sandbox)  # automatic runs of finished answers (bot/testruns.py)
+        self.tests = TestRuns(store, lambda: self.sandbox)  # automatic runs of answers (bot/testruns.py)
         self._handlers: dict[type[Event], Callable[[Any, Surface], Awaitable[Any]]] = {
             TaskRequested: self.request_task,
             ReactionChanged: self._on_reaction,

@@ -16,6 +16,9 @@ USAGE = (
     "• `/codegen leaderboard`: the standings\n"
     "• `/codegen subscribe` / `unsubscribe`: the weekly leaderboard post in this channel\n"
     "• `/codegen blind on` / `off`: hide model names in this channel until they are revealed\n"
+    '• `/codegen --test "assert is_even(4)" <task>` (or a code block tagged `python test`, or an attached '
+    "`test_*.py`): every answer is run against your tests; `--show-tests` sends them to the models too\n"
+    "• `/codegen autorun on` / `off`: run every answer's code once when it finishes (tasks without tests)\n"
     "• `/codegen help`: this message\n"
     f"Press ▶ Run on an answer to execute its code in a sandbox. {RATE_HINT}"
 )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -55,10 +56,15 @@ class TestRuns:
 
     __test__ = False  # not a pytest class
 
-    def __init__(self, store: Store, sandbox: Any) -> None:
+    def __init__(self, store: Store, sandbox: Callable[[], Any]) -> None:
+        """``sandbox`` returns the sandbox service in use (None: running code is switched off)."""
         self.store = store
-        self.sandbox = sandbox
+        self._sandbox = sandbox
         self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def sandbox(self) -> Any:
+        return self._sandbox()
 
     # -- scheduling ------------------------------------------------------------------------------
 
@@ -101,8 +107,11 @@ class TestRuns:
     async def run_answer(self, answer_id: int, surface: Surface) -> Outcome | None:
         """Run one finished answer against its task's tests (or smoke-run it) and show the result.
 
-        Idempotent. Returns the (stored) outcome, or None when there is nothing to run.
+        Idempotent. Returns the stored outcome, or None when there is nothing to do: no tests and no
+        smoke runs, an unfinished answer, or a result already stored and shown.
         """
+        if not await self.store.run(results.needs_run, answer_id):
+            return None
         found = await self.store.run(task_store.get_answer, answer_id)
         if found is None:
             return None
@@ -110,9 +119,8 @@ class TestRuns:
         if answer.status != AnswerStatus.DONE:
             return None
         row = await self.store.run(results.get_result, answer_id)
-        if row is not None:
-            if row.shown_at is None:
-                await self._show(answer, task, row, surface)
+        if row is not None:  # stored, but a crash came before the footer showed it
+            await self._show(answer, task, row, surface)
             return Outcome.from_row(row)
         kind = "tests" if task.tests else None
         if kind is None and await self.store.run(lb_store.autorun_enabled, task.platform, task.channel):

@@ -15,6 +15,27 @@ from storage.models import Answer, AnswerStatus, ChannelSettings, Task, TestResu
 from storage.ratings import as_utc
 
 
+def needs_run(store: Store, answer_id: int) -> bool:
+    """Whether a finished answer has a test or smoke run to do or to show (one cheap statement:
+    it runs for every answer, and most tasks have no tests)."""
+    autorun = select(col(ChannelSettings.autorun)).where(
+        col(ChannelSettings.platform) == col(Task.platform), col(ChannelSettings.channel) == col(Task.channel),
+    ).scalar_subquery()
+    query = (
+        select(col(Task.tests).is_not(None), autorun, col(TestResult.id), col(TestResult.shown_at))
+        .select_from(Answer)
+        .join(Task, col(Task.id) == col(Answer.task_id))
+        .outerjoin(TestResult, col(TestResult.answer_id) == col(Answer.id))
+        .where(col(Answer.id) == answer_id, col(Answer.status) == AnswerStatus.DONE)
+    )
+    with store.engine.connect() as conn:
+        row = conn.execute(query).first()
+    if row is None:
+        return False
+    has_tests, autorun_on, result_id, shown_at = row
+    return (result_id is not None and shown_at is None) or (result_id is None and bool(has_tests or autorun_on))
+
+
 def record_once(store: Store, answer_id: int, values: dict[str, Any]) -> TestResult:
     """Store an answer's result unless it has one already; returns the stored row (first wins)."""
     insert = postgresql.insert if store.engine.dialect.name == "postgresql" else sqlite.insert
