@@ -302,7 +302,7 @@ def render_people_vs_tests(pvt: PeopleVsTests) -> str:
                        f"{MIN_AGREEMENT_MODELS} needed for a rank correlation).")
     agree = ("the same order" if pvt.tau >= 0.999 else "the reverse order" if pvt.tau <= -0.999
              else "mostly agree" if pvt.tau >= 0.5 else "mostly disagree" if pvt.tau <= -0.5
-             else "hardly related")
+             else "weakly related")
     text = head + f"Kendall tau {pvt.tau:+.2f} over {pvt.models} models ({agree}; +1 same order, −1 reversed)."
     if pvt.disagreements:
         text += " Most apart: " + "; ".join(
@@ -322,7 +322,7 @@ def render_table(lb: Leaderboard) -> str:
     width = max([5] + [len(_clean(r.name, 28)) + 1 for r in lb.rows])
     header = (
         f"{'#':>2}  {'Model':<{width}}  {'Score (95% CI)':<17} {'Ballots':>7}  "
-        f"{'Thumbs LB':>9}  {'Stars':>5}  {'Runs ok':>7}  {'Tests (LB)':>11}  {'Latency':>8}  {'Cost':>8}"
+        f"{'Thumbs LB':>9}  {'Stars':>5}  {'Runs ok':>7}  {'Tests (LB)':>12}  {'Latency':>8}  {'Cost':>8}"
     )
     lines = [header, "-" * len(header)]
     for r in lb.rows:
@@ -333,7 +333,7 @@ def render_table(lb: Leaderboard) -> str:
         runs = "—" if not r.runs else f"{r.runs_ok}/{r.runs}"
         lines.append(
             f"{r.rank:>2}  {name:<{width}}  {score:<17} {r.ballots:>7}  {thumbs:>9}  {stars:>5}  "
-            f"{runs:>7}  {_tests(r):>11}  {_latency(r.median_latency_ms):>8}  {_cost(r.median_cost_usd):>8}"
+            f"{runs:>7}  {_tests(r):>12}  {_latency(r.median_latency_ms):>8}  {_cost(r.median_cost_usd):>8}"
         )
     return "\n".join(lines)
 
@@ -431,10 +431,10 @@ def _tests_panel(ax: Any, rows: list[Row], y: np.ndarray) -> None:
             ax.text(0.02, y[k], "no tests run", va="center", fontsize=8, color="#9e9e9e")
             continue
         share = r.tests_passed / r.tests_total
-        ax.errorbar(share, y[k], xerr=[[share - interval[0]], [interval[1] - share]], fmt="o",
+        ax.errorbar(share, y[k], xerr=[[max(0.0, share - interval[0])], [max(0.0, interval[1] - share)]], fmt="o",
                     color="#2da44e", elinewidth=2, capsize=4)
-        ax.text(1.02, y[k], f"{r.tests_passed}/{r.tests_total}", va="center", fontsize=8)
-    ax.set_xlim(0, 1.18)
+        ax.text(1.07, y[k], f"{r.tests_passed}/{r.tests_total}", va="center", fontsize=8)
+    ax.set_xlim(-0.02, 1.3)
     ax.set_xticks([0, 0.5, 1], ["0%", "50%", "100%"])
     ax.set_xlabel("passed all tests (95% Wilson)")
     ax.set_title("tests")
