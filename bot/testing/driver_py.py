@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # imported when a test file needs them: each costs a few hundred ms to load
     import unittest
 
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)  # tuples, not unions: any Python 3.8+ runs this
 DETAIL_CHARS = 1500
 OUTPUT_TAIL = 2000
 LEFT, RIGHT = "__codegen_left", "__codegen_right"
@@ -157,7 +158,7 @@ class Runner:
             else:
                 self._setup(path, source, node, namespace)
         for node in tree.body:
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test"):
+            if isinstance(node, FUNCTIONS) and node.name.startswith("test"):
                 function = namespace.get(node.name)
                 if callable(function):
                     self.case(node.name, functools.partial(_call_test_function, function))
@@ -297,12 +298,12 @@ def static_count(tree: ast.Module) -> int:
     """Checks a test file holds, counted before anything runs (the bot's header uses it too)."""
     count = 0
     for node in tree.body:
-        is_test = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test")
+        is_test = isinstance(node, FUNCTIONS) and node.name.startswith("test")
         if isinstance(node, ast.Assert) or is_test:
             count += 1
         elif isinstance(node, ast.ClassDef):
             count += sum(1 for item in node.body
-                         if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name.startswith("test"))
+                         if isinstance(item, FUNCTIONS) and item.name.startswith("test"))
     return count
 
 
@@ -356,7 +357,7 @@ def _run(channel: Channel, payload: dict[str, Any], work: str) -> None:
     module = types.ModuleType("solution")
     module.__file__ = solution_path
     for name in payload.get("modules") or ["solution"]:
-        if name not in sys.modules and name not in sys.stdlib_module_names:
+        if name not in sys.modules and name not in getattr(sys, "stdlib_module_names", ()):
             sys.modules[name] = module
     try:
         exec(code, module.__dict__)
