@@ -5,7 +5,8 @@
 Each round sends one task with a ```python test block of 10 assertions to N fake models (the fake
 OpenAI-compatible server in tests/fakes) through the real arena (SQLite) into a recording surface,
 and measures the time from the LAST answer's final edit to the LAST footer showing its test result.
-Next to it, the same N test programs (answer code + tests, as the harness builds them) are run
+It also prints, per answer, the time from its sandbox result coming back to its footer edit (the
+bot's own work: storing the result and editing the message). Next to it, the same N test programs (answer code + tests, as the harness builds them) are run
 straight through a SandboxService with the same concurrency cap, all at once: that makespan is
 "the sandbox's own time". Target: arena time <= sandbox time + 100 ms per answer.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -47,6 +49,19 @@ TASK = f"write is_even(n) and halve(n)\n\n```python test\n{ASSERTS}\n```"
 ANSWER = f"Here it is:\n\n```python\n{CODE}```\n"
 
 
+class TimedSandbox(SandboxService):
+    """The real sandbox service, noting when each run's result came back (by user id)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.returned_at: dict[str, float] = {}
+
+    async def run(self, user_id: str, code: str, language: str):  # type: ignore[no-untyped-def]
+        result = await super().run(user_id, code, language)
+        self.returned_at[user_id] = time.perf_counter()
+        return result
+
+
 class TimedSurface(MemorySurface):
     """Records when each answer's final edit and its test-result edit happened."""
 
@@ -64,8 +79,9 @@ class TimedSurface(MemorySurface):
             self.tests_at[ref.message_id] = now
 
 
-async def arena_round(arena: Arena, answers: int) -> tuple[float, int]:
-    """(seconds from the last final edit to the last test footer, footers showing 10/10)."""
+async def arena_round(arena: Arena, answers: int) -> tuple[float, int, list[float]]:
+    """(seconds from the last final edit to the last test footer, footers showing 10/10, and per
+    answer the seconds from its sandbox result to its footer edit)."""
     surface = TimedSurface()
     event = TaskRequested(platform="bench", user=User("U1", "bench"), channel="C1", text=TASK)
     outcome = await arena.request_task(event, surface)
@@ -73,7 +89,9 @@ async def arena_round(arena: Arena, answers: int) -> tuple[float, int]:
     await arena.tests.drain()
     assert len(surface.tests_at) == answers, f"{len(surface.tests_at)} of {answers} footers show a result"
     passing = sum("tests 10/10 passed" in (m.footer or "") for m in surface.messages.values())
-    return max(surface.tests_at.values()) - max(surface.final_at.values()), passing
+    sandbox = arena.sandbox
+    after = [surface.tests_at[a.message_id or ""] - sandbox.returned_at[f"autorun:{a.id}"] for a in outcome.answers]
+    return max(surface.tests_at.values()) - max(surface.final_at.values()), passing, after
 
 
 async def sandbox_round(service: SandboxService, answers: int) -> float:
@@ -88,7 +106,8 @@ async def sandbox_round(service: SandboxService, answers: int) -> float:
 
 
 async def main(answers: int, rounds: int) -> None:
-    service = SandboxService.from_env()
+    cap = os.environ.get("SANDBOX_CONCURRENCY")
+    service = TimedSandbox(global_cap=int(cap) if cap and cap.isdigit() else None)
     with tempfile.TemporaryDirectory() as home:
         store = Store(f"sqlite:///{home}/bench.db")
         store.upgrade()
@@ -102,10 +121,12 @@ async def main(answers: int, rounds: int) -> None:
                           sandbox=service)
             await sandbox_round(service, answers)  # warm up: page cache, first bwrap start
             rows = []
+            after: list[float] = []
             for _ in range(rounds):
                 own = await sandbox_round(service, answers)
-                through, passing = await arena_round(arena, answers)
+                through, passing, result_to_footer = await arena_round(arena, answers)
                 rows.append((own, through, passing))
+                after += result_to_footer
                 print(f"sandbox alone {own * 1000:7.0f} ms   last answer -> last test footer "
                       f"{through * 1000:7.0f} ms   overhead {(through - own) * 1000 / answers:+6.1f} ms/answer   "
                       f"footers at 10/10: {passing}/{answers}")
@@ -123,6 +144,10 @@ async def main(answers: int, rounds: int) -> None:
           f"{'met' if through <= target else 'MISSED'})")
     print(f"  overhead per answer     {(through - own) * 1000 / answers:+7.1f} ms  (worst round "
           f"{worst * 1000 / answers:+.1f} ms; target <= +100 ms)")
+    after.sort()
+    print(f"  sandbox result -> footer edit, per answer: median {statistics.median(after) * 1000:.1f} ms, "
+          f"p90 {after[int(0.9 * (len(after) - 1))] * 1000:.1f} ms, max {after[-1] * 1000:.1f} ms "
+          f"({len(after)} runs)")
 
 
 if __name__ == "__main__":
