@@ -19,6 +19,7 @@ from bot.roster import load_roster
 from storage.db import Store
 
 T = TypeVar("T")
+TESTS_GRACE_S = 20.0  # how long shutdown waits for automatic test runs still going
 
 
 def run_async(main: Coroutine[Any, Any, T]) -> T:
@@ -66,6 +67,7 @@ def build_arena(settings: Settings, *, with_sandbox: bool = True) -> Arena:
 
 async def close_arena(arena: Arena) -> None:
     """Release the HTTP client, the local model and the database pool."""
+    await arena.tests.drain(timeout=TESTS_GRACE_S)  # the rest are resumed on the next start
     await arena.client.aclose()
     await arena.client.http.aclose()
     if arena.sandbox is not None:

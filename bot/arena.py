@@ -15,6 +15,7 @@ from typing import Any
 from bot import render
 from bot.config import Settings
 from bot.events import (
+    AutorunChanged,
     BlindModeChanged,
     Event,
     LeaderboardRequested,
@@ -32,6 +33,8 @@ from bot.messages import Message
 from bot.providers.client import ChatClient, ChatRequest, Completion
 from bot.roster import Availability, Contestant, Roster, check_availability
 from bot.surface import Destination, MessageRef, Surface, SurfaceError
+from bot.testing.suite import TestsError, split_tests
+from bot.testruns import TestRuns
 from storage import tasks as db
 from storage.db import Store
 from storage.models import Answer, AnswerStatus, Task, TaskStatus, utcnow
@@ -70,6 +73,7 @@ class Arena:
         self.sandbox = sandbox
         self.local_model = local_model or LocalModelServer()
         self.rng = rng or random.SystemRandom()
+        self.tests = TestRuns(store, lambda: self.sandbox)  # automatic runs of answers (bot/testruns.py)
         self._handlers: dict[type[Event], Callable[[Any, Surface], Awaitable[Any]]] = {
             TaskRequested: self.request_task,
             ReactionChanged: self._on_reaction,
@@ -79,6 +83,7 @@ class Arena:
             SubscriptionChanged: self._on_subscription,
             RevealRequested: self._on_reveal,
             BlindModeChanged: self._on_blind_mode,
+            AutorunChanged: self._on_autorun,
         }
 
     # ----------------------------------------------------------------------------- events
@@ -131,7 +136,14 @@ class Arena:
 
     async def request_task(self, event: TaskRequested, surface: Surface) -> TaskOutcome | None:
         """Validate a task, fan it out to every selected contestant and stream the answers."""
-        text = event.text.strip()
+        try:
+            found_tests = split_tests(event.text, tests=event.tests, show=event.show_tests, files=event.files)
+        except TestsError as exc:
+            await notify_safely(event, render.error(str(exc)))
+            return None
+        if found_tests.skipped:
+            await notify_safely(event, render.info("⚠️ Not used as tests: " + "; ".join(found_tests.skipped) + "."))
+        text = found_tests.text.strip()
         if text.lower() in HELP_WORDS:
             await notify_safely(event, render.usage())
             return None
@@ -150,7 +162,9 @@ class Arena:
             await notify_safely(event, render.error(f"No model is available to answer ({reasons})."))
             return None
 
-        task, answers = await self.store.run(db.create_task, *self._new_task(event, text, contestants))
+        new_task, new_answers = self._new_task(event, text, contestants)
+        new_task.tests, new_task.show_tests = found_tests.stored(), found_tests.show
+        task, answers = await self.store.run(db.create_task, new_task, new_answers)
         blind = task.blind
         by_id = {c.id: c for c in contestants}
         try:
@@ -294,6 +308,7 @@ class Arena:
             await surface.edit(ref, render.answer_final(answer, blind))
         except SurfaceError as exc:
             log.warning("final edit of answer %s failed: %s", answer.id, exc.user_message)
+        self.tests.schedule(answer.id, surface)  # its tests run in the background, never delaying it
 
     # ----------------------------------------------------------------------------- recovery
 
@@ -390,6 +405,9 @@ class Arena:
             "🙈 Blind mode is on: new tasks here label answers A, B, C… in random order; the models are "
             f"revealed after {self.settings.blind_reveal_after_h:g} h or when the asker presses Reveal."
             if event.enabled else "Blind mode is off: new tasks here show model names."))
+
+    async def _on_autorun(self, event: AutorunChanged, surface: Surface) -> None:
+        await self.tests.set_autorun(event)
 
     async def _on_reveal(self, event: RevealRequested, surface: Surface) -> None:
         from bot.blind import reveal_task

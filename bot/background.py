@@ -28,6 +28,7 @@ async def platform_jobs(arena: Arena, settings: Settings, surface: Surface) -> A
     """
     surfaces = {surface.platform: surface}
     await arena.recover(surfaces, stale_after_s=settings.interrupted_after_s)
+    await arena.tests.resume(surface)  # test runs a crash or a shutdown cut short
     jobs: list[Callable[[], Awaitable[None]]] = [
         WeeklyPoster(arena.store, surfaces, settings.leaderboard_tz).run_forever,
         BlindRevealer(arena.store, surfaces, timedelta(hours=settings.blind_reveal_after_h)).run_forever,

@@ -10,6 +10,9 @@ from bot.events import RunRequested
 from bot.sandbox.errors import SandboxError
 from bot.sandbox.render import render_result
 from bot.surface import Destination, Surface, SurfaceError
+from bot.testing import harness, outcome
+from bot.testing import render as tests_render
+from bot.testruns import tests_for
 from storage import tasks as db
 from storage.models import Run
 
@@ -34,13 +37,17 @@ async def run_answer(arena: Arena, event: RunRequested, surface: Surface) -> Non
         return
     destination = Destination(task.channel, task.thread)
     title = f"▶ Run of {render.answer_title(answer, task.blind and not task.revealed)}"
+    tests = tests_for(task, answer.language)  # with tests, Run runs them and shows the failures
+    program = harness.build(answer.code, tests[0].language, tests) if tests else None
+    doing = "against the task's tests" if program else f"`{answer.language}`"
     try:
-        progress = await surface.post(destination, render.info(f"{title}: running `{answer.language}`…"))
+        progress = await surface.post(destination, render.info(f"{title}: running {doing}…"))
     except SurfaceError as exc:
         await event.notify(render.error(exc.user_message))
         return
+    code, language = (program.code, program.language) if program else (answer.code, answer.language)
     try:
-        result = await arena.sandbox.run(event.user.id, answer.code, answer.language)
+        result = await arena.sandbox.run(event.user.id, code, language)
     except SandboxError as exc:
         await surface.edit(progress, render.error(f"{title}: {exc}"))
         return
@@ -50,7 +57,11 @@ async def run_answer(arena: Arena, event: RunRequested, surface: Surface) -> Non
         stderr=result.stderr[:100_000], duration_ms=result.duration_ms, timed_out=result.timed_out,
         memory_exceeded=result.memory_exceeded, truncated=result.truncated,
     ))
-    message = render_result(result, title=f"{title} · requested by {event.user.name or event.user.id}")
+    title = f"{title} · requested by {event.user.name or event.user.id}"
+    if program:
+        message = tests_render.report(outcome.from_run(result, program.nonce), title=f"{title} · the task's tests")
+    else:
+        message = render_result(result, title=title)
     if message.attachments:
         # Files cannot be added by an edit on every platform: post the full result anew.
         await surface.post(destination, message)
