@@ -107,6 +107,10 @@ async def main(tasks: int, contestants: int, seconds: float) -> None:
     print(f"peak edits of one message in any 1 s window: {peak}; smallest gap between two edits of one "
           f"message: {min(gaps, default=0):.3f} s (measured at the fake)")
     print(f"batch end-to-end: {elapsed:.2f} s")
+    refused = discord_fake.take_violations()
+    print(f"requests the real Discord would refuse: {len(refused)}")
+    for violation in refused[:5]:
+        print(f"  {violation}")
 
 
 if __name__ == "__main__":

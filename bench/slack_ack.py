@@ -89,6 +89,7 @@ def _fakes_main(conn: Any, n_models: int, stream_s: float) -> None:
                     conn.send({
                         "calls": [(c.method, c.body.get("channel"), c.body.get("ts"), c.at) for c in slack.calls],
                         "mid_stream": sum(1 for m in slack.messages.values() if "▌" in m.all_text()),
+                        "refused": [str(v) for v in slack.take_violations()],
                     })
                 else:
                     return
@@ -213,6 +214,9 @@ async def bench(rate: float, seconds: float, n_models: int, stream_s: float, ack
     print(f"  chat.update per answer: mean {sum(per_answer) / max(1, answers):.2f}, max {max(per_answer, default=0)}; "
           f"most edits of one message within any 1 s: {peak} (progress edits ≤ 1/s, plus the final edit)")
     print(f"  answers left mid-stream: {stats['mid_stream']}")
+    print(f"  Web API calls the real Slack would refuse: {len(stats['refused'])}")
+    for violation in stats["refused"][:5]:
+        print(f"    {violation}")
 
     await adapter.close()
     await runner.cleanup()

@@ -141,11 +141,12 @@ async def reply_privately(surface: Surface, task: Task, message: Message) -> Non
 # ------------------------------------------------------------------------------ AnswerJob
 
 
-async def answer(services: Services, job: AnswerJob) -> None:
-    """Stream one answer into its message and finish it (see the module docstring)."""
+async def answer(services: Services, job: AnswerJob) -> tuple[Answer, Task] | None:
+    """Stream one answer into its message and finish it (see the module docstring). Returns the
+    answer as finished, with its task (None when there was nothing to do)."""
     claimed = await services.store.run(db.claim_answer, job.answer_id)
     if claimed is None:
-        return
+        return None
     ans, task = claimed
     ref = answer_ref(ans, task)
     if task.platform not in services.surfaces:  # another process serves it; give the job back
@@ -154,17 +155,17 @@ async def answer(services: Services, job: AnswerJob) -> None:
     if ref is None:  # its placeholder was never posted: StartTask posts it and defers us again
         await services.store.run(db.update_answer, ans.id or 0, status=AnswerStatus.PENDING)
         await services.queue.defer([StartTask(task.id or 0)])
-        return
+        return None
     contestant = services.roster.get(ans.contestant_id)
     if ans.attempts > services.settings.max_answer_attempts:
         error = "interrupted: the bot restarted several times while writing this answer. Press Retry."
         await _finish(services, ans, task, ref, status=AnswerStatus.INTERRUPTED, error=error)
-        return
-    if contestant is None:
+    elif contestant is None:
         await _finish(services, ans, task, ref, error=f"{ans.contestant_name} is no longer in the roster.")
-        return
-    completion = await _stream(services, ans, task, contestant, ref)
-    await _finish(services, ans, task, ref, completion=completion)
+    else:
+        completion = await _stream(services, ans, task, contestant, ref)
+        await _finish(services, ans, task, ref, completion=completion)
+    return ans, task
 
 
 async def _stream(services: Services, ans: Answer, task: Task, contestant: Contestant, ref: MessageRef) -> Completion:

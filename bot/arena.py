@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from bot import answering, render
 from bot.config import Settings
 from bot.events import (
+    AutorunChanged,
     BlindModeChanged,
     Event,
     LeaderboardRequested,
@@ -32,12 +33,14 @@ from bot.events import (
     notify_safely,
 )
 from bot.inprocess import InProcessQueue
-from bot.jobs import AnswerJob, Job, JobQueue, RevealJob, RunJob, StartTask
+from bot.jobs import AnswerJob, Job, JobQueue, RevealJob, RunJob, StartTask, TestRunJob
 from bot.local_model import LocalModelServer
 from bot.providers.client import ChatClient
 from bot.roster import Availability, Contestant, Roster, check_availability
 from bot.services import Services, Surfaces
 from bot.surface import Destination, Surface, SurfaceError
+from bot.testing.suite import TestsError, split_tests
+from bot.testruns import TestRuns
 from storage import tasks as db
 from storage.db import Store
 from storage.models import Answer, AnswerStatus, Task, TaskStatus
@@ -88,6 +91,7 @@ class Arena:
             )
             queue.bind(self.execute)
         self.services = services
+        self.tests = TestRuns(services)  # automatic runs of answers against their tests
         self._handlers: dict[type[Event], Handler] = {
             TaskRequested: self.request_task,
             ReactionChanged: self._on_reaction,
@@ -97,6 +101,7 @@ class Arena:
             SubscriptionChanged: self._on_subscription,
             RevealRequested: self._on_reveal,
             BlindModeChanged: self._on_blind_mode,
+            AutorunChanged: self._on_autorun,
         }
 
     # The parts, for the adapters and the CLI.
@@ -120,6 +125,10 @@ class Arena:
     def sandbox(self) -> SandboxService | None:
         return self.services.sandbox
 
+    @sandbox.setter
+    def sandbox(self, sandbox: SandboxService | None) -> None:
+        self.services.sandbox = sandbox
+
     @property
     def local_model(self) -> LocalModelServer:
         return self.services.local_model
@@ -133,8 +142,7 @@ class Arena:
     async def handle(self, event: Event, surface: Surface) -> None:
         """Handle one event. Never raises: failures are logged and reported to the user.
 
-        ``surface`` is the one the event came from; this process's jobs use it for its platform
-        unless the process was built with one already.
+        ``surface`` is the one the event came from; this process's jobs use it for its platform.
         """
         self._use(surface)
         handler = self._handlers.get(type(event))
@@ -156,8 +164,10 @@ class Arena:
             await notify_safely(event, render.error("Something went wrong on our side; it has been logged."))
 
     def _use(self, surface: Surface) -> None:
-        if surface.platform not in self.services.surfaces:
-            self.services.surfaces.add(surface)
+        """Jobs of this process post through the surface the latest event came from."""
+        registry = self.services.surfaces
+        if surface.platform not in registry or registry.get(surface.platform) is not surface:
+            registry.add(surface)
 
     async def _claim(self, key: str) -> bool:
         return await self.store.run(db.claim_event, key)
@@ -165,13 +175,17 @@ class Arena:
     async def execute(self, job: Job) -> None:
         """Run one job (what a worker calls)."""
         if isinstance(job, AnswerJob):
-            await answering.answer(self.services, job)
+            finished = await answering.answer(self.services, job)
+            if finished is not None:
+                await self.tests.after_answer(*finished)
         elif isinstance(job, StartTask):
             await answering.start_task(self.services, job)
         elif isinstance(job, RunJob):
             from bot.runs import run_job
 
             await run_job(self.services, job)
+        elif isinstance(job, TestRunJob):
+            await self.tests.run_answer(job.answer_id)
         elif isinstance(job, RevealJob):
             from bot.blind import reveal_job
 
@@ -191,8 +205,11 @@ class Arena:
                 return
 
     async def resume(self, close: Sequence[str] = ()) -> int:
-        """Take over what a previous process left unfinished (see :func:`bot.answering.resume`)."""
-        return await answering.resume(self.services, frozenset(close))
+        """Take over what a previous process left unfinished (see :func:`bot.answering.resume`),
+        test runs included. Returns how many tasks were taken over."""
+        resumed = await answering.resume(self.services, frozenset(close))
+        await self.tests.resume()
+        return resumed
 
     # ----------------------------------------------------------------------------- roster
 
@@ -223,7 +240,14 @@ class Arena:
         Returns as soon as the task is queued (None when it was refused, with a private reply).
         """
         self._use(surface)
-        text = event.text.strip()
+        try:
+            found_tests = split_tests(event.text, tests=event.tests, show=event.show_tests, files=event.files)
+        except TestsError as exc:
+            await notify_safely(event, render.error(str(exc)))
+            return None
+        if found_tests.skipped:
+            await notify_safely(event, render.info("⚠️ Not used as tests: " + "; ".join(found_tests.skipped) + "."))
+        text = found_tests.text.strip()
         if text.lower() in HELP_WORDS:
             await notify_safely(event, render.usage())
             return None
@@ -241,7 +265,9 @@ class Arena:
             reasons = "; ".join(f"{s.contestant.name}: {s.reason}" for s in skipped) or "the roster is empty"
             await notify_safely(event, render.error(f"No model is available to answer ({reasons})."))
             return None
-        task, answers = await self.store.run(db.create_task, *self._new_task(event, text, contestants, skipped))
+        new_task, new_answers = self._new_task(event, text, contestants, skipped)
+        new_task.tests, new_task.show_tests = found_tests.stored(), found_tests.show
+        task, answers = await self.store.run(db.create_task, new_task, new_answers)
         await self.queue.defer([StartTask(task.id or 0)])
         return TaskOutcome(task, answers, skipped)
 
@@ -342,6 +368,9 @@ class Arena:
             "🙈 Blind mode is on: new tasks here label answers A, B, C… in random order; the models are "
             f"revealed after {self.settings.blind_reveal_after_h:g} h or when the asker presses Reveal."
             if event.enabled else "Blind mode is off: new tasks here show model names."))
+
+    async def _on_autorun(self, event: AutorunChanged, surface: Surface) -> None:
+        await self.tests.set_autorun(event)
 
     async def _on_reveal(self, event: RevealRequested, surface: Surface) -> None:
         from bot.blind import request_reveal

@@ -17,8 +17,10 @@ from bot.jobs import RevealJob
 from bot.messages import Message, Tone
 from bot.services import Services
 from bot.surface import Destination, MessageRef, Surface, SurfaceError
+from bot.testruns import stored_outcome
 from storage import leaderboard as lb_store
 from storage import tasks as task_store
+from storage import testresults
 from storage.db import Store
 from storage.models import AnswerStatus, Task, TaskStatus
 
@@ -49,12 +51,13 @@ async def reveal(store: Store, surface: Surface, task_id: int) -> bool:
     if not await store.run(lb_store.mark_revealed, task_id):
         return False
     answers = await store.run(task_store.task_answers, task_id)
+    tested = await store.run(testresults.results_for_task, task_id)
     for answer in answers:
         if answer.message_id is None or answer.status in (AnswerStatus.PENDING, AnswerStatus.STREAMING):
             continue
         ref = MessageRef(answer.message_channel or task.channel, answer.message_id, task.thread)
         try:
-            await surface.edit(ref, render.answer_final(answer, False))
+            await surface.edit(ref, render.answer_final(answer, False, stored_outcome(tested.get(answer.id or 0))))
         except SurfaceError as exc:
             log.info("could not relabel answer %s of task %s: %s", answer.id, task_id, exc.user_message)
     try:

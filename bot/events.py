@@ -52,6 +52,14 @@ async def notify_safely(event: Event, message: Message) -> None:
         log.exception("could not notify %s", event.user.id)
 
 
+@dataclass(frozen=True)
+class AttachedFile:
+    """A file attached to a request (filled by the adapters: Slack ``files``, Discord attachments)."""
+
+    name: str
+    content: bytes
+
+
 @dataclass(frozen=True, kw_only=True)
 class TaskRequested(Event):
     """Someone asked for a comparison.
@@ -59,6 +67,9 @@ class TaskRequested(Event):
     ``thread`` is set when the request came from inside a thread (answers go there).
     ``anchor`` is a message to open the answer thread on (Discord: the triggering message);
     without either, the core posts a parent message in ``channel`` and threads under it.
+    ``tests`` are test snippets given beside the text (Discord's ``test:`` option; in the text
+    they are ``--test "…"``), ``show_tests`` sends them to the models too, and ``files`` are the
+    request's attachments (those named like tests become the task's tests).
     """
 
     channel: str
@@ -66,6 +77,9 @@ class TaskRequested(Event):
     thread: str | None = None
     anchor: MessageRef | None = None
     models: tuple[str, ...] | None = None
+    tests: tuple[str, ...] = ()
+    show_tests: bool = False
+    files: tuple[AttachedFile, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -113,6 +127,14 @@ class SubscriptionChanged(Event):
 @dataclass(frozen=True, kw_only=True)
 class BlindModeChanged(Event):
     """A channel turns blind mode (answers labelled A/B/C, names revealed later) on or off."""
+
+    channel: str
+    enabled: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class AutorunChanged(Event):
+    """A channel turns smoke runs (every answer's code run once, for tasks without tests) on or off."""
 
     channel: str
     enabled: bool

@@ -13,12 +13,13 @@ from datetime import UTC, date, datetime
 from typing import Any, TextIO
 
 from storage.db import Store
-from storage.ratings import ANSWER_COLUMNS, RATING_COLUMNS, TASK_COLUMNS, export_records
+from storage.ratings import ANSWER_COLUMNS, RATING_COLUMNS, TASK_COLUMNS, TEST_COLUMNS, export_records
 
 FORMATS = ("csv", "jsonl")
 CSV_COLUMNS = (
     [f"task_{c}" for c in TASK_COLUMNS]
     + [f"answer_{c}" for c in ANSWER_COLUMNS]
+    + [f"answer_tests_{c}" for c in TEST_COLUMNS]
     + [f"rating_{c}" for c in RATING_COLUMNS]
 )
 
@@ -41,6 +42,7 @@ def _flat_rows(records: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         task_part = {f"task_{c}": _plain(task[c]) for c in TASK_COLUMNS}
         for answer in task["answers"]:
             answer_part = {f"answer_{c}": _plain(answer[c]) for c in ANSWER_COLUMNS}
+            answer_part |= {f"answer_tests_{c}": answer[f"tests_{c}"] for c in TEST_COLUMNS}
             for rating in answer["ratings"] or [None]:
                 rating_part = {f"rating_{c}": (_plain(rating[c]) if rating else None) for c in RATING_COLUMNS}
                 yield task_part | answer_part | rating_part

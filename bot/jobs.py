@@ -90,7 +90,20 @@ class RevealJob(Job):
         return f"task:{self.task_id}"
 
 
-JOB_TYPES: dict[str, type[Job]] = {cls.kind: cls for cls in (StartTask, AnswerJob, RunJob, RevealJob)}
+@dataclass(frozen=True)
+class TestRunJob(Job):
+    """Run a finished answer against its task's tests (or once, for a smoke run) and show it."""
+
+    __test__ = False  # not a pytest class
+    kind: ClassVar[str] = "test_run"
+    answer_id: int
+
+    @property
+    def queueing_lock(self) -> str:
+        return f"test_run:{self.answer_id}"
+
+
+JOB_TYPES: dict[str, type[Job]] = {cls.kind: cls for cls in (StartTask, AnswerJob, RunJob, RevealJob, TestRunJob)}
 
 
 def job_from_dict(kind: str, values: dict[str, Any]) -> Job:

@@ -17,13 +17,18 @@ import numpy as np
 
 from bot.messages import Attachment, Message, Tone
 from bot.ranking import RatingRows, compare, fit_bt, rank, wilson_interval, wilson_lower_bound
+from bot.ranking.agreement import competition_ranks, kendall_tau_b, ordinal
 from bot.ranking.stats import bayesian_average
+from bot.testing.outcome import NOT_COUNTED, Status
 from storage import leaderboard as lb_store
 from storage import ratings as rating_store
+from storage import testresults as test_store
 from storage.db import Store
 
 MIN_BALLOTS = 10
 MIN_RATERS = 2
+MIN_AGREEMENT_MODELS = 3  # a rank correlation over fewer models says nothing
+SHOWN_DISAGREEMENTS = 3
 STAR_PRIOR_VOTES = 5.0
 _WINDOW = re.compile(r"^(\d{1,4})([dw])$")
 
@@ -64,6 +69,9 @@ class Row:
     median_cost_usd: float | None = None
     move: int | None = None  # places gained since last week (negative: lost); None when new
     previous_place: int | None = None
+    tests_passed: int = 0  # answers that passed all their task's tests
+    tests_total: int = 0  # answers run against tests (runs that say nothing about the model left out)
+    tests_lb: float | None = None  # Wilson lower bound of tests_passed / tests_total
 
 
 @dataclass
@@ -74,6 +82,26 @@ class PositionBias:
     first_win_rate: float
     low: float
     high: float
+
+
+@dataclass
+class Disagreement:
+    """A model placed differently by people and by tests."""
+
+    model: str
+    name: str
+    people_place: int
+    tests_place: int
+
+
+@dataclass
+class PeopleVsTests:
+    """How the preference ranking and the test ranking agree, over the tasks that have tests."""
+
+    tasks: int  # tasks with tests whose ratings count
+    models: int  # models both rated and tested on them
+    tau: float | None  # Kendall tau-b; None with fewer than MIN_AGREEMENT_MODELS models
+    disagreements: list[Disagreement] = field(default_factory=list)
 
 
 @dataclass
@@ -90,6 +118,7 @@ class Leaderboard:
     week_tasks: int = 0
     week_ratings: int = 0
     position_bias: PositionBias | None = None
+    people_vs_tests: PeopleVsTests | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (for ``codegen-bot leaderboard --json``)."""
@@ -144,6 +173,10 @@ def build_leaderboard(
         if a.status == "done" and a.cost_usd is not None:
             cost.setdefault(a.contestant_id, []).append(a.cost_usd)
     runs = lb_store.run_stats(store, since, now)
+    tested = [r for r in test_store.result_rows(store, since, now) if r.status not in NOT_COUNTED]
+    passes: dict[str, list[bool]] = {}
+    for t in tested:
+        passes.setdefault(t.contestant_id, []).append(t.status == Status.PASSED)
     previous = _previous_places(store, since, now)
 
     board = Leaderboard(window=window, since=since, now=now, bootstrap=bootstrap)
@@ -163,6 +196,8 @@ def build_leaderboard(
                 median_latency_ms=_median(latency.get(s.model, [])),
                 median_cost_usd=_median(cost.get(s.model, [])),
                 move=None if prev is None else prev - place, previous_place=prev,
+                tests_passed=sum(passes.get(s.model, [])), tests_total=len(passes.get(s.model, [])),
+                tests_lb=wilson_lower_bound(sum(passes.get(s.model, [])), len(passes.get(s.model, []))),
             )
         )
     board.tasks = len(comparisons.tasks)
@@ -174,7 +209,46 @@ def build_leaderboard(
         rate = comparisons.first_score / comparisons.first_weight
         low, high = wilson_interval(rate * comparisons.first_pairs, comparisons.first_pairs) or (0.0, 1.0)
         board.position_bias = PositionBias(comparisons.first_pairs, rate, low, high)
+    board.people_vs_tests = people_vs_tests(raw, tested, names)
     return board
+
+
+def people_vs_tests(
+    ratings: list[rating_store.RankingRow], tested: list[test_store.ResultRow], names: dict[str, str]
+) -> PeopleVsTests | None:
+    """Preference ranking (Bradley–Terry on ratings) against test ranking (share of answers passing
+    all tests) over the tasks that have test results; None when no task has any."""
+    tasks = {t.task_id for t in tested}
+    if not tasks:
+        return None
+    names = dict(names)
+    kept = [r for r in ratings if r.task_id in tasks]
+    comparisons = compare(RatingRows(
+        task=[r.task_id for r in kept], rater=[r.rater_id for r in kept], scale=[r.scale for r in kept],
+        model=[r.contestant_id for r in kept], value=[r.value for r in kept],
+    ))
+    present = np.flatnonzero(comparisons.ballots > 0)
+    scores = fit_bt(comparisons.total[present][:, present]) if len(present) else np.zeros(0)
+    preference = {comparisons.models[i]: float(scores[k]) for k, i in enumerate(present)}
+    passes: dict[str, list[bool]] = {}
+    for t in tested:
+        passes.setdefault(t.contestant_id, []).append(t.status == Status.PASSED)
+        names.setdefault(t.contestant_id, t.contestant_name)
+    models = sorted(m for m in preference if m in passes)
+    result = PeopleVsTests(tasks=len(comparisons.tasks), models=len(models), tau=None)
+    if len(models) < MIN_AGREEMENT_MODELS:
+        return result
+    people = [preference[m] for m in models]
+    share = [sum(passes[m]) / len(passes[m]) for m in models]
+    result.tau = kendall_tau_b(people, share)
+    apart = [
+        Disagreement(m, names.get(m, m), p, t)
+        for m, p, t in zip(models, competition_ranks(people), competition_ranks(share), strict=True)
+        if abs(p - t) >= 2
+    ]
+    apart.sort(key=lambda d: (-abs(d.people_place - d.tests_place), d.people_place))
+    result.disagreements = apart[:SHOWN_DISAGREEMENTS]
+    return result
 
 
 def _previous_places(store: Store, since: datetime | None, now: datetime) -> dict[str, int]:
@@ -213,6 +287,32 @@ def _cost(usd: float | None) -> str:
     return f"${usd:.4f}" if usd < 0.01 else f"${usd:.2f}"
 
 
+def _tests(row: Row) -> str:
+    """'3/5 (.23)': answers passing all tests, of those run, with the Wilson lower bound."""
+    if not row.tests_total:
+        return "—"
+    return f"{row.tests_passed}/{row.tests_total} ({row.tests_lb or 0:.2f})"
+
+
+def render_people_vs_tests(pvt: PeopleVsTests) -> str:
+    """The "People vs tests" section of the report."""
+    head = f"*People vs tests* ({pvt.tasks} task{'s' * (pvt.tasks != 1)} with tests): "
+    if pvt.tau is None:
+        return head + (f"too few models rated and tested on the same tasks yet ({pvt.models} of the "
+                       f"{MIN_AGREEMENT_MODELS} needed for a rank correlation).")
+    agree = ("the same order" if pvt.tau >= 0.999 else "the reverse order" if pvt.tau <= -0.999
+             else "mostly agree" if pvt.tau >= 0.5 else "mostly disagree" if pvt.tau <= -0.5
+             else "weakly related")
+    text = head + f"Kendall tau {pvt.tau:+.2f} over {pvt.models} models ({agree}; +1 same order, −1 reversed)."
+    if pvt.disagreements:
+        text += " Most apart: " + "; ".join(
+            f"{_clean(d.name, 40)} rated {ordinal(d.people_place)} by people, {ordinal(d.tests_place)} on tests"
+            for d in pvt.disagreements) + "."
+    else:
+        text += " No model is more than one place apart."
+    return text
+
+
 def _window_label(lb: Leaderboard) -> str:
     return "all time" if lb.since is None else f"last {lb.window}"
 
@@ -222,7 +322,7 @@ def render_table(lb: Leaderboard) -> str:
     width = max([5] + [len(_clean(r.name, 28)) + 1 for r in lb.rows])
     header = (
         f"{'#':>2}  {'Model':<{width}}  {'Score (95% CI)':<17} {'Ballots':>7}  "
-        f"{'Thumbs LB':>9}  {'Stars':>5}  {'Runs ok':>7}  {'Latency':>8}  {'Cost':>8}"
+        f"{'Thumbs LB':>9}  {'Stars':>5}  {'Runs ok':>7}  {'Tests (LB)':>12}  {'Latency':>8}  {'Cost':>8}"
     )
     lines = [header, "-" * len(header)]
     for r in lb.rows:
@@ -233,7 +333,7 @@ def render_table(lb: Leaderboard) -> str:
         runs = "—" if not r.runs else f"{r.runs_ok}/{r.runs}"
         lines.append(
             f"{r.rank:>2}  {name:<{width}}  {score:<17} {r.ballots:>7}  {thumbs:>9}  {stars:>5}  "
-            f"{runs:>7}  {_latency(r.median_latency_ms):>8}  {_cost(r.median_cost_usd):>8}"
+            f"{runs:>7}  {_tests(r):>12}  {_latency(r.median_latency_ms):>8}  {_cost(r.median_cost_usd):>8}"
         )
     return "\n".join(lines)
 
@@ -273,22 +373,31 @@ def render_leaderboard(lb: Leaderboard) -> Message:
             f"Position bias: the first-shown answer won {pb.first_win_rate:.0%} of {pb.comparisons} "
             f"comparisons (95% CI {pb.low:.0%}–{pb.high:.0%}; 50% means no bias)."
         )
+    if lb.people_vs_tests:
+        parts.append(render_people_vs_tests(lb.people_vs_tests))
     footer = (
         f"Bradley–Terry scores (Elo scale) from {lb.ballots} ballots on {lb.tasks} tasks; "
         f"95% bootstrap intervals (B={lb.bootstrap}). Rank counts only models clearly ahead. "
         f"* provisional: under {MIN_BALLOTS} ballots or {MIN_RATERS} raters."
     )
+    if any(r.tests_total for r in lb.rows):
+        footer += " Tests: answers that passed all their task's tests, of those run (95% Wilson lower bound)."
     chart = Attachment("leaderboard.png", render_chart(lb), title=title)
     return Message(text="\n".join(parts), title=title, footer=footer, attachments=[chart], tone=Tone.INFO)
 
 
 def render_chart(lb: Leaderboard) -> bytes:
-    """A PNG: each model's score with its 95% interval as whiskers, best on top."""
+    """A PNG: each model's score with its 95% interval as whiskers, best on top; beside it, when
+    answers were run against tests, the share passing all of them with its 95% Wilson interval."""
     from matplotlib.figure import Figure  # Figure without pyplot: no global state, Agg canvas
 
     rows = lb.rows
-    fig = Figure(figsize=(7, 1.2 + 0.45 * max(1, len(rows))), dpi=110)
-    ax = fig.add_subplot()
+    tested = any(r.tests_total for r in rows)
+    fig = Figure(figsize=(9.5 if tested else 7, 1.2 + 0.45 * max(1, len(rows))), dpi=110)
+    if tested:
+        ax, tests_ax = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [3, 1.4]})
+    else:
+        ax, tests_ax = fig.add_subplot(), None
     if rows:
         y = np.arange(len(rows))[::-1]
         scores = np.array([r.score for r in rows])
@@ -300,6 +409,8 @@ def render_chart(lb: Leaderboard) -> bytes:
         ax.scatter(scores, y, c=colours, zorder=3)
         ax.set_yticks(y, [f"{r.rank}. {_clean(r.name, 30)}{' *' if r.provisional else ''}" for r in rows])
         ax.axvline(1000, color="#cccccc", linestyle="--", linewidth=1, zorder=0)
+        if tests_ax is not None:
+            _tests_panel(tests_ax, rows, y)
     else:
         ax.text(0.5, 0.5, "no rated comparisons yet", ha="center", va="center", transform=ax.transAxes)
         ax.set_yticks([])
@@ -310,3 +421,21 @@ def render_chart(lb: Leaderboard) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def _tests_panel(ax: Any, rows: list[Row], y: np.ndarray) -> None:
+    """Share of answers passing all tests, per model, with its Wilson interval and count."""
+    for k, r in enumerate(rows):
+        interval = wilson_interval(r.tests_passed, r.tests_total)
+        if interval is None:
+            ax.text(0.02, y[k], "no tests run", va="center", fontsize=8, color="#9e9e9e")
+            continue
+        share = r.tests_passed / r.tests_total
+        ax.errorbar(share, y[k], xerr=[[max(0.0, share - interval[0])], [max(0.0, interval[1] - share)]], fmt="o",
+                    color="#2da44e", elinewidth=2, capsize=4)
+        ax.text(1.07, y[k], f"{r.tests_passed}/{r.tests_total}", va="center", fontsize=8)
+    ax.set_xlim(-0.02, 1.3)
+    ax.set_xticks([0, 0.5, 1], ["0%", "50%", "100%"])
+    ax.set_xlabel("passed all tests (95% Wilson)")
+    ax.set_title("tests")
+    ax.grid(axis="x", alpha=0.3)

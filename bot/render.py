@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from bot.messages import Action, ActionKind, Field, Message, Tone
 from bot.roster import Availability
+from bot.testing import render as tests_render
+from bot.testing.outcome import Outcome
+from bot.testing.suite import task_tests
 from storage.models import Answer, AnswerStatus, Task
 
 RATE_HINT = "React 👍/👎 or 1️⃣–5️⃣ on an answer to rate it."
@@ -13,6 +16,9 @@ USAGE = (
     "• `/codegen leaderboard`: the standings\n"
     "• `/codegen subscribe` / `unsubscribe`: the weekly leaderboard post in this channel\n"
     "• `/codegen blind on` / `off`: hide model names in this channel until they are revealed\n"
+    '• `/codegen --test "assert is_even(4)" <task>` (or a code block tagged `python test`, or an attached '
+    "`test_*.py`): every answer is run against your tests; `--show-tests` sends them to the models too\n"
+    "• `/codegen autorun on` / `off`: run every answer's code once when it finishes (tasks without tests)\n"
     "• `/codegen help`: this message\n"
     f"Press ▶ Run on an answer to execute its code in a sandbox. {RATE_HINT}"
 )
@@ -44,9 +50,10 @@ def task_header(
     fields += skipped_fields(skipped)
     fields += extra or []
     actions = [Action(ActionKind.REVEAL, task.id or 0, "🔓 Reveal models")] if blind else []
+    tests = tests_render.header_section(task_tests(task.tests), task.show_tests)
     return Message(
         title=f"🧪 Codegen task #{task.id}",
-        text=quote(task.text),
+        text=quote(task.text) + (f"\n\n{tests}" if tests else ""),
         fields=fields,
         footer=RATE_HINT + (" Models are hidden until revealed (blind mode)." if blind else ""),
         actions=actions,
@@ -78,8 +85,8 @@ def answer_paused(answer: Answer, blind: bool, text: str) -> Message:
     )
 
 
-def answer_final(answer: Answer, blind: bool) -> Message:
-    """A finished (or failed) answer with its footer and buttons."""
+def answer_final(answer: Answer, blind: bool, tests: Outcome | None = None) -> Message:
+    """A finished (or failed) answer with its footer (and its test run's line) and buttons."""
     actions: list[Action] = []
     if answer.status == AnswerStatus.DONE and answer.code:
         actions.append(Action(ActionKind.RUN, answer.id or 0, "▶ Run"))
@@ -93,7 +100,7 @@ def answer_final(answer: Answer, blind: bool) -> Message:
     return Message(
         title=answer_title(answer, blind),
         text=text or "_no answer_",
-        footer=footer(answer),
+        footer=footer(answer) + (f" · {tests_render.footer_line(tests)}" if tests else ""),
         actions=actions,
         tone=Tone.ERROR if failed else Tone.SUCCESS,
     )

@@ -15,6 +15,9 @@ from bot.sandbox.errors import SandboxError
 from bot.sandbox.render import render_result
 from bot.services import Services
 from bot.surface import Destination, SurfaceError
+from bot.testing import harness, outcome
+from bot.testing import render as tests_render
+from bot.testruns import tests_for
 from storage import tasks as db
 from storage.models import Run
 
@@ -49,13 +52,17 @@ async def run_job(services: Services, job: RunJob) -> None:
     editor = services.surfaces.editor(task.platform)
     destination = Destination(task.channel, task.thread)
     title = f"▶ Run of {render.answer_title(answer, task.blind and not task.revealed)}"
+    tests = tests_for(task, answer.language)  # with tests, Run runs them and shows the failures
+    program = harness.build(answer.code, tests[0].language, tests) if tests else None
+    doing = "against the task's tests" if program else f"`{answer.language}`"
     try:
-        progress = await surface.post(destination, render.info(f"{title}: running `{answer.language}`…"))
+        progress = await surface.post(destination, render.info(f"{title}: running {doing}…"))
     except SurfaceError as exc:
         log.warning("could not post the run of answer %s: %s", answer.id, exc.user_message)
         return
+    code, language = (program.code, program.language) if program else (answer.code, answer.language)
     try:
-        result = await services.sandbox.run(job.user_id, answer.code, answer.language)
+        result = await services.sandbox.run(job.user_id, code, language)
     except SandboxError as exc:
         await editor.final(progress, render.error(f"{title}: {exc}"))
         return
@@ -65,7 +72,11 @@ async def run_job(services: Services, job: RunJob) -> None:
         stderr=result.stderr[:100_000], duration_ms=result.duration_ms, timed_out=result.timed_out,
         memory_exceeded=result.memory_exceeded, truncated=result.truncated,
     ))
-    message = render_result(result, title=f"{title} · requested by {job.user_name or job.user_id}")
+    title = f"{title} · requested by {job.user_name or job.user_id}"
+    if program:
+        message = tests_render.report(outcome.from_run(result, program.nonce), title=f"{title} · the task's tests")
+    else:
+        message = render_result(result, title=title)
     if message.attachments:
         # Files cannot be added by an edit on every platform: post the full result anew.
         await surface.post(destination, message)

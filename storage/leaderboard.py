@@ -62,6 +62,17 @@ def set_blind(store: Store, platform: str, channel: str, blind: bool) -> None:
     _set_channel(store, platform, channel, blind=blind)
 
 
+def set_autorun(store: Store, platform: str, channel: str, enabled: bool) -> None:
+    """Turn smoke runs (every answer's code run once when it finishes) on or off for a channel."""
+    _set_channel(store, platform, channel, autorun=enabled)
+
+
+def autorun_enabled(store: Store, platform: str, channel: str) -> bool:
+    """Whether answers in this channel are smoke-run (tasks without tests)."""
+    settings = channel_settings(store, platform, channel)
+    return bool(settings and settings.autorun)
+
+
 def blind_tasks_due(store: Store, created_before: datetime) -> list[int]:
     """Ids of blind, unrevealed tasks created before ``created_before`` (due for a reveal)."""
     query = (

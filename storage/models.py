@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -50,6 +51,10 @@ class Task(SQLModel, table=True):
     reply_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     anchor: str | None = None  # a message in ``channel`` to open the answer thread on (Discord)
     notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON header fields
+    # The task's own tests: [{"name", "language", "source"}] (bot/testing/suite.py), or None.
+    tests: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
+    show_tests: bool = False  # the asker sent the tests to the models too (--show-tests)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     finished_at: datetime | None = None
 
@@ -141,8 +146,31 @@ class ChannelSettings(SQLModel, table=True):
     channel: str
     subscribed: bool = False
     blind: bool = False
+    autorun: bool = False  # smoke-run every answer's code once (tasks without tests)
     models: str | None = None  # comma-separated contestant ids; None = all available
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TestResult(SQLModel, table=True):
+    """An answer's automatic run: against its task's tests (``kind`` "tests") or a smoke run.
+
+    One row per answer (its key makes the run idempotent). ``status`` is one of
+    :class:`bot.testing.outcome.Status`; ``report`` holds the failures and the code's output tail.
+    """
+
+    __test__ = False  # not a pytest test class, despite the name
+    id: int | None = Field(default=None, primary_key=True)
+    answer_id: int = Field(foreign_key="answer.id", unique=True)
+    kind: str = "tests"
+    status: str
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    total: int = 0
+    duration_ms: float | None = None
+    report: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    shown_at: datetime | None = None  # when the answer's footer was edited to show it
 
 
 class ProcessedEvent(SQLModel, table=True):

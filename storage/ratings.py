@@ -11,7 +11,7 @@ from sqlalchemy import and_, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.db import Store
-from storage.models import Answer, Rating, Task, utcnow
+from storage.models import Answer, Rating, Task, TestResult, utcnow
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -170,6 +170,8 @@ ANSWER_COLUMNS = (
     "error", "text", "code",
 )
 RATING_COLUMNS = ("rater_id", "scale", "value", "emoji", "created_at", "updated_at")
+# An answer's automatic run (against its task's tests, or a smoke run), exported as tests_<column>.
+TEST_COLUMNS = ("kind", "status", "passed", "failed", "errors", "total", "duration_ms")
 
 
 def export_records(store: Store, since: datetime | None = None, batch: int = 500) -> Iterator[dict[str, Any]]:
@@ -186,12 +188,15 @@ def export_records(store: Store, since: datetime | None = None, batch: int = 500
             ids = [t.id for t in tasks]
             answers = list(session.scalars(select(Answer).where(Answer.task_id.in_(ids)).order_by(Answer.task_id, Answer.position, Answer.id)))  # type: ignore[union-attr]
             ratings = list(session.scalars(select(Rating).where(Rating.answer_id.in_([a.id for a in answers])).order_by(Rating.id))) if answers else []  # type: ignore[union-attr]
+            tested = {r.answer_id: r for r in session.scalars(select(TestResult).where(TestResult.answer_id.in_([a.id for a in answers])))} if answers else {}  # type: ignore[attr-defined]
         by_answer: dict[int, list[dict[str, Any]]] = {}
         for rating in ratings:
             by_answer.setdefault(rating.answer_id, []).append({c: getattr(rating, c) for c in RATING_COLUMNS})
         by_task: dict[int, list[dict[str, Any]]] = {}
         for answer in answers:
             record = {c: getattr(answer, c) for c in ANSWER_COLUMNS}
+            result = tested.get(answer.id)  # type: ignore[arg-type]
+            record.update({f"tests_{c}": getattr(result, c) if result else None for c in TEST_COLUMNS})
             record["ratings"] = by_answer.get(answer.id, [])  # type: ignore[arg-type]
             by_task.setdefault(answer.task_id, []).append(record)
         for task in tasks:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import uuid
@@ -119,6 +120,7 @@ def contestant(fake: FakeOpenAI, cid: str, **overrides: object) -> Contestant:
 async def make_arena() -> AsyncIterator[Callable[..., Arena]]:
     """Build an arena over a store and contestants; fast timeouts, short edit interval."""
     clients: list[ChatClient] = []
+    arenas: list[Arena] = []
 
     def factory(
         store: Store,
@@ -134,8 +136,11 @@ async def make_arena() -> AsyncIterator[Callable[..., Arena]]:
                             backoff_base=0.01)
         clients.append(client)
         config = Settings(database_url=store.url, edit_interval=edit_interval, **settings)  # type: ignore[arg-type]
-        return Arena(store, Roster(contestants), client, config, sandbox=sandbox, rng=rng)
+        arenas.append(Arena(store, Roster(contestants), client, config, sandbox=sandbox, rng=rng))
+        return arenas[-1]
 
     yield factory
+    for arena in arenas:  # automatic test runs still going must not outlive the test's store
+        await asyncio.wait_for(arena.join(), 30)
     for client in clients:
         await client.aclose()

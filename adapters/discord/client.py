@@ -182,9 +182,9 @@ class ArenaClient(discord.AutoShardedClient):
         async with self.busy():
             await interaction.response.defer(ephemeral=True, thinking=True)
             notify, notified = followup_notify(interaction)
-            base = {"platform": PLATFORM, "user": interaction_user(interaction),
-                    "event_id": f"interaction:{interaction.id}", "notify": notify,
-                    "reply_to": interaction_reply_target(interaction)}
+            base: dict[str, Any] = {"platform": PLATFORM, "user": interaction_user(interaction),
+                                    "event_id": f"interaction:{interaction.id}", "notify": notify,
+                                    "reply_to": interaction_reply_target(interaction)}
             if _archived(interaction):
                 await notify(_error(ARCHIVED))
                 return
@@ -199,8 +199,10 @@ class ArenaClient(discord.AutoShardedClient):
             await self.submit(event)
             await finish_interaction(interaction, notified)
 
-    async def command_task(self, interaction: discord.Interaction[Any], task: str) -> None:
-        """``/codegen ask task:<text>``: defer at once, then the core posts and threads."""
+    async def command_task(self, interaction: discord.Interaction[Any], task: str, *,
+                           tests: tuple[str, ...] = (), show_tests: bool = False) -> None:
+        """``/codegen ask task:<text> [test:<test>] [show_tests:…]``: defer at once, then the core
+        posts and threads."""
         async with self.busy():
             await interaction.response.defer(ephemeral=True, thinking=True)
             notify, notified = followup_notify(interaction)
@@ -215,7 +217,7 @@ class ArenaClient(discord.AutoShardedClient):
             await self.submit(TaskRequested(
                 platform=PLATFORM, user=interaction_user(interaction), event_id=f"interaction:{interaction.id}",
                 notify=notify, reply_to=interaction_reply_target(interaction), channel=channel, thread=thread,
-                text=task))
+                text=task, tests=tests, show_tests=show_tests))
             await finish_interaction(interaction, notified)
 
     async def command_simple(self, interaction: discord.Interaction[Any],

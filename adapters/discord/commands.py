@@ -1,4 +1,4 @@
-"""The ``/codegen`` application command group: ask, leaderboard, subscribe, unsubscribe, blind.
+"""The ``/codegen`` application command group: ask, leaderboard, subscribe, unsubscribe, blind, autorun.
 
 Discord does not allow options on a command that also has subcommands, so the task is
 ``/codegen ask task:<text>``. Commands are synced by ``codegen-bot discord-sync``, never on start.
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 from discord import app_commands
 
-from bot.events import BlindModeChanged, LeaderboardRequested, SubscriptionChanged
+from bot.events import AutorunChanged, BlindModeChanged, LeaderboardRequested, SubscriptionChanged
 
 if TYPE_CHECKING:
     from adapters.discord.client import ArenaClient
@@ -32,9 +32,13 @@ def codegen_group() -> app_commands.Group:
                                guild_only=True)
 
     @group.command(name="ask", description="Ask every model for a solution; answers stream into a thread")
-    @app_commands.describe(task="What to build, e.g. 'a FastAPI CRUD app with JWT auth'")
-    async def ask(interaction: discord.Interaction[Any], task: str) -> None:
-        await _client(interaction).command_task(interaction, task)
+    @app_commands.describe(task="What to build, e.g. 'a FastAPI CRUD app with JWT auth'",
+                           test="A test every answer is run against, e.g. 'assert is_even(4) and not is_even(3)'",
+                           show_tests="Send the test to the models too (default: hidden from them)")
+    async def ask(interaction: discord.Interaction[Any], task: str, test: str | None = None,
+                  show_tests: bool = False) -> None:
+        await _client(interaction).command_task(interaction, task, tests=(test,) if test else (),
+                                                show_tests=show_tests)
 
     @group.command(name="leaderboard", description="Show the current standings")
     @app_commands.describe(window="Which ratings to count (default: last 28 days)")
@@ -64,5 +68,13 @@ def codegen_group() -> app_commands.Group:
         channel = str(interaction.channel_id)
         await _client(interaction).command_simple(
             interaction, lambda base: BlindModeChanged(channel=channel, enabled=mode.value == "on", **base))
+
+    @group.command(name="autorun", description="Run every answer's code once when it finishes (smoke runs)")
+    @app_commands.describe(mode="on: run each new answer's code once here; off: only when someone presses Run")
+    @app_commands.choices(mode=MODES)
+    async def autorun(interaction: discord.Interaction[Any], mode: app_commands.Choice[str]) -> None:
+        channel = str(interaction.channel_id)
+        await _client(interaction).command_simple(
+            interaction, lambda base: AutorunChanged(channel=channel, enabled=mode.value == "on", **base))
 
     return group

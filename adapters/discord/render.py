@@ -21,6 +21,7 @@ FIELD_VALUE_LIMIT = 1024
 FIELD_NAME_LIMIT = 256
 FOOTER_LIMIT = 2048
 MAX_FIELDS = 25
+EMBED_TOTAL_LIMIT = 6000  # field names and values plus footer, per message
 
 COLOURS: dict[Tone, discord.Colour] = {
     Tone.INFO: discord.Colour.blurple(),
@@ -108,11 +109,17 @@ def _embed(message: Message) -> discord.Embed | None:
     if not message.fields and not message.footer:
         return None
     embed = discord.Embed(colour=COLOURS.get(message.tone, discord.Colour.blurple()))
-    for f in message.fields[:MAX_FIELDS]:
-        embed.add_field(name=_truncate(f.name, FIELD_NAME_LIMIT) or "\u200b",
-                        value=_truncate(f.value, FIELD_VALUE_LIMIT) or "\u200b", inline=True)
-    if message.footer:
-        embed.set_footer(text=_truncate(message.footer, FOOTER_LIMIT))
+    footer = _truncate(message.footer, FOOTER_LIMIT) if message.footer else ""
+    fields = [(_truncate(f.name, FIELD_NAME_LIMIT) or "\u200b", _truncate(f.value, FIELD_VALUE_LIMIT) or "\u200b")
+              for f in message.fields[:MAX_FIELDS]]
+    budget = EMBED_TOTAL_LIMIT - len(footer)
+    if sum(len(n) + len(v) for n, v in fields) > budget:  # every field gets an equal share
+        share = budget // len(fields)
+        fields = [(_truncate(n, share // 4), _truncate(v, share - min(len(n), share // 4))) for n, v in fields]
+    for name, value in fields:
+        embed.add_field(name=name, value=value, inline=True)
+    if footer:
+        embed.set_footer(text=footer)
     return embed
 
 

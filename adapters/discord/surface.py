@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 import discord
@@ -23,7 +23,7 @@ from bot.surface import Destination, EditRate, MessageRef, SurfaceError
 
 log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
-THREAD_ARCHIVE_MINUTES = 1440
+THREAD_ARCHIVE_MINUTES: Literal[60, 1440, 4320, 10080] = 1440  # the durations Discord takes
 
 ERR_ARCHIVED = 50083
 ERR_THREAD_EXISTS = 160004
@@ -125,17 +125,17 @@ class DiscordSurface:
         non-pinging reply to the user's message; ``reply_to`` is :func:`private_reply_target`'s."""
         target = json.loads(reply_to)
         out = render(message)
+        extra: dict[str, Any] = {"embed": out.embed} if out.embed else {}
         try:
             if target.get("token"):
                 webhook = discord.Webhook.partial(int(target["application_id"]), target["token"], client=self.client)
-                await webhook.send(out.pieces[0], ephemeral=True, allowed_mentions=NO_MENTIONS,
-                                   **({"embed": out.embed} if out.embed else {}))
+                await webhook.send(out.pieces[0], ephemeral=True, allowed_mentions=NO_MENTIONS, **extra)
             else:
                 channel = self._messageable(target["channel"])
                 reference = discord.MessageReference(message_id=int(target["message"]), channel_id=int(target["channel"]),
                                                      fail_if_not_exists=False)
                 await channel.send(out.pieces[0], reference=reference, allowed_mentions=NO_MENTIONS,
-                                   mention_author=False, **({"embed": out.embed} if out.embed else {}))
+                                   mention_author=False, **extra)
         except discord.HTTPException as exc:
             raise surface_error(exc, "reply to you") from exc
 

@@ -31,48 +31,30 @@ def custom_id(kind: ActionKind, target_id: int) -> str:
 
 _STYLES = {ActionKind.RUN: discord.ButtonStyle.success, ActionKind.RETRY: discord.ButtonStyle.secondary,
            ActionKind.REVEAL: discord.ButtonStyle.primary}
+LABEL_LIMIT = 80  # Discord's button label limit
+_KINDS = "|".join(kind.value for kind in ActionKind)
 
 
-class _ArenaButton:
-    """Shared behaviour; each concrete button also derives from ``DynamicItem`` with its template."""
+class ArenaButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                  template=rf"{PREFIX}:(?P<kind>{_KINDS}):(?P<id>[0-9]{{1,19}})"):
+    """A ▶ Run, 🔁 Retry or 🔓 Reveal button; its custom id carries the kind and the target id."""
 
-    kind: ActionKind
-
-    def __init__(self, target_id: int, label: str = "") -> None:
-        super().__init__(discord.ui.Button(  # type: ignore[call-arg]label=(label or self.kind.value.title())[:80],
-                                           style=_STYLES[self.kind],
-                                           custom_id=custom_id(self.kind, target_id)))
+    def __init__(self, kind: ActionKind, target_id: int, label: str = "") -> None:
+        super().__init__(discord.ui.Button(label=(label or kind.value.title())[:LABEL_LIMIT], style=_STYLES[kind],
+                                           custom_id=custom_id(kind, target_id)))
+        self.kind = kind
         self.target_id = target_id
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
-                             match: re.Match[str], /) -> _ArenaButton:
-        return cls(int(match["id"]), getattr(item, "label", "") or "")
+                             match: re.Match[str], /) -> ArenaButton:
+        return cls(ActionKind(match["kind"]), int(match["id"]), getattr(item, "label", "") or "")
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await cast(ActionHandler, interaction.client).on_arena_action(interaction, self.kind, self.target_id)
 
 
-class RunButton(_ArenaButton, discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"{PREFIX}:run:(?P<id>[0-9]{{1,19}})"):
-    """▶ Run an answer's code."""
-
-    kind = ActionKind.RUN
-
-
-class RetryButton(_ArenaButton, discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"{PREFIX}:retry:(?P<id>[0-9]{{1,19}})"):
-    """🔁 Retry a failed answer."""
-
-    kind = ActionKind.RETRY
-
-
-class RevealButton(_ArenaButton, discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"{PREFIX}:reveal:(?P<id>[0-9]{{1,19}})"):
-    """Reveal a blind task's model names."""
-
-    kind = ActionKind.REVEAL
-
-
-BUTTONS: tuple[type[_ArenaButton], ...] = (RunButton, RetryButton, RevealButton)
-_BY_KIND = {b.kind: b for b in BUTTONS}
+BUTTONS: tuple[type[ArenaButton], ...] = (ArenaButton,)
 
 
 def actions_view(actions: list[Action]) -> discord.ui.View | None:
@@ -81,5 +63,5 @@ def actions_view(actions: list[Action]) -> discord.ui.View | None:
         return None
     view = discord.ui.View(timeout=None)
     for action in actions[:25]:
-        view.add_item(_BY_KIND[action.kind](action.target_id, action.label))  # type: ignore[arg-type]
+        view.add_item(ArenaButton(action.kind, action.target_id, action.label))
     return view

@@ -3,7 +3,8 @@
 Handlers ack at once and hand the event to :meth:`bot.arena.Arena.handle` in a background task:
 
 - ``/codegen <task>`` → TaskRequested (``leaderboard [window]``, ``subscribe``, ``unsubscribe``,
-  ``blind on|off`` map to their events; ``help`` / empty go to the core, which answers with usage)
+  ``blind on|off``, ``autorun on|off`` map to their events; ``help`` / empty go to the core, which
+  answers with usage; ``--test "…"`` / ``--show-tests`` stay in the text for the core)
 - ``app_mention`` → TaskRequested (threaded when the mention is in a thread)
 - ``reaction_added`` / ``reaction_removed`` on a message → ReactionChanged
 - ``codegen_run`` / ``codegen_retry`` / ``codegen_reveal`` buttons → Run/Retry/RevealRequested
@@ -29,6 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.render import ACTION_PREFIX, render
 from adapters.slack.surface import SlackSurface, private_reply_target
 from bot.events import (
+    AutorunChanged,
     BlindModeChanged,
     Event,
     LeaderboardRequested,
@@ -174,6 +176,8 @@ def _register(adapter: SlackAdapter) -> None:
             event = SubscriptionChanged(channel=channel, subscribed=keyword == "subscribe", **common)
         elif keyword == "blind" and rest.strip().lower() in _SWITCH:
             event = BlindModeChanged(channel=channel, enabled=_SWITCH[rest.strip().lower()], **common)
+        elif keyword == "autorun" and rest.strip().lower() in _SWITCH:
+            event = AutorunChanged(channel=channel, enabled=_SWITCH[rest.strip().lower()], **common)
         else:
             event = TaskRequested(channel=channel, text=text, **common)
         adapter.dispatch(event)

@@ -42,6 +42,19 @@ def escape(text: str) -> str:
     return _BARE_PINGS.sub(lambda m: "@\u200b" + m.group(1), text)
 
 
+def escape_cut(text: str, limit: int) -> str:
+    """:func:`escape`, then cut to at most ``limit`` characters (with an ellipsis), never inside
+    an entity: Slack counts the escaped text against its limits."""
+    out = escape(text)
+    if len(out) <= limit:
+        return out
+    cut = out[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
+
+
 def plain(text: str, limit: int) -> str:
     """Text for a plain_text object (never parsed for mentions), cut to ``limit`` with an ellipsis."""
     text = " ".join(text.split())
@@ -189,7 +202,7 @@ def render(message: Message, *, max_blocks: int = MAX_BLOCKS) -> Rendered:
         head.append({"type": "header", "text": {"type": "plain_text", "text": plain(message.title, HEADER_LIMIT),
                                                   "emoji": True}})
     fields = [
-        {"type": "mrkdwn", "text": f"*{escape(plain(f.name, 100))}*\n{escape(f.value)[: FIELD_LIMIT - 110]}"}
+        {"type": "mrkdwn", "text": f"*{escape_cut(plain(f.name, 100), 100)}*\n{escape_cut(f.value, FIELD_LIMIT - 110)}"}
         for f in message.fields
     ]
     for start in range(0, min(len(fields), 20), 10):
@@ -227,7 +240,8 @@ def _buttons(actions: list[Action]) -> list[dict[str, Any]]:
         button: dict[str, Any] = {
             "type": "button",
             "action_id": aid,
-            "text": {"type": "plain_text", "text": plain(action.label, BUTTON_LIMIT), "emoji": True},
+            "text": {"type": "plain_text", "text": plain(action.label, BUTTON_LIMIT) or action.kind.value.title(),
+                     "emoji": True},
             "value": str(action.target_id),
         }
         if action.kind.value == "run":

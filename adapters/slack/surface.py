@@ -190,9 +190,10 @@ class SlackSurface:
     async def _send_message(self, method: str, rendered: Rendered, **kwargs: Any) -> dict[str, Any]:
         """Send a rendered message; on msg_too_long, retry once shortened with the text as a file."""
         args = {k: v for k, v in kwargs.items() if v is not None}
+        if method == "chat.postMessage":  # the only one of the three that takes them
+            args |= {"unfurl_links": False, "unfurl_media": False}
         try:
-            return await self._call(method, text=rendered.text, blocks=rendered.blocks,
-                                    unfurl_links=False, unfurl_media=False, **args)
+            return await self._call(method, text=rendered.text, blocks=rendered.blocks, **args)
         except SurfaceError as exc:
             if getattr(exc, "slack_error", None) != "msg_too_long":
                 raise
@@ -206,8 +207,7 @@ class SlackSurface:
         header = [b for b in short if b.get("type") == "header"]
         rest = [b for b in short if b.get("type") != "header"]
         rendered.blocks = header + [note] + rest
-        return await self._call(method, text=rendered.text[:200], blocks=rendered.blocks,
-                                unfurl_links=False, unfurl_media=False, **args)
+        return await self._call(method, text=rendered.text[:200], blocks=rendered.blocks, **args)
 
     async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         """Call a Web API method. A 429 is waited out (per method, up to ``max_retries``), except

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import discord
@@ -15,8 +15,16 @@ from bot.arena import Arena
 from tests.conftest import contestant
 from tests.discord.fake_discord import FakeDiscord
 from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.violations import fail_on_violations
 
 StartClient = Callable[..., Awaitable[ArenaClient]]
+
+
+@pytest.fixture(autouse=True)
+def _discord_accepts_every_request() -> Iterator[None]:
+    """Fail any Discord test during which a fake Discord saw a request the real Discord would refuse."""
+    yield
+    fail_on_violations()
 
 
 @pytest.fixture

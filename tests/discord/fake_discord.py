@@ -4,6 +4,12 @@ It speaks just enough of Discord's v10 API for discord.py 2.7 to log in, connect
 ``GET /gateway/bot`` (as ``AutoShardedClient`` does), receive dispatches the test pushes, and
 send/edit messages, open threads, answer interactions and read reactions. Every REST request
 is recorded with its decoded body (JSON or multipart: ``payload_json`` plus file parts).
+
+Every REST request is also checked against Discord's published OpenAPI spec and the documented
+limits it lacks (:mod:`tests.specs.discord_api`): one the real Discord would refuse is answered as
+Discord would (HTTP 400, code 50035 "Invalid Form Body", errors by field; 404/405 for an unknown
+route) and recorded in ``violations``; the autouse fixture in tests/discord/conftest.py fails the
+test on any (a test that sends a bad request on purpose takes them with ``take_violations()``).
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from urllib.parse import unquote
 from aiohttp import WSMsgType, web
 
 from tests.fakes.loopback import serve_on_loopback
+from tests.fakes.violations import SpecChecked
+from tests.specs import discord_api
 
 BOT_ID = 900000000000000001
 APP_ID = BOT_ID
@@ -51,12 +59,17 @@ class Recorded:
     json: Any = None
     files: list[tuple[str, bytes]] = field(default_factory=list)  # (filename, content)
     at: float = field(default_factory=time.monotonic)  # when it arrived (for benchmarks)
+    content_type: str = ""
+    parts: list[str] = field(default_factory=list)  # multipart part names, in order
 
 
-class FakeDiscord:
+class FakeDiscord(SpecChecked):
     """Async context manager: ``async with FakeDiscord() as fake: fake.api_base``."""
 
+    fake_name = "fake Discord"
+
     def __init__(self, *, guild_perms: int = (1 << 41) - 1) -> None:
+        super().__init__()
         self.requests: list[Recorded] = []
         self.messages: dict[int, dict[str, Any]] = {}
         self.channels: dict[int, dict[str, Any]] = {
@@ -93,6 +106,7 @@ class FakeDiscord:
             await ws.close()
         if self._runner:
             await self._runner.cleanup()
+        self.closed = True
 
     @property
     def api_base(self) -> str:
@@ -229,11 +243,12 @@ class FakeDiscord:
     # -- REST ------------------------------------------------------------------------------------
 
     async def _record(self, request: web.Request, path: str) -> Recorded:
-        rec = Recorded(request.method, path, dict(request.query))
         ctype = request.headers.get("Content-Type", "")
+        rec = Recorded(request.method, path, dict(request.query), content_type=ctype)
         if ctype.startswith("multipart/"):
             reader = await request.multipart()
             async for part in reader:  # type: ignore[union-attr]
+                rec.parts.append(part.name or "")  # type: ignore[union-attr]
                 if part.name == "payload_json":  # type: ignore[union-attr]
                     rec.json = json.loads(await part.text())  # type: ignore[union-attr]
                 else:
@@ -286,6 +301,14 @@ class FakeDiscord:
     async def _route(self, request: web.Request) -> web.Response:
         path = "/" + unquote(request.match_info["tail"])
         rec = await self._record(request, path)
+        problems = discord_api.check(rec.method, path, rec.query, rec.content_type, rec.json, rec.parts)
+        if problems:
+            self.record_violation(f"{rec.method} {path}", [str(p) for p in problems])
+            if problems[0].code == "UNKNOWN_ROUTE":
+                status = 405 if "405" in problems[0].message else 404
+                return _json({"message": f"{status}: {'Method Not Allowed' if status == 405 else 'Not Found'}",
+                              "code": 0}, status=status)
+            return _json(discord_api.error_body(problems), status=400)
         for (method, pattern), retry_after in list(self.rate_limit_once.items()):
             if request.method == method and re.search(pattern, path):
                 del self.rate_limit_once[(method, pattern)]

@@ -9,7 +9,7 @@ import discord
 from adapters.discord.render import CONTENT_LIMIT, render, split_content
 from adapters.discord.surface import DiscordSurface
 from bot.edits import Editor
-from bot.messages import Action, ActionKind, Attachment, Message, Tone
+from bot.messages import Action, ActionKind, Attachment, Field, Message, Tone
 from bot.surface import Destination, SurfaceError
 from tests.discord.fake_discord import CHANNEL_ID, FakeDiscord
 
@@ -110,5 +110,48 @@ async def test_archived_thread_gives_a_specific_error(fake_discord: FakeDiscord)
             assert "archived" in exc.user_message
         else:
             raise AssertionError("posting in an archived thread should fail")
+    finally:
+        await client.close()
+
+
+async def test_buttons_carry_their_labels(fake_discord: FakeDiscord) -> None:
+    """Run, Retry and Reveal go out labelled (a blank button is refused by Discord)."""
+    client = discord.Client(intents=discord.Intents.none())
+    await client.login("fake-token")
+    try:
+        surface = DiscordSurface(client, edit_interval=0)
+        actions = [Action(ActionKind.RUN, 7, "▶ Run"), Action(ActionKind.RETRY, 8, "🔁 Retry"),
+                   Action(ActionKind.REVEAL, 9, "🔓 Reveal models")]
+        ref = await surface.post(Destination(str(CHANNEL_ID)), Message(text="answer", actions=actions))
+        buttons = fake_discord.channel_messages(CHANNEL_ID)[0]["components"][0]["components"]
+        assert [(b["label"], b["custom_id"]) for b in buttons] == [
+            ("▶ Run", "codegen:run:7"), ("🔁 Retry", "codegen:retry:8"), ("🔓 Reveal models", "codegen:reveal:9")]
+        await surface.edit(ref, Message(text="edited", actions=actions[:1]))
+        edited = fake_discord.channel_messages(CHANNEL_ID)[0]["components"][0]["components"]
+        assert [b["label"] for b in edited] == ["▶ Run"]
+    finally:
+        await client.close()
+
+
+async def test_the_largest_message_the_core_can_make_is_one_discord_accepts(fake_discord: FakeDiscord) -> None:
+    """Every part at or past its limit: Discord takes the post and the edit (the fake refuses what
+    Discord would: 6,000 embed characters at most), every field still shows, the text is attached."""
+    client = discord.Client(intents=discord.Intents.none())
+    await client.login("fake-token")
+    try:
+        surface = DiscordSurface(client, edit_interval=0)
+        text = block("python", 3000)
+        message = Message(title="T" * 300, text=text, fields=[Field("n" * 300, "v" * 2000) for _ in range(30)],
+                          footer="f" * 3000, tone=Tone.SUCCESS,
+                          actions=[Action(ActionKind.RUN, 1, "L" * 200), Action(ActionKind.RETRY, 2, "")])
+        ref = await surface.post(Destination(str(CHANNEL_ID)), message)
+        await surface.edit(ref, message)
+        posted = fake_discord.channel_messages(CHANNEL_ID)[0]
+        embed = posted["embeds"][0]
+        shown = sum(len(f["name"]) + len(f["value"]) for f in embed["fields"]) + len(embed["footer"]["text"])
+        assert len(embed["fields"]) == 25 and all(f["value"].startswith("vvv") for f in embed["fields"])
+        assert shown <= 6000
+        assert [b["label"] for b in posted["components"][0]["components"]] == ["L" * 80, "Retry"]
+        assert [f for r in fake_discord.requests for f in r.files][0] == ("answer.md", f"**{'T' * 300}**\n{text}".encode())
     finally:
         await client.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -22,11 +22,19 @@ from storage.db import Store
 from tests.conftest import contestant
 from tests.fakes.loopback import serve_on_loopback
 from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.violations import fail_on_violations
 from tests.slack.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 APP_ID = "A0CODEGEN"
 _ids = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _slack_accepts_every_request() -> Iterator[None]:
+    """Fail any Slack test during which a fake Slack saw a call the real Slack would refuse."""
+    yield
+    fail_on_violations()
 
 
 def sign(body: str, *, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:

@@ -3,8 +3,14 @@
 It speaks the methods the adapter uses (``auth.test``, ``chat.postMessage``, ``chat.update``,
 ``chat.postEphemeral``, ``reactions.add``, the three-step file upload, ``views.publish``,
 ``conversations.info``) plus ``response_url`` webhooks and Socket Mode (``apps.connections.open``
-and a WebSocket that delivers envelopes and records acks), answers with realistic JSON, enforces the
-Block Kit limits Slack enforces, and records every call with its body. Failures on demand:
+and a WebSocket that delivers envelopes and records acks), answers with realistic JSON, and records
+every call with its body.
+
+Every call is checked against Slack's published Web API spec and Block Kit limits
+(:mod:`tests.specs.slack_api`): a call the real Slack would refuse is answered as Slack would
+(``ok: false`` with ``invalid_arguments``, ``invalid_blocks``, ``unknown_method`` ...) and recorded
+in ``violations``; the autouse fixture in tests/slack/conftest.py fails the test on any (a test that
+sends a bad call on purpose takes them with ``take_violations()``). Failures on demand:
 ``fail(method, error)`` (e.g. ``not_in_channel``), ``rate_limit(method, retry_after)`` (HTTP 429),
 ``slow(method, seconds)`` (a call Slack applies late),
 and ``msg_too_long`` whenever top-level ``text`` exceeds ``text_limit``.
@@ -26,6 +32,8 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from tests.fakes.loopback import serve_on_loopback
+from tests.fakes.violations import SpecChecked
+from tests.specs.slack_api import Refusal, check_call, check_response_url
 
 BOT_USER_ID = "U0CODEGEN"
 BOT_ID = "B0CODEGEN"
@@ -90,47 +98,13 @@ def _block_texts(blocks: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def _validate_blocks(blocks: Any) -> str | None:
-    """Return a Slack error string when blocks break a documented limit, else None."""
-    if not isinstance(blocks, list):
-        return "invalid_blocks_format"
-    if len(blocks) > 50:
-        return "invalid_blocks"
-    for block in blocks:
-        kind = block.get("type")
-        if kind == "section":
-            text = block.get("text", {}).get("text", "")
-            if len(text) > 3000 or (not text and not block.get("fields")):
-                return "invalid_blocks"
-            fields = block.get("fields", [])
-            if len(fields) > 10 or any(len(f.get("text", "")) > 2000 for f in fields):
-                return "invalid_blocks"
-        elif kind == "header":
-            if len(block.get("text", {}).get("text", "")) > 150:
-                return "invalid_blocks"
-        elif kind == "context":
-            elements = block.get("elements", [])
-            if not elements or len(elements) > 10:
-                return "invalid_blocks"
-        elif kind == "actions":
-            elements = block.get("elements", [])
-            ids = [e.get("action_id") for e in elements]
-            if not elements or len(elements) > 25 or len(ids) != len(set(ids)):
-                return "invalid_blocks"
-            for e in elements:
-                if len(e.get("text", {}).get("text", "")) > 75:
-                    return "invalid_blocks"
-                if len(e.get("value", "")) > 2000 or len(e.get("action_id", "")) > 255:
-                    return "invalid_blocks"
-        elif kind not in ("divider", "image", "rich_text"):
-            return "invalid_blocks"
-    return None
-
-
-class FakeSlack:
+class FakeSlack(SpecChecked):
     """The fake Web API server. Use as an async context manager."""
 
+    fake_name = "fake Slack"
+
     def __init__(self, *, text_limit: int = 4000) -> None:
+        super().__init__()
         self.text_limit = text_limit
         self.calls: list[Call] = []
         self.messages: dict[tuple[str, str], PostedMessage] = {}
@@ -155,6 +129,7 @@ class FakeSlack:
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_acks: list[dict[str, Any]] = []
         self._socket_ready = asyncio.Event()
+        self._envelopes: set[str] = set()
         self._ack_arrived = asyncio.Event()
         self.port = 0
 
@@ -175,6 +150,7 @@ class FakeSlack:
             await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
+        self.closed = True
 
     @property
     def api_url(self) -> str:
@@ -240,6 +216,11 @@ class FakeSlack:
     def _err(error: str, status: int = 200) -> web.Response:
         return web.json_response({"ok": False, "error": error}, status=status)
 
+    def _refuse(self, request: str, refusal: Refusal, status: int = 200) -> web.Response:
+        """Answer a call the real Slack would refuse as it would, and record it."""
+        self.record_violation(request, [refusal.error, *refusal.messages])
+        return web.json_response(refusal.body(), status=status)
+
     async def _read_params(self, request: web.Request) -> dict[str, Any]:
         params: dict[str, Any] = dict(request.query)
         raw = await request.read()
@@ -268,6 +249,9 @@ class FakeSlack:
                 return self._err("not_allowed_token_type")
         elif not auth.startswith("Bearer xox"):
             return self._err("not_authed")
+        refusal = check_call(method, request.method, request.content_type, params)
+        if refusal is not None:
+            return self._refuse(method, refusal, status=404 if refusal.error == "unknown_method" else 200)
         if time.monotonic() < self._drop_until.get(method, 0.0):
             if request.transport is not None:
                 request.transport.abort()
@@ -318,14 +302,13 @@ class FakeSlack:
         return None
 
     def _message_error(self, params: dict[str, Any]) -> str | None:
+        """Refusals that depend on this fake's settings (the spec check has passed already)."""
         text = params.get("text") or ""
         blocks = params.get("blocks")
         if not text and not blocks:
             return "no_text"
         if len(text) > self.text_limit:
             return "msg_too_long"
-        if blocks is not None:
-            return _validate_blocks(blocks)
         return None
 
     def _m_auth_test(self, params: dict[str, Any]) -> web.Response:
@@ -432,11 +415,6 @@ class FakeSlack:
             return self._err("invalid_arguments")
         if view.get("type") != "home":
             return self._err("invalid_arguments")
-        if len(view.get("blocks", [])) > 100:
-            return self._err("invalid_blocks")
-        error = _validate_blocks(view.get("blocks", []))
-        if error:
-            return self._err(error)
         self.views.append(params)
         return self._ok({"view": {"id": f"V{next(self._ids):08d}", **view}})
 
@@ -504,11 +482,25 @@ class FakeSlack:
         try:
             async for msg in ws:
                 if msg.type.name == "TEXT":
-                    self.socket_acks.append(json.loads(msg.data))
+                    ack = json.loads(msg.data)
+                    self._check_ack(ack)
+                    self.socket_acks.append(ack)
                     self._ack_arrived.set()
         finally:
             self.sockets.remove(ws)
         return ws
+
+    def _check_ack(self, ack: Any) -> None:
+        """An acknowledgement names a delivered envelope; its optional payload is a message."""
+        if not isinstance(ack, dict) or ack.get("envelope_id") not in self._envelopes:
+            self.record_violation("socket ack", [f"not an acknowledgement of a delivered envelope: {ack!r:.200}"])
+            return
+        payload = ack.get("payload")
+        if payload is not None:
+            refusal = check_response_url(payload) if isinstance(payload, dict) else Refusal(
+                "invalid_payload", ("an ack payload is a JSON object",))
+            if refusal is not None:
+                self.record_violation("socket ack payload", [refusal.error, *refusal.messages])
 
     async def wait_for_socket(self, timeout: float = 10) -> None:
         """Wait until a Socket Mode client has connected and received ``hello``."""
@@ -523,6 +515,7 @@ class FakeSlack:
                                 "accepts_response_payload": kind != "events_api"}
         if kind == "events_api":
             body |= {"retry_attempt": retry_attempt, "retry_reason": "timeout" if retry_attempt else ""}
+        self._envelopes.add(envelope_id)
         await self.sockets[-1].send_json(body)
 
         async def acked() -> dict[str, Any]:
@@ -538,5 +531,9 @@ class FakeSlack:
     async def _response_url(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.calls.append(Call("response_url", body, {}, time.monotonic()))
+        refusal = check_response_url(body)
+        if refusal is not None:
+            self.record_violation("response_url", [refusal.error, *refusal.messages])
+            return web.Response(status=400, text=refusal.error)
         self.responses.append({"key": request.match_info["key"], **body})
         return web.Response(text="ok")

@@ -9,7 +9,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.surface import INVITE_HELP, SlackSurface
-from bot.messages import Action, ActionKind, Attachment, Message, Tone
+from bot.messages import Action, ActionKind, Attachment, Field, Message, Tone
 from bot.surface import Destination, SurfaceError
 from tests.slack.fake_slack import FakeSlack
 
@@ -122,3 +122,36 @@ async def test_ephemeral_and_home(slack: FakeSlack) -> None:
     assert "<!here>" not in str(slack.ephemerals[0])
     await surface.publish_home("U1", Message(title="Leaderboard", text="```\n1. gpt\n```"))
     assert slack.views[0]["user_id"] == "U1" and slack.views[0]["view"]["type"] == "home"
+
+
+async def test_only_post_message_is_sent_unfurl_flags(slack: FakeSlack) -> None:
+    """Links in answers never unfurl; chat.update and chat.postEphemeral do not take the flags."""
+    surface = surface_for(slack)
+    ref = await surface.post(Destination("C1"), Message(text="see https://example.com"))
+    await surface.edit(ref, Message(text="see https://example.com/2"))
+    await surface.ephemeral("C1", "U1", Message(text="only you"))
+    posted = slack.calls_to("chat.postMessage")[0].body
+    assert posted["unfurl_links"] is False and posted["unfurl_media"] is False
+    for call in slack.calls_to("chat.update") + slack.calls_to("chat.postEphemeral"):
+        assert "unfurl_links" not in call.body and "unfurl_media" not in call.body
+    assert slack.message("C1", ref.message_id).text == "see https://example.com/2"
+
+
+async def test_the_largest_message_the_core_can_make_is_one_slack_accepts(slack: FakeSlack) -> None:
+    """Everything at or past its limit, and text that grows when escaped: Slack takes every call
+    (the fake refuses what Slack would), nothing is lost, every button has a label."""
+    surface = surface_for(slack)
+    text = "intro & <b>\n```python\n" + "x = '&<>@everyone'\n" * 3000 + "```\n" + "word " * 20000
+    message = Message(title="&" * 300, text=text, fields=[Field("&" * 300, "<" * 3000) for _ in range(30)],
+                      footer="&" * 5000, tone=Tone.SUCCESS,
+                      actions=[Action(ActionKind.RUN, 1, "L" * 200), Action(ActionKind.RETRY, 2, "")])
+    ref = await surface.post(Destination("C1", "1.0"), message)
+    await surface.edit(ref, message)
+    await surface.ephemeral("C1", "U1", message)
+    await surface.publish_home("U1", message)
+    blocks = slack.message("C1", ref.message_id).blocks
+    fields = [f for b in blocks if b["type"] == "section" for f in b.get("fields", [])]
+    assert len(fields) == 20 and all(f["text"].startswith("*&amp;") and len(f["text"]) <= 2000 for f in fields)
+    buttons = next(b for b in blocks if b["type"] == "actions")["elements"]
+    assert [b["text"]["text"] for b in buttons] == ["L" * 74 + "…", "Retry"]
+    assert [f.content.decode() for f in slack.files] == [text]
