@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fake_provider
 
 from adapters.memory import MemorySurface
-from app.wiring import run_async
+from app.wiring import provider_client, run_async
 from bot.arena import Arena
 from bot.config import Settings
 from bot.events import TaskRequested, User
@@ -47,6 +47,11 @@ from bot.roster import Contestant, Roster
 from storage.db import Store
 
 CHUNKS = 10
+# What a deployment redacts (b and c stream through the redactor, as the bot does): a provider key
+# sent with every request, Slack's bot and app tokens and signing secret.
+API_KEY = "sk-or-v1-" + "0123456789abcdef" * 4
+SECRETS = {"OPENROUTER_API_KEY": API_KEY, "SLACK_BOT_TOKEN": "xoxb-1234567890-1234567890123-" + "A" * 24,
+           "SLACK_APP_TOKEN": "xapp-1-A0123456789-1234567890123-" + "b" * 64, "SLACK_SIGNING_SECRET": "c" * 32}
 MESSAGES = [{"role": "user", "content": "write add(a, b) in python"}]
 Task = Callable[[int], Awaitable[None]]  # runs task i (its N answers) to the end
 
@@ -98,12 +103,15 @@ async def bare_reference(url: str, latency: float, tasks: int, contestants: int)
 
 
 async def chat_client_alone(url: str, latency: float, tasks: int, contestants: int) -> tuple[float, list[float]]:
-    """(b) The same load through our ChatClient (its own pool, as the bot uses it)."""
-    async with ChatClient() as client:
+    """(b) The same load through our ChatClient, built and used as the bot does (its own pool,
+    every configured secret redacted, a key sent with each request)."""
+    roster = Roster([Contestant(id="m", name="M", base_url=url, model="m", api_key_env="OPENROUTER_API_KEY")])
+    async with provider_client(Settings(secrets=SECRETS), roster) as client:
 
         async def stream(model: str) -> str:
             parts: list[str] = []
-            done = await client.complete(ChatRequest(base_url=url, model=model, messages=MESSAGES), parts.append)
+            request = ChatRequest(base_url=url, model=model, messages=MESSAGES, api_key=API_KEY)
+            done = await client.complete(request, parts.append)
             if done.error:
                 raise SystemExit(f"ChatClient failed: {done.error}")
             return "".join(parts)
@@ -115,12 +123,14 @@ async def chat_client_alone(url: str, latency: float, tasks: int, contestants: i
 
 
 async def arena_path(url: str, store: Store, latency: float, tasks: int, contestants: int) -> tuple[float, list[float]]:
-    """(c) The full path as the bot runs it: arena, SQLite, throttled edits, ChatClient."""
+    """(c) The full path as the bot runs it: arena, SQLite, throttled edits, ChatClient (as in b)."""
     roster = Roster([
-        Contestant(id=f"m{i}", name=f"Model {i}", base_url=url, model=f"m{i}") for i in range(contestants)
+        Contestant(id=f"m{i}", name=f"Model {i}", base_url=url, model=f"m{i}", api_key_env="OPENROUTER_API_KEY")
+        for i in range(contestants)
     ])
-    async with ChatClient() as client:
-        arena = Arena(store, roster, client, Settings(database_url=store.url, edit_interval=1.0))
+    settings = Settings(database_url=store.url, edit_interval=1.0, secrets=SECRETS)
+    async with provider_client(settings, roster) as client:
+        arena = Arena(store, roster, client, settings)
 
         async def run_task(i: int) -> None:
             event = TaskRequested(platform="bench", user=User(f"U{i}"), channel=f"C{i}", text=f"task {i}")

@@ -58,14 +58,15 @@ class Settings:
     def secret_values(self, env_names: Iterable[str] = ()) -> list[str]:
         """Every configured secret, to redact from answers, errors and logs.
 
-        The values of ``env_names`` (the roster's ``api_key_env``s), of every ``SLACK_*`` or
-        ``DISCORD_*`` variable named like a token or secret (bot and app tokens, the signing
-        secret), of ``secrets``, and the password in the database URL.
+        The values of ``env_names`` (the roster's ``api_key_env``s), of every ``*_API_KEY``
+        variable and every ``SLACK_*`` or ``DISCORD_*`` one named like a token or secret (bot and
+        app tokens, the signing secret), of ``secrets``, and the password in the database URL.
         """
         names = set(env_names) | set(self.secrets)
         names |= {
             name for name in os.environ
-            if name.startswith(SECRET_ENV_PREFIXES) and name.endswith(SECRET_ENV_SUFFIXES)
+            if name.endswith("_API_KEY")
+            or (name.startswith(SECRET_ENV_PREFIXES) and name.endswith(SECRET_ENV_SUFFIXES))
         }
         values = [value for name in sorted(names) if (value := self.secret(name))]
         for url in (self.database_url, os.environ.get("DATABASE_URL", "")):

@@ -37,6 +37,9 @@ class Redactor:
         unique = {s for s in secrets if s and len(s) >= MIN_SECRET_CHARS}
         self.secrets: tuple[str, ...] = tuple(sorted(unique, key=len, reverse=True))
         self.hold = max((len(s) for s in self.secrets), default=1) - 1
+        # A text's end that is the start of a secret: "a(?:b(?:c)?)?\Z" for "abc", one
+        # alternative per secret; the leftmost match in the last `hold` characters is the longest.
+        self.partial = re.compile(f"(?:{'|'.join(_prefixes(s[:-1]) for s in self.secrets)})\\Z") if unique else None
 
     def __bool__(self) -> bool:
         return bool(self.secrets)
@@ -68,11 +71,12 @@ class Redactor:
 class StreamRedactor:
     """Redacts a text that arrives in pieces; :meth:`feed` each piece, then :meth:`flush`."""
 
-    __slots__ = ("_held", "_hold", "_secrets")
+    __slots__ = ("_held", "_hold", "_partial", "_secrets")
 
     def __init__(self, redactor: Redactor) -> None:
         self._secrets = redactor.secrets
         self._hold = redactor.hold
+        self._partial = redactor.partial
         self._held = ""
 
     def feed(self, piece: str) -> str:
@@ -103,18 +107,17 @@ class StreamRedactor:
 
     def _unsettled_tail(self, text: str) -> int:
         """Length of the longest end of ``text`` that is the start of a secret (0 if none)."""
-        n = len(text)
-        longest = 0
-        for secret in self._secrets:
-            start = max(0, n - len(secret) + 1, n - self._hold)
-            first = secret[0]
-            i = text.find(first, start)
-            while i != -1 and n - i > longest:
-                if secret.startswith(text[i:]):
-                    longest = n - i
-                    break
-                i = text.find(first, i + 1)
-        return longest
+        assert self._partial is not None
+        found = self._partial.search(text, max(0, len(text) - self._hold))
+        return len(text) - found.start() if found else 0
+
+
+def _prefixes(text: str) -> str:
+    """A pattern matching any non-empty start of ``text``: ``a(?:b(?:c)?)?`` for "abc"."""
+    pattern = ""
+    for char in reversed(text[1:]):
+        pattern = f"(?:{re.escape(char)}{pattern})?"
+    return f"(?:{re.escape(text[0])}{pattern})"
 
 
 # -- logs --------------------------------------------------------------------------------------

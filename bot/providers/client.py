@@ -371,7 +371,6 @@ class _Call:
         self.chars = 0
         self.ttft_ms: float | None = None
         self.got_token = False
-        self.done = False
         self.finish_reason: str | None = None
         self.usage: dict[str, Any] = {}
         self.truncated = False
@@ -458,8 +457,8 @@ class _Call:
         finally:
             self.watch.disarm()
             if response is not None:
-                if self.done and response.content.at_eof():
-                    response.release()  # back to the pool, kept alive
+                if response.content.at_eof():
+                    response.release()  # read to the end: back to the pool, kept alive
                 else:
                     response.close()
 
@@ -555,12 +554,10 @@ class _Call:
             raise _Fail(
                 f"the stream ended before the answer was finished (after {self.chars:,} characters)"
             )
-        self.done = True
 
     async def _drain(self, response: aiohttp.ClientResponse) -> None:
         """After [DONE]: read to the end of the response for a short while, so the connection
         goes back to the pool; a provider that keeps it open just loses the connection."""
-        self.done = True
         if not response.content.at_eof():
             self.watch.arm(min(self.loop.time() + DRAIN_GRACE, self.total_deadline))
             await self._read_quietly(response, MAX_ERROR_BODY)
@@ -588,7 +585,6 @@ class _Call:
         self.finish_reason = choice.get("finish_reason") or "stop"
         if isinstance(obj.get("usage"), dict):
             self.usage = obj["usage"]
-        self.done = True
         pending = self._emit(text) if isinstance(text, str) else None
         if pending is not None:
             await self._await_callback(pending)
