@@ -417,3 +417,18 @@ async def test_proxy_from_the_environment_is_used(fake: FakeOpenAI, monkeypatch:
         await client.aclose()
     assert result.error is None and result.text == "through the proxy"
     assert fake.requests[0].headers["host"] == "provider.invalid"
+
+
+async def test_a_slow_async_callback_is_not_the_models_stall(fake: FakeOpenAI) -> None:
+    """Time spent in on_text (say, a chat edit) does not count against the idle timeout."""
+    fake.script("m", chunks=["a", "b", "c"], chunk_delay=0.05)
+    client = ChatClient(timeouts=Timeouts(connect=1, first_token=1, idle=0.2, total=5))
+
+    async def slow(delta: str) -> None:
+        await asyncio.sleep(0.4)
+
+    try:
+        result = await client.complete(req(fake), slow)
+    finally:
+        await client.aclose()
+    assert result.error is None and result.text == "abc"
