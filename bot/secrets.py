@@ -37,9 +37,10 @@ class Redactor:
         unique = {s for s in secrets if s and len(s) >= MIN_SECRET_CHARS}
         self.secrets: tuple[str, ...] = tuple(sorted(unique, key=len, reverse=True))
         self.hold = max((len(s) for s in self.secrets), default=1) - 1
-        # A text's end that is the start of a secret: "a(?:b(?:c)?)?\Z" for "abc", one
-        # alternative per secret; the leftmost match in the last `hold` characters is the longest.
-        self.partial = re.compile(f"(?:{'|'.join(_prefixes(s[:-1]) for s in self.secrets)})\\Z") if unique else None
+        # For finding where a secret might begin at the end of a piece (StreamRedactor):
+        self.heads = tuple((s, s[:2], s[0], 1 - len(s)) for s in self.secrets)
+        self.any_head = re.compile("|".join(sorted({re.escape(s[:2]) for s in self.secrets})) or "(?!)")
+        self.firsts = "".join(sorted({s[0] for s in self.secrets}))
 
     def __bool__(self) -> bool:
         return bool(self.secrets)
@@ -71,12 +72,14 @@ class Redactor:
 class StreamRedactor:
     """Redacts a text that arrives in pieces; :meth:`feed` each piece, then :meth:`flush`."""
 
-    __slots__ = ("_held", "_hold", "_partial", "_secrets")
+    __slots__ = ("_any_head", "_firsts", "_heads", "_held", "_hold", "_secrets")
 
     def __init__(self, redactor: Redactor) -> None:
         self._secrets = redactor.secrets
+        self._heads = redactor.heads
+        self._any_head = redactor.any_head
+        self._firsts = redactor.firsts
         self._hold = redactor.hold
-        self._partial = redactor.partial
         self._held = ""
 
     def feed(self, piece: str) -> str:
@@ -106,18 +109,25 @@ class StreamRedactor:
         return text
 
     def _unsettled_tail(self, text: str) -> int:
-        """Length of the longest end of ``text`` that is the start of a secret (0 if none)."""
-        assert self._partial is not None
-        found = self._partial.search(text, max(0, len(text) - self._hold))
-        return len(text) - found.start() if found else 0
+        """Length of the longest end of ``text`` that is the start of a secret (0 if none).
 
-
-def _prefixes(text: str) -> str:
-    """A pattern matching any non-empty start of ``text``: ``a(?:b(?:c)?)?`` for "abc"."""
-    pattern = ""
-    for char in reversed(text[1:]):
-        pattern = f"(?:{re.escape(char)}{pattern})?"
-    return f"(?:{re.escape(text[0])}{pattern})"
+        Candidates start with a secret's first two characters, rare in ordinary text: one regex
+        search usually rules them all out, so a piece costs a few C-level searches.
+        """
+        n = len(text)
+        if self._any_head.search(text, max(0, n - self._hold)) is None:  # the usual case
+            return 1 if text and text[-1] in self._firsts else 0
+        longest = 0
+        for secret, head, first, back in self._heads:
+            i = text.find(head, max(0, n + back))
+            while i != -1 and n - i > longest:
+                if secret.startswith(text[i:]):
+                    longest = n - i
+                    break
+                i = text.find(head, i + 1)
+            if not longest and text[-1:] == first:
+                longest = 1
+        return longest
 
 
 # -- logs --------------------------------------------------------------------------------------
