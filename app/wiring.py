@@ -8,14 +8,12 @@ import os
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-import httpx
-from httpx_aiohttp import AiohttpTransport
-
 from bot.arena import Arena
 from bot.config import Settings
 from bot.local_model import LocalModelServer
 from bot.providers.client import ChatClient
-from bot.roster import load_roster
+from bot.roster import Roster, load_roster
+from bot.secrets import redact_logs
 from storage.db import Store
 
 T = TypeVar("T")
@@ -32,23 +30,29 @@ def run_async(main: Coroutine[Any, Any, T]) -> T:
     return uvloop.run(main)
 
 
-def configure_logging(verbose: bool = False) -> None:
-    """Log to stderr; HTTP client chatter stays quiet (it could print URLs with tokens)."""
+def configure_logging(verbose: bool = False, settings: Settings | None = None) -> None:
+    """Log to stderr, with every configured secret redacted from every record (``settings``, by
+    default read from the environment; :func:`build_arena` adds the roster's keys). HTTP client
+    chatter stays quiet (it could print URLs with tokens)."""
     level = logging.DEBUG if verbose else getattr(logging, os.environ.get("LOG_LEVEL", "WARNING").upper(), logging.WARNING)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "httpcore", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    redact_logs((settings or Settings.from_env()).secret_values())
 
 
-def provider_http_client() -> httpx.AsyncClient:
-    """The shared HTTP client for every provider: httpx's API over aiohttp's connection pool.
+def configured_secrets(settings: Settings, roster: Roster) -> list[str]:
+    """Every secret to keep out of answers, messages and logs: the platform tokens and database
+    password from ``settings`` and every key the roster names."""
+    return settings.secret_values(c.api_key_env for c in roster.contestants if c.api_key_env)
 
-    httpcore's pool slows down sharply with hundreds of concurrent streams (measured here: 400
-    concurrent streamed answers took 5.8 s through httpcore vs 2.9 s through this transport), and
-    a busy team's fan-out is exactly that load.
-    """
-    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
-    return httpx.AsyncClient(transport=AiohttpTransport(limits=limits), timeout=httpx.Timeout(10.0, read=None))
+
+def provider_client(settings: Settings, roster: Roster) -> ChatClient:
+    """The one provider client of a process: one aiohttp keep-alive pool for every contestant,
+    redacting every configured secret (which are also redacted from the logs from now on)."""
+    secrets = configured_secrets(settings, roster)
+    redact_logs(secrets)
+    return ChatClient(secrets=secrets)
 
 
 def build_arena(settings: Settings, *, with_sandbox: bool = True) -> Arena:
@@ -56,20 +60,18 @@ def build_arena(settings: Settings, *, with_sandbox: bool = True) -> Arena:
     store = Store(settings.database_url)
     store.upgrade()
     roster = load_roster(settings.roster_path)
-    http = provider_http_client()
     sandbox = None
     if with_sandbox:
         from bot.sandbox.service import SandboxService
 
         sandbox = SandboxService.from_env()
-    return Arena(store, roster, ChatClient(http), settings, sandbox=sandbox, local_model=LocalModelServer())
+    return Arena(store, roster, provider_client(settings, roster), settings, sandbox=sandbox, local_model=LocalModelServer())
 
 
 async def close_arena(arena: Arena) -> None:
     """Release the HTTP client, the local model and the database pool."""
     await arena.tests.drain(timeout=TESTS_GRACE_S)  # the rest are resumed on the next start
     await arena.client.aclose()
-    await arena.client.http.aclose()
     if arena.sandbox is not None:
         await arena.sandbox.drain()  # let finished runs' cleanup (processes, cgroups) complete
     arena.local_model.close()

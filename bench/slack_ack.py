@@ -31,10 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.slack.app import create_app
 from adapters.slack.serve import build_web_app
-from app.wiring import (
-    provider_http_client,
-    run_async,
-)
+from app.wiring import run_async
 from bot.arena import Arena
 from bot.config import Settings
 from bot.providers.client import ChatClient
@@ -148,7 +145,7 @@ async def bench(rate: float, seconds: float, n_models: int, stream_s: float, ack
     sqlalchemy.event.listen(store.engine, "commit", lambda conn: commits.__setitem__(0, commits[0] + 1))
     roster = Roster([Contestant(id=f"m{i}", name=f"Model {i}", base_url=fakes.models_url, model=f"m{i}")
                      for i in range(n_models)])
-    client = ChatClient(provider_http_client())  # the HTTP client the bot itself uses
+    client = ChatClient()  # the provider client the bot itself uses (its own aiohttp pool)
     settings = Settings(database_url=store.url, edit_interval=1.0)
     arena: Any = NoWorkArena(store) if ack_only else Arena(store, roster, client, settings)
     adapter = create_app(arena, token="xoxb-bench", signing_secret=SECRET, api_url=fakes.api_url,
@@ -221,7 +218,6 @@ async def bench(rate: float, seconds: float, n_models: int, stream_s: float, ack
     await adapter.close()
     await runner.cleanup()
     await client.aclose()
-    await client.http.aclose()
     store.dispose()
     fakes.stop()
     tmp.cleanup()

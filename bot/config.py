@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from dotenv import load_dotenv
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_ROSTER = PACKAGE_DIR / "models.toml"
+SECRET_ENV_PREFIXES = ("SLACK_", "DISCORD_")
+SECRET_ENV_SUFFIXES = ("_TOKEN", "_SECRET", "_KEY", "_PASSWORD")
 
 
 def data_dir() -> Path:
@@ -51,6 +55,26 @@ class Settings:
         """A secret by env var name (explicit `secrets` first, then the environment)."""
         return self.secrets.get(name) or os.environ.get(name) or None
 
+    def secret_values(self, env_names: Iterable[str] = ()) -> list[str]:
+        """Every configured secret, to redact from answers, errors and logs.
+
+        The values of ``env_names`` (the roster's ``api_key_env``s), of every ``*_API_KEY``
+        variable and every ``SLACK_*`` or ``DISCORD_*`` one named like a token or secret (bot and
+        app tokens, the signing secret), of ``secrets``, and the password in the database URL.
+        """
+        names = set(env_names) | set(self.secrets)
+        names |= {
+            name for name in os.environ
+            if name.endswith("_API_KEY")
+            or (name.startswith(SECRET_ENV_PREFIXES) and name.endswith(SECRET_ENV_SUFFIXES))
+        }
+        values = [value for name in sorted(names) if (value := self.secret(name))]
+        for url in (self.database_url, os.environ.get("DATABASE_URL", "")):
+            password = _password(url)
+            if password:
+                values += {password, unquote(password)}
+        return values
+
 
 def normalise_database_url(url: str) -> str:
     """Accept the `postgres://` spelling Heroku-style hosts give and use psycopg 3."""
@@ -58,3 +82,10 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def _password(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None

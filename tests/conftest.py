@@ -8,7 +8,6 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -131,7 +130,7 @@ async def make_arena() -> AsyncIterator[Callable[..., Arena]]:
         rng: random.Random | None = None,
         **settings: object,
     ) -> Arena:
-        client = ChatClient(httpx.AsyncClient(), timeouts=timeouts or Timeouts(connect=2, first_token=5, idle=5, total=20),
+        client = ChatClient(timeouts=timeouts or Timeouts(connect=2, first_token=5, idle=5, total=20),
                             backoff_base=0.01)
         clients.append(client)
         config = Settings(database_url=store.url, edit_interval=edit_interval, **settings)  # type: ignore[arg-type]
