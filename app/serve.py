@@ -27,8 +27,9 @@ async def serve(settings: Settings, adapter: str = "auto") -> int:
         runners = []
         if adapter in ("auto", "slack") and os.environ.get("SLACK_BOT_TOKEN"):
             from adapters.slack.serve import serve_slack
+            from app.web import serve_slack_http
 
-            runners.append(serve_slack(arena, settings))
+            runners.append(serve_slack(arena, settings, serve_http=serve_slack_http(arena)))
         if adapter in ("auto", "discord") and os.environ.get("DISCORD_TOKEN"):
             from adapters.discord.serve import serve_discord
 

@@ -33,8 +33,11 @@ def run_async(main: Coroutine[Any, Any, T]) -> T:
 
 def configure_logging(verbose: bool = False) -> None:
     """Log to stderr; HTTP client chatter stays quiet (it could print URLs with tokens)."""
+    from bot import logcontext
+
     level = logging.DEBUG if verbose else getattr(logging, os.environ.get("LOG_LEVEL", "WARNING").upper(), logging.WARNING)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logcontext.install()  # every line logged while handling a task says which (task=… answer=…)
+    logging.basicConfig(level=level, format=logcontext.FORMAT)
     for noisy in ("httpx", "httpcore", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 

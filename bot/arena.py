@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from bot import render
+from bot import logcontext, metrics, render
 from bot.config import Settings
 from bot.events import (
     BlindModeChanged,
@@ -29,11 +29,14 @@ from bot.events import (
 from bot.live import LiveMessage
 from bot.local_model import LocalModelServer, LocalModelUnavailable
 from bot.messages import Message
+from bot.ordering import KeyedOrder
 from bot.providers.client import ChatClient, ChatRequest, Completion
+from bot.ratings import ordering_key
 from bot.roster import Availability, Contestant, Roster, check_availability
 from bot.surface import Destination, MessageRef, Surface, SurfaceError
 from storage import tasks as db
 from storage.db import Store
+from storage.errors import StorageUnavailable
 from storage.models import Answer, AnswerStatus, Task, TaskStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -70,6 +73,7 @@ class Arena:
         self.sandbox = sandbox
         self.local_model = local_model or LocalModelServer()
         self.rng = rng or random.SystemRandom()
+        self._in_order = KeyedOrder()
         self._handlers: dict[type[Event], Callable[[Any, Surface], Awaitable[Any]]] = {
             TaskRequested: self.request_task,
             ReactionChanged: self._on_reaction,
@@ -89,13 +93,22 @@ class Arena:
         if handler is None:
             log.warning("no handler for %s", type(event).__name__)
             return
-        if event.event_id and not await self._claim(f"{event.platform}:{event.event_id}"):
-            log.info("duplicate delivery %s ignored", event.event_id)
-            return
+        with logcontext.scope():
+            async with self._in_order.hold(ordering_key(event)):  # per-key delivery order (ratings)
+                await self._handle_in_order(handler, event, surface)
+
+    async def _handle_in_order(self, handler: Callable[[Any, Surface], Awaitable[Any]], event: Event,
+                               surface: Surface) -> None:
         try:
+            if event.event_id and not await self._claim(f"{event.platform}:{event.event_id}"):
+                log.info("duplicate delivery %s ignored", event.event_id)
+                return
             await handler(event, surface)
         except asyncio.CancelledError:
             raise
+        except StorageUnavailable as exc:  # e.g. the claim or the task could not be written: say so
+            log.warning("handling %s: %s", type(event).__name__, exc)
+            await notify_safely(event, render.storage_unavailable(exc.kind))
         except SurfaceError as exc:  # the platform refused (e.g. bot not in the channel): say why
             log.info("handling %s: platform refused: %s", type(event).__name__, exc.user_message)
             await notify_safely(event, render.error(exc.user_message))
@@ -151,6 +164,8 @@ class Arena:
             return None
 
         task, answers = await self.store.run(db.create_task, *self._new_task(event, text, contestants))
+        logcontext.bind(task=task.id)
+        metrics.task_started(task.platform)
         blind = task.blind
         by_id = {c.id: c for c in contestants}
         try:
@@ -214,6 +229,7 @@ class Arena:
         surface: Surface, ref: MessageRef,
     ) -> None:
         """Ask one contestant, edit its reply as text arrives (throttled), then finalise."""
+        logcontext.bind(task=task.id, answer=answer.id)
         started = time.monotonic()
         parts: list[str] = []
 
@@ -234,6 +250,9 @@ class Arena:
         live.start()
         try:
             completion = await self._complete(contestant, task.text, parts.append, live.touch)
+        except asyncio.CancelledError:
+            metrics.answer_finished(contestant.id, "cancelled")
+            raise
         finally:
             await live.stop()
         await self._finish_answer(answer, completion, blind, surface, ref)
@@ -289,6 +308,8 @@ class Arena:
         }
         for key, value in values.items():
             setattr(answer, key, value)
+        outcome = "truncated" if completion.truncated else "done" if ok else "error"
+        metrics.answer_finished(answer.contestant_id, outcome, completion.latency_ms, completion.ttft_ms)
         await self.store.run(db.update_answer, answer.id, **values)
         try:
             await surface.edit(ref, render.answer_final(answer, blind))
@@ -307,6 +328,7 @@ class Arena:
                     continue
                 answer.status = AnswerStatus.INTERRUPTED
                 answer.error = "interrupted: the bot restarted before this answer finished. Press Retry."
+                metrics.answer_finished(answer.contestant_id, "interrupted")
                 await self.store.run(db.update_answer, answer.id,
                     status=answer.status, error=answer.error, finished_at=now,
                 )

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
 
-from bot.events import ReactionChanged
+from bot.events import Event, ReactionChanged
 from storage import ratings as rating_store
 from storage.db import Store
 
@@ -73,8 +74,22 @@ class RatingChange:
         return self.value != self.previous
 
 
+def ordering_key(event: Event) -> tuple[str, ...] | None:
+    """Events with the same key are applied in delivery order: one rater's reactions on one message."""
+    if isinstance(event, ReactionChanged):
+        return ("reaction", event.platform, event.channel, event.message_id, event.user.id)
+    return None
+
+
+def now_us() -> int:
+    """Now, in µs since the epoch (the event time of a reaction whose platform gives none)."""
+    return time.time_ns() // 1000
+
+
 async def apply_reaction(store: Store, event: ReactionChanged) -> RatingChange | None:
-    """Record (or retract) the rating a reaction expresses; None when it is not a rating."""
+    """Record (or retract) the rating a reaction expresses; None when it is not a rating.
+
+    An event older than what is stored for its (answer, rater, scale) changes nothing."""
     parsed = parse_reaction(event.emoji)
     if parsed is None:
         log.debug("reaction %r is not a rating emoji; ignored", event.emoji)
@@ -88,17 +103,11 @@ async def apply_reaction(store: Store, event: ReactionChanged) -> RatingChange |
         )
         return None
     canonical = _CANONICAL[parsed]
-    if event.added:
-        previous = await store.run(
-            rating_store.upsert_rating, answer.answer_id, event.user.id, scale, value, canonical
-        )
-        new: int | None = value
-    else:
-        previous, new = await store.run(
-            rating_store.retract_rating, answer.answer_id, event.user.id, scale, canonical
-        )
-        if previous is not None and new is not None:
-            log.debug("removed reaction %r is not the current rating; kept", event.emoji)
+    at_us = event.occurred_us or now_us()
+    change = rating_store.upsert_rating if event.added else rating_store.retract_rating
+    previous, new = await store.run(change, answer.answer_id, event.user.id, scale, value, canonical, at_us)
+    if not event.added and new is not None:
+        log.debug("removed reaction %r is not the current rating; kept", event.emoji)
     return RatingChange(
         answer_id=answer.answer_id,
         task_id=answer.task_id,

@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import Rendered, escape, home_view, render
+from bot import metrics
 from bot.messages import Attachment, Message, Tone
 from bot.surface import Destination, MessageRef, SurfaceError
 
@@ -223,6 +224,7 @@ class SlackSurface:
                 status = exc.response.status_code
                 error = str(exc.response.get("error") or f"http_{status}")
                 if status == 429:
+                    metrics.rate_limited("slack", method)
                     retry_after = _retry_after(exc.response.headers)
                     attempt += 1
                     if attempt > self.max_retries or retry_after > self.max_backoff:

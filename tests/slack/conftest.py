@@ -1,5 +1,6 @@
-"""Slack end-to-end harness: the real Bolt app behind its aiohttp endpoint, a fake Web API,
-fake models, and helpers that send signed requests with real Slack payload shapes."""
+"""Slack end-to-end harness: the real Bolt app in the web process's real ASGI app and server
+(Starlette on uvicorn, app/web.py), a fake Web API, fake models, and helpers that send signed
+requests with real Slack payload shapes."""
 
 from __future__ import annotations
 
@@ -16,11 +17,10 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack.app import SlackAdapter, create_app
-from adapters.slack.serve import build_web_app
+from app.web import WebServer, build_web_app
 from bot.arena import Arena
 from storage.db import Store
 from tests.conftest import contestant
-from tests.fakes.loopback import serve_on_loopback
 from tests.fakes.openai_server import FakeOpenAI
 from tests.slack.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
 
@@ -146,8 +146,6 @@ async def harness(sqlite_store: Store, fake_openai: FakeOpenAI,
     async with FakeSlack() as slack:
         adapter = create_app(arena, token="xoxb-test-token", signing_secret=SECRET, api_url=slack.api_url,
                              edit_interval=0.1)
-        runner, port = await serve_on_loopback(build_web_app(adapter))
-        async with aiohttp.ClientSession() as session:
-            yield Harness(slack, fake_openai, arena, adapter, session, f"http://127.0.0.1:{port}/slack/events")
-        await adapter.close()
-        await runner.cleanup()
+        async with WebServer(build_web_app(slack=adapter), "127.0.0.1", 0) as server, aiohttp.ClientSession() as session:
+            yield Harness(slack, fake_openai, arena, adapter, session, f"http://127.0.0.1:{server.port}/slack/events")
+            await adapter.close()
