@@ -97,6 +97,7 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 
     def __init__(self, config: Config, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
+        self.access_log = False  # no line per request: a flood of junk must not flood the log
         self.header_timeout = float(getattr(config, "header_timeout", DEFAULT_HEADER_TIMEOUT_S))
         self._header_deadline: asyncio.TimerHandle | None = None
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from dataclasses import dataclass
 
 from bot.events import Event, ReactionChanged
@@ -81,11 +80,6 @@ def ordering_key(event: Event) -> tuple[str, ...] | None:
     return None
 
 
-def now_us() -> int:
-    """Now, in µs since the epoch (the event time of a reaction whose platform gives none)."""
-    return time.time_ns() // 1000
-
-
 async def apply_reaction(store: Store, event: ReactionChanged) -> RatingChange | None:
     """Record (or retract) the rating a reaction expresses; None when it is not a rating.
 
@@ -103,9 +97,10 @@ async def apply_reaction(store: Store, event: ReactionChanged) -> RatingChange |
         )
         return None
     canonical = _CANONICAL[parsed]
-    at_us = event.occurred_us or now_us()
     change = rating_store.upsert_rating if event.added else rating_store.retract_rating
-    previous, new = await store.run(change, answer.answer_id, event.user.id, scale, value, canonical, at_us)
+    previous, new = await store.run(
+        change, answer.answer_id, event.user.id, scale, value, canonical, event.occurred_us
+    )
     if not event.added and new is not None:
         log.debug("removed reaction %r is not the current rating; kept", event.emoji)
     return RatingChange(

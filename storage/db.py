@@ -143,7 +143,7 @@ def _scrub(value: Any) -> Any:
 
 def _scrub_parameters(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
     """The one place text is made storable: every bound string of every statement, any table."""
-    if executemany:
+    if executemany and not isinstance(parameters, dict):  # insertmanyvalues passes one flat dict
         return statement, [_scrub_one(p) for p in parameters]
     return statement, _scrub_one(parameters)
 

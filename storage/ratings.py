@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -49,16 +50,17 @@ def find_answer(store: Store, platform: str, channel: str, message_id: str) -> R
 
 
 def upsert_rating(
-    store: Store, answer_id: int, rater_id: str, scale: str, value: int, emoji: str, at_us: int
+    store: Store, answer_id: int, rater_id: str, scale: str, value: int, emoji: str, at_us: int | None = None
 ) -> tuple[int | None, int | None]:
     """Set a rater's rating of an answer on a scale, as of event time ``at_us`` (µs since the
-    epoch); returns the rating (before, after).
+    epoch; None: now); returns the rating (before, after).
 
     One conditional upsert on the (answer, rater, scale) key: it only lands when no newer event
     (rating or retraction) for that key is stored, so a late, older event changes nothing, on any
     replica and any backend, and a duplicate delivery is a no-op.
     """
     now = utcnow()
+    at_us = now_us() if at_us is None else at_us
     statement = _insert(store)(Rating).values(
         answer_id=answer_id, rater_id=rater_id, scale=scale, value=value, emoji=emoji,
         created_at=now, updated_at=now, event_us=at_us, retracted=False,
@@ -72,7 +74,7 @@ def upsert_rating(
 
 
 def retract_rating(
-    store: Store, answer_id: int, rater_id: str, scale: str, value: int, emoji: str, at_us: int
+    store: Store, answer_id: int, rater_id: str, scale: str, value: int, emoji: str, at_us: int | None = None
 ) -> tuple[int | None, int | None]:
     """Retract the rating if it still comes from ``emoji`` (a removed reaction that is no longer the
     rater's current one leaves the current rating alone); returns the rating (before, after).
@@ -81,6 +83,7 @@ def retract_rating(
     it retracts has not arrived yet, so an older "add" delivered late cannot bring it back.
     """
     now = utcnow()
+    at_us = now_us() if at_us is None else at_us
     statement = _insert(store)(Rating).values(
         answer_id=answer_id, rater_id=rater_id, scale=scale, value=value, emoji=emoji,
         created_at=now, updated_at=now, event_us=at_us, retracted=True,
@@ -91,6 +94,11 @@ def retract_rating(
         where=(_RATING.c.event_us < at_us) & (_RATING.c.emoji == emoji),
     )
     return _apply(store, statement, answer_id, rater_id, scale)
+
+
+def now_us() -> int:
+    """Now in µs since the epoch: the event time of a reaction whose platform gives none."""
+    return time.time_ns() // 1000
 
 
 _RATING = Rating.__table__  # type: ignore[attr-defined]
