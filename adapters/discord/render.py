@@ -105,14 +105,15 @@ def split_content(text: str, limit: int = CONTENT_LIMIT) -> list[str]:
 
 
 def _embed(message: Message) -> discord.Embed | None:
-    if not message.fields and not message.footer:
+    footer = " · ".join(part for part in (message.footer, message.marker) if part)  # the marker: find_recent
+    if not message.fields and not footer:
         return None
     embed = discord.Embed(colour=COLOURS.get(message.tone, discord.Colour.blurple()))
     for f in message.fields[:MAX_FIELDS]:
         embed.add_field(name=_truncate(f.name, FIELD_NAME_LIMIT) or "\u200b",
                         value=_truncate(f.value, FIELD_VALUE_LIMIT) or "\u200b", inline=True)
-    if message.footer:
-        embed.set_footer(text=_truncate(message.footer, FOOTER_LIMIT))
+    if footer:
+        embed.set_footer(text=_truncate(footer, FOOTER_LIMIT))
     return embed
 
 
