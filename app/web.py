@@ -130,7 +130,7 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         self._header_deadline = None
         if self.transport.is_closing():
             return
-        peer = "%s:%d" % self.client if self.client else "?"
+        peer = f"{self.client[0]}:{self.client[1]}" if self.client else "?"
         log.info("closed a connection from %s: no complete request header within %.0f s", peer, self.header_timeout)
         self.transport.write(b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
         self.transport.close()
@@ -207,7 +207,7 @@ def header_timeout_from_env(env: Mapping[str, str] | None = None) -> float:
 async def serve_web(app: ASGIApp, env: Mapping[str, str] | None = None) -> None:
     """Serve ``app`` on ``HOST``:``PORT`` (default 0.0.0.0:3000) until cancelled."""
     env = env if env is not None else os.environ
-    host, port = env.get("HOST", "0.0.0.0"), int(env.get("PORT", "3000"))  # noqa: S104
+    host, port = env.get("HOST", "0.0.0.0"), int(env.get("PORT", "3000"))
     async with running(app, host, port, header_timeout=header_timeout_from_env(env)) as server:
         log.warning("web: serving on http://%s:%d (%s, %s)", host, server.port, HEALTH_PATH, METRICS_PATH)
         await server.serve_forever()

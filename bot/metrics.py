@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import start_http_server as _start_http_server
@@ -65,20 +67,21 @@ def exposition() -> tuple[bytes, str]:
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
 
-def serve_metrics(port: int, host: str = "0.0.0.0") -> None:  # noqa: S104 (scraped from outside)
-    """Serve ``/metrics`` on ``port`` from a background thread (for processes without a web app)."""
-    _start_http_server(port, addr=host)
+def serve_metrics(port: int, host: str = "0.0.0.0") -> Any:
+    """Serve ``/metrics`` on ``port`` from a background thread (for processes without a web app).
+    Returns the HTTP server (``shutdown()`` stops it)."""
+    server, _thread = _start_http_server(port, addr=host)
     log.info("metrics on http://%s:%d/metrics", host, port)
+    return server
 
 
-def serve_metrics_from_env(env: dict[str, str] | None = None) -> int | None:
-    """Start :func:`serve_metrics` when ``METRICS_PORT`` is set; returns the port (or None)."""
-    value = (env if env is not None else os.environ).get("METRICS_PORT", "").strip()
+def serve_metrics_from_env(env: Mapping[str, str] | None = None) -> Any:
+    """Start :func:`serve_metrics` on ``METRICS_PORT`` (and ``METRICS_HOST``, default all
+    interfaces) when it is set; returns the server, or None when it is not set."""
+    env = env if env is not None else os.environ
+    value = env.get("METRICS_PORT", "").strip()
     if not value:
         return None
-    try:
-        port = int(value)
-    except ValueError:
-        raise ValueError(f"METRICS_PORT must be a port number, got {value!r}") from None
-    serve_metrics(port)
-    return port
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ValueError(f"METRICS_PORT must be a port number, got {value!r}")
+    return serve_metrics(int(value), env.get("METRICS_HOST", "0.0.0.0"))

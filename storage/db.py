@@ -9,9 +9,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
-
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -153,9 +151,8 @@ def _scrub_one(parameters: Any) -> Any:
         if any(isinstance(v, str) and NUL in v for v in parameters.values()):
             return {k: _scrub(v) for k, v in parameters.items()}
         return parameters
-    if isinstance(parameters, (list, tuple)):
-        if any(isinstance(v, str) and NUL in v for v in parameters):
-            return type(parameters)(_scrub(v) for v in parameters)
+    if isinstance(parameters, (list, tuple)) and any(isinstance(v, str) and NUL in v for v in parameters):
+        return type(parameters)(_scrub(v) for v in parameters)
     return parameters
 
 

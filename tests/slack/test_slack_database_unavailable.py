@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
 from collections.abc import Callable
 
@@ -38,10 +37,11 @@ def tasks(h: Harness) -> list[Task]:
 async def test_a_command_while_another_process_write_locks_sqlite_gets_a_busy_error(harness: Harness) -> None:
     h = harness
     path = h.arena.store.url.split("///", 1)[1]
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, path], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    holder = await asyncio.create_subprocess_exec(sys.executable, "-c", HOLD_LOCK, path,
+                                                  stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        assert holder.stdout is not None
+        assert (await asyncio.wait_for(holder.stdout.readline(), 30)).strip() == b"locked"
         status, _ = await h.command("write a tokenizer")
         assert status == 200  # acked at once, as Slack requires
         # well before the 30 s a locked SQLite would otherwise make everyone wait
@@ -52,7 +52,7 @@ async def test_a_command_while_another_process_write_locks_sqlite_gets_a_busy_er
     finally:
         assert holder.stdin is not None
         holder.stdin.close()
-        holder.wait(timeout=10)
+        await asyncio.wait_for(holder.wait(), 10)
     await h.settle()
     assert tasks(h) == [] and h.models.requests == []
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
+import urllib.request
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from app.web import WebServer, build_web_app
+from bot.metrics import serve_metrics_from_env
 from tests.slack.conftest import Harness, command_body, event_body, sign
 
 CHANNEL = "C0GENERAL"
@@ -183,3 +187,19 @@ async def test_another_asgi_app_mounts_beside_slack() -> None:
                 assert resp.status == 200 and await resp.text() == "dashboard at /dashboard/tasks"
             async with session.get(f"http://127.0.0.1:{server.port}/healthz") as resp:
                 assert resp.status == 200
+
+
+async def test_a_process_without_the_web_app_serves_metrics_on_metrics_port() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert serve_metrics_from_env({}) is None
+    server = serve_metrics_from_env({"METRICS_PORT": str(port), "METRICS_HOST": "127.0.0.1"})
+    try:
+        url = f"http://127.0.0.1:{port}/metrics"
+        body = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=5).read())
+        assert b"codegen_answers" in body and b"codegen_platform_rate_limited" in body
+    finally:
+        server.shutdown()
+    with pytest.raises(ValueError, match="METRICS_PORT must be a port number"):
+        serve_metrics_from_env({"METRICS_PORT": "abc"})
