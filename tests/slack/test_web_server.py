@@ -60,9 +60,12 @@ async def test_a_thousand_junk_requests_get_401_and_at_most_one_short_log_line_e
 
 async def test_a_correctly_signed_but_malformed_body_is_a_400_without_traceback(harness: Harness, caplog) -> None:
     caplog.set_level(logging.DEBUG)
-    status, _ = await harness.post("{not json at all", "application/json")
-    assert status in (400, 404)  # refused, not a 500
+    for body, content_type in (("{not json at all", "application/json"),
+                               ("payload=%7Bbroken", "application/x-www-form-urlencoded")):
+        status, text = await harness.post(body, content_type)
+        assert (status, text) == (400, "malformed request\n")  # refused, not a 500
     assert not [r for r in caplog.records if r.exc_info]
+    assert len([r for r in caplog.records if "could not handle a signed request" in r.getMessage()]) == 2
 
 
 async def test_an_oversized_body_is_refused_before_it_is_read(harness: Harness) -> None:
