@@ -8,6 +8,7 @@ import os
 
 from app.wiring import build_arena, close_arena
 from bot.config import Settings
+from bot.metrics import serve_metrics_from_env
 
 log = logging.getLogger(__name__)
 
@@ -22,13 +23,18 @@ async def serve(settings: Settings, adapter: str = "auto") -> int:
         raise SystemExit("error: --adapter slack needs SLACK_BOT_TOKEN (and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)")
     if adapter == "discord" and not os.environ.get("DISCORD_TOKEN"):
         raise SystemExit("error: --adapter discord needs DISCORD_TOKEN")
+    try:  # a process without the web app (gateway, worker) serves /metrics on METRICS_PORT
+        serve_metrics_from_env()
+    except (ValueError, OSError) as exc:
+        raise SystemExit(f"error: {exc}") from exc
     arena = build_arena(settings)
     try:
         runners = []
         if adapter in ("auto", "slack") and os.environ.get("SLACK_BOT_TOKEN"):
             from adapters.slack.serve import serve_slack
+            from app.web import serve_slack_http
 
-            runners.append(serve_slack(arena, settings))
+            runners.append(serve_slack(arena, settings, serve_http=serve_slack_http(arena)))
         if adapter in ("auto", "discord") and os.environ.get("DISCORD_TOKEN"):
             from adapters.discord.serve import serve_discord
 

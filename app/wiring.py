@@ -34,8 +34,11 @@ def configure_logging(verbose: bool = False, settings: Settings | None = None) -
     """Log to stderr, with every configured secret redacted from every record (``settings``, by
     default read from the environment; :func:`build_arena` adds the roster's keys). HTTP client
     chatter stays quiet (it could print URLs with tokens)."""
+    from bot import logcontext
+
     level = logging.DEBUG if verbose else getattr(logging, os.environ.get("LOG_LEVEL", "WARNING").upper(), logging.WARNING)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logcontext.install()  # every line logged while handling a task says which (task=… answer=…)
+    logging.basicConfig(level=level, format=logcontext.FORMAT)
     for noisy in ("httpx", "httpcore", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     redact_logs((settings or Settings.from_env()).secret_values())

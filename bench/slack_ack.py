@@ -25,12 +25,11 @@ from typing import Any
 
 import aiohttp
 import sqlalchemy
-from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.slack.app import create_app
-from adapters.slack.serve import build_web_app
+from app.web import WebServer, build_web_app
 from app.wiring import run_async
 from bot.arena import Arena
 from bot.config import Settings
@@ -150,11 +149,9 @@ async def bench(rate: float, seconds: float, n_models: int, stream_s: float, ack
     arena: Any = NoWorkArena(store) if ack_only else Arena(store, roster, client, settings)
     adapter = create_app(arena, token="xoxb-bench", signing_secret=SECRET, api_url=fakes.api_url,
                          edit_interval=settings.edit_interval)
-    runner = web.AppRunner(build_web_app(adapter), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/slack/events"  # type: ignore[union-attr]
+    server = WebServer(build_web_app(slack=adapter), "127.0.0.1", 0)  # the web process's own server
+    await server.start()
+    url = f"http://127.0.0.1:{server.port}/slack/events"
 
     # warm up: first-use imports and connections are not what a steady state looks like
     await fakes.request_async(("load", url, fakes.response_url, 100.0, 3))
@@ -216,7 +213,7 @@ async def bench(rate: float, seconds: float, n_models: int, stream_s: float, ack
         print(f"    {violation}")
 
     await adapter.close()
-    await runner.cleanup()
+    await server.stop()
     await client.aclose()
     store.dispose()
     fakes.stop()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from bot import render
+from bot import logcontext, metrics, render
 from bot.config import Settings
 from bot.events import (
     AutorunChanged,
@@ -30,13 +30,16 @@ from bot.events import (
 from bot.live import LiveMessage
 from bot.local_model import LocalModelServer, LocalModelUnavailable
 from bot.messages import Message
+from bot.ordering import KeyedOrder
 from bot.providers.client import ChatClient, ChatRequest, Completion
+from bot.ratings import ordering_key
 from bot.roster import Availability, Contestant, Roster, check_availability
 from bot.surface import Destination, MessageRef, Surface, SurfaceError
 from bot.testing.suite import TestsError, split_tests
 from bot.testruns import TestRuns
 from storage import tasks as db
 from storage.db import Store
+from storage.errors import StorageUnavailable
 from storage.models import Answer, AnswerStatus, Task, TaskStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -74,6 +77,7 @@ class Arena:
         self.local_model = local_model or LocalModelServer()
         self.rng = rng or random.SystemRandom()
         self.tests = TestRuns(store, lambda: self.sandbox)  # automatic runs of answers (bot/testruns.py)
+        self._in_order = KeyedOrder()
         self._handlers: dict[type[Event], Callable[[Any, Surface], Awaitable[Any]]] = {
             TaskRequested: self.request_task,
             ReactionChanged: self._on_reaction,
@@ -94,13 +98,22 @@ class Arena:
         if handler is None:
             log.warning("no handler for %s", type(event).__name__)
             return
-        if event.event_id and not await self._claim(f"{event.platform}:{event.event_id}"):
-            log.info("duplicate delivery %s ignored", event.event_id)
-            return
+        with logcontext.scope():
+            async with self._in_order.hold(ordering_key(event)):  # per-key delivery order (ratings)
+                await self._handle_in_order(handler, event, surface)
+
+    async def _handle_in_order(self, handler: Callable[[Any, Surface], Awaitable[Any]], event: Event,
+                               surface: Surface) -> None:
         try:
+            if event.event_id and not await self._claim(f"{event.platform}:{event.event_id}"):
+                log.info("duplicate delivery %s ignored", event.event_id)
+                return
             await handler(event, surface)
         except asyncio.CancelledError:
             raise
+        except StorageUnavailable as exc:  # e.g. the claim or the task could not be written: say so
+            log.warning("handling %s: %s", type(event).__name__, exc)
+            await notify_safely(event, render.storage_unavailable(exc.kind))
         except SurfaceError as exc:  # the platform refused (e.g. bot not in the channel): say why
             log.info("handling %s: platform refused: %s", type(event).__name__, exc.user_message)
             await notify_safely(event, render.error(exc.user_message))
@@ -165,6 +178,8 @@ class Arena:
         new_task, new_answers = self._new_task(event, text, contestants)
         new_task.tests, new_task.show_tests = found_tests.stored(), found_tests.show
         task, answers = await self.store.run(db.create_task, new_task, new_answers)
+        logcontext.bind(task=task.id)
+        metrics.task_started(task.platform)
         blind = task.blind
         by_id = {c.id: c for c in contestants}
         try:
@@ -228,6 +243,7 @@ class Arena:
         surface: Surface, ref: MessageRef,
     ) -> None:
         """Ask one contestant, edit its reply as text arrives (throttled), then finalise."""
+        logcontext.bind(task=task.id, answer=answer.id)
         started = time.monotonic()
         parts: list[str] = []
 
@@ -248,6 +264,9 @@ class Arena:
         live.start()
         try:
             completion = await self._complete(contestant, task.text, parts.append, live.touch)
+        except asyncio.CancelledError:
+            metrics.answer_finished(contestant.id, "cancelled")
+            raise
         finally:
             await live.stop()
         await self._finish_answer(answer, completion, blind, surface, ref)
@@ -303,6 +322,8 @@ class Arena:
         }
         for key, value in values.items():
             setattr(answer, key, value)
+        outcome = "truncated" if completion.truncated else "done" if ok else "error"
+        metrics.answer_finished(answer.contestant_id, outcome, completion.latency_ms, completion.ttft_ms)
         await self.store.run(db.update_answer, answer.id, **values)
         try:
             await surface.edit(ref, render.answer_final(answer, blind))
@@ -322,6 +343,7 @@ class Arena:
                     continue
                 answer.status = AnswerStatus.INTERRUPTED
                 answer.error = "interrupted: the bot restarted before this answer finished. Press Retry."
+                metrics.answer_finished(answer.contestant_id, "interrupted")
                 await self.store.run(db.update_answer, answer.id,
                     status=answer.status, error=answer.error, finished_at=now,
                 )

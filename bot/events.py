@@ -81,12 +81,16 @@ class TaskRequested(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class ReactionChanged(Event):
-    """A reaction was added to or removed from a message. ``emoji`` is its short name."""
+    """A reaction was added to or removed from a message. ``emoji`` is its short name.
+
+    ``occurred_us`` is when it happened (µs since the epoch: Slack's ``event_ts``, Discord's
+    receive time); ratings apply events in that order. None: when the core handles it."""
 
     channel: str
     message_id: str
     emoji: str
     added: bool
+    occurred_us: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -65,6 +65,7 @@ class Message:
     actions: list[Action] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     tone: Tone = Tone.INFO
+    marker: str | None = None  # a tag the surface stores with the post, to find it again (find_recent)
 
     def plain(self) -> str:
         """All visible text in one string (for logs, the console and tests)."""

@@ -121,3 +121,18 @@ def quote(text: str, limit: int = 1500) -> str:
     """Quote a task for the header (shortened: the full text is stored)."""
     short = text if len(text) <= limit else text[: limit - 1] + "…"
     return "\n".join(f"> {line}" if line else ">" for line in short.splitlines())
+
+
+_STORAGE_PROBLEMS = {
+    "busy": "The bot's database is busy right now (another process is writing to it), so your request "
+            "could not be recorded. Try again in a moment.",
+    "full": "The bot's database is full (out of disk space), so your request could not be recorded. "
+            "Ask an admin to free space, then try again.",
+    "unreachable": "The bot can't reach its database right now, so your request could not be recorded. "
+                   "Try again in a moment.",
+}
+
+
+def storage_unavailable(kind: str) -> Message:
+    """What a user is told when their request could not be written down (never silence)."""
+    return error(_STORAGE_PROBLEMS.get(kind, _STORAGE_PROBLEMS["busy"]))

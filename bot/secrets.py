@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 REDACTED = "[redacted]"
 MIN_SECRET_CHARS = 8
@@ -133,7 +133,7 @@ class StreamRedactor:
 # -- logs --------------------------------------------------------------------------------------
 
 _log_redactor = Redactor()
-_base_factory = logging.getLogRecordFactory()
+_base_factory: Callable[..., logging.LogRecord] | None = None
 
 
 def redact_logs(secrets: Iterable[str | None]) -> None:
@@ -143,13 +143,15 @@ def redact_logs(secrets: Iterable[str | None]) -> None:
     record: stderr, pytest's caplog, anything a library adds later. The message is formatted
     once, there, and an exception's traceback text too.
     """
-    global _log_redactor
+    global _log_redactor, _base_factory
     _log_redactor = _log_redactor.with_secrets(secrets)
-    if logging.getLogRecordFactory() is not _redacting_factory:
+    if _base_factory is None:  # wrap whatever factory is in place (others stamp records too)
+        _base_factory = logging.getLogRecordFactory()
         logging.setLogRecordFactory(_redacting_factory)
 
 
 def _redacting_factory(*args: object, **kwargs: object) -> logging.LogRecord:
+    assert _base_factory is not None
     record = _base_factory(*args, **kwargs)
     redactor = _log_redactor
     if not redactor:

@@ -48,6 +48,15 @@ class Surface(Protocol):
         ...
 
 
+@runtime_checkable
+class FindsMarkedPosts(Protocol):
+    """A surface that can find its own recent post by the ``Message.marker`` it was posted with."""
+
+    async def find_recent(self, where: Destination, marker: str) -> MessageRef | None:
+        """The newest recent top-level post of ours in ``where`` tagged ``marker``, if any."""
+        ...
+
+
 class SurfaceError(Exception):
     """A platform refused an operation; ``user_message`` is safe to show the user."""
 

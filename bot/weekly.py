@@ -1,9 +1,11 @@
 """The weekly leaderboard post: due every week (default Monday 09:00 in LEADERBOARD_TZ), exactly once.
 
 For each subscribed channel the poster claims a row keyed by (platform, channel, ISO week) with an
-INSERT that only one process can win, posts, then stores the message id. A rerun edits that message
-instead of posting again; a week whose time passed while the bot was down is posted on the next
-tick. A claim whose holder died before posting is taken over after ``claim_timeout``.
+INSERT that only one process can win, posts (tagged with the week, see :func:`marker`), then stores
+the message id. A rerun edits that message instead of posting again; a week whose time passed while
+the bot was down is posted on the next tick. A claim whose holder died without recording a message
+id is taken over after ``claim_timeout``: the taker first looks for the tagged post among the
+channel's recent messages and adopts it if the dead holder had posted, so the week is posted once.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.leaderboard import build_leaderboard, render_leaderboard
 from bot.messages import Message
-from bot.surface import Destination, MessageRef, Surface, SurfaceError
+from bot.surface import Destination, FindsMarkedPosts, MessageRef, Surface, SurfaceError
 from storage import leaderboard as lb_store
 from storage.db import Store
 
@@ -38,7 +40,8 @@ def parse_tz(tz: str | tzinfo) -> tzinfo:
 
 @dataclass(frozen=True)
 class PostResult:
-    """What one tick did for one channel: 'posted', 'edited', 'skipped' or 'failed'."""
+    """What one tick did for one channel: 'posted', 'edited', 'adopted' (found already posted by a
+    process that died before recording it), 'skipped' or 'failed'."""
 
     platform: str
     channel: str
@@ -125,7 +128,7 @@ class WeeklyPoster:
                 continue
             if row is None:
                 won = await self.store.run(lb_store.claim_post, platform, channel, week, self.owner)
-            else:  # claimed but never posted: only take it over if the claimer looks dead
+            else:  # claimed but never recorded: only take it over if the claimer looks dead
                 cutoff = datetime.now(UTC) - self.claim_timeout
                 won = await self.store.run(
                     lb_store.take_over_stale_claim, platform, channel, week, self.owner, cutoff
@@ -133,6 +136,11 @@ class WeeklyPoster:
             if not won:
                 results.append(PostResult(platform, channel, week, "skipped"))
                 continue
+            if row is not None:  # the dead claimer may have posted before it could record the id
+                adopted = await self._adopt(surface, platform, channel, week)
+                if adopted is not None:
+                    results.append(adopted)
+                    continue
             message = message or await self._message(now, week)
             results.append(await self._post(surface, platform, channel, week, message))
         return results
@@ -143,7 +151,25 @@ class WeeklyPoster:
         )
         message = render_leaderboard(board)
         message.title = f"📊 Weekly leaderboard {week} · {board.window if board.since else 'all time'}"
+        message.marker = marker(week)
         return message
+
+    async def _adopt(self, surface: Surface, platform: str, channel: str, week: str) -> PostResult | None:
+        """Find the week's post in the channel's recent messages and record it (instead of posting again)."""
+        if not isinstance(surface, FindsMarkedPosts):
+            return None
+        try:
+            found = await surface.find_recent(Destination(channel), marker(week))
+        except SurfaceError as exc:  # cannot look: posting again is worse than waiting a tick
+            log.warning("could not look for the weekly post in %s/%s: %s; will retry",
+                        platform, channel, exc.user_message)
+            await self.store.run(lb_store.release_claim, platform, channel, week, self.owner)
+            return PostResult(platform, channel, week, "failed")
+        if found is None:
+            return None
+        await self.store.run(lb_store.record_posted, platform, channel, week, found.message_id)
+        log.info("weekly leaderboard %s was already posted to %s/%s; recorded it", week, platform, channel)
+        return PostResult(platform, channel, week, "adopted", found.message_id)
 
     async def _post(self, surface: Surface, platform: str, channel: str, week: str, message: Message) -> PostResult:
         try:
@@ -176,6 +202,11 @@ class WeeklyPoster:
             now = datetime.now(UTC)
             wait = (self.next_slot(now) - now).total_seconds()
             await asyncio.sleep(max(1.0, min(self.poll_interval, wait)))
+
+
+def marker(week: str) -> str:
+    """The tag a week's post carries (Slack message metadata, Discord embed footer)."""
+    return f"weekly-leaderboard:{week}"
 
 
 def _aware(moment: datetime) -> datetime:

@@ -9,20 +9,27 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, Engine, ExceptionContext
 from sqlmodel import Session, create_engine
 
 from storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from storage.errors import StorageUnavailable, classify
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How long a user-facing first write (the dedupe claim, the new task) waits for another process's
+# SQLite write lock before the user is told the database is busy.
+SQLITE_CLAIM_TIMEOUT_MS = 2_000
+# Any constant shared by every replica: they take this PostgreSQL advisory lock to migrate one at a time.
+MIGRATION_LOCK_KEY = 0x636F_6465_6765_6E  # "codegen"
 
 
 class Store:
@@ -39,6 +46,8 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
             self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        event.listen(self.engine, "before_cursor_execute", _scrub_parameters, retval=True)
+        event.listen(self.engine, "handle_error", _raise_unavailable)
         # SQLite takes one writer at a time and its busy handler sleeps up to 100 ms per retry,
         # so concurrent writers from many threads crawl: give it a single worker thread instead.
         self._executor = ThreadPoolExecutor(
@@ -61,9 +70,28 @@ class Store:
                 session.rollback()
                 raise
 
+    @contextmanager
+    def fail_fast(self, connection: Connection) -> Iterator[Connection]:
+        """On SQLite, wait at most ``SQLITE_CLAIM_TIMEOUT_MS`` for another writer's lock inside the
+        block (a user is waiting for an answer); elsewhere, nothing changes."""
+        if not self.is_sqlite:
+            yield connection
+            return
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_CLAIM_TIMEOUT_MS}")
+        try:
+            yield connection
+        finally:
+            if not connection.invalidated:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+
     def upgrade(self) -> None:
-        """Apply every pending migration (idempotent; safe to call on every start)."""
+        """Apply every pending migration (idempotent; safe to call on every start).
+
+        On PostgreSQL the migration holds an advisory lock for its transaction, so replicas that
+        start together migrate one after the other (the later ones find nothing left to do)."""
         with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             config = alembic_config(self.url)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
@@ -93,5 +121,46 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+NUL = "\x00"
+NUL_REPLACEMENT = "\ufffd"
+
+
+def scrub_text(value: str) -> str:
+    """Text as the database can hold it: PostgreSQL's text type cannot contain NUL, so every
+    NUL becomes U+FFFD (on both backends, so both store the same thing)."""
+    return value.replace(NUL, NUL_REPLACEMENT) if NUL in value else value
+
+
+def _scrub(value: Any) -> Any:
+    return scrub_text(value) if isinstance(value, str) else value
+
+
+def _scrub_parameters(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    """The one place text is made storable: every bound string of every statement, any table."""
+    if executemany and not isinstance(parameters, dict):  # insertmanyvalues passes one flat dict
+        return statement, [_scrub_one(p) for p in parameters]
+    return statement, _scrub_one(parameters)
+
+
+def _scrub_one(parameters: Any) -> Any:
+    if isinstance(parameters, dict):
+        if any(isinstance(v, str) and NUL in v for v in parameters.values()):
+            return {k: _scrub(v) for k, v in parameters.items()}
+        return parameters
+    if isinstance(parameters, (list, tuple)) and any(isinstance(v, str) and NUL in v for v in parameters):
+        return type(parameters)(_scrub(v) for v in parameters)
+    return parameters
+
+
+def _raise_unavailable(context: ExceptionContext) -> None:
+    """Turn "locked", "full" and "unreachable" database errors into :class:`StorageUnavailable`."""
+    if context.is_pre_ping:  # the pool is probing a pooled connection: let it reconnect
+        return
+    kind = classify(context.original_exception)
+    if kind is not None:
+        raise StorageUnavailable(kind, str(context.original_exception).splitlines()[0][:200]) \
+            from context.original_exception

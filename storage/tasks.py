@@ -26,10 +26,13 @@ UNFINISHED_ANSWER = (AnswerStatus.PENDING, AnswerStatus.STREAMING)
 
 
 def claim_event(store: Store, key: str) -> bool:
-    """Record a platform delivery; False when it was already handled (a retry)."""
+    """Record a platform delivery; False when it was already handled (a retry).
+
+    Raises :class:`storage.errors.StorageUnavailable` (after a short wait on SQLite) when the
+    claim cannot be written, so the user hears about it instead of silence."""
     try:
-        with store.session() as session:
-            session.add(ProcessedEvent(key=key))
+        with store.engine.begin() as conn, store.fail_fast(conn):
+            conn.execute(insert(ProcessedEvent).values(key=key, created_at=utcnow()))
     except IntegrityError:
         return False
     return True
@@ -45,8 +48,10 @@ def prune_events(store: Store, older_than: timedelta = timedelta(days=2)) -> int
 
 
 def create_task(store: Store, task: Task, answers: list[Answer]) -> tuple[Task, list[Answer]]:
-    """Insert a task (blind when its channel is) and its answers; returns them with ids."""
-    with store.engine.begin() as conn:  # Core statements: this runs for every task, keep it light
+    """Insert a task (blind when its channel is) and its answers; returns them with ids.
+
+    Like :func:`claim_event`, waits only briefly for another process's SQLite write lock."""
+    with store.engine.begin() as conn, store.fail_fast(conn):  # Core statements: keep it light
         task.blind = bool(conn.execute(
             select(ChannelSettings.blind).where(
                 ChannelSettings.platform == task.platform, ChannelSettings.channel == task.channel

@@ -71,6 +71,14 @@ def task_text(text: str, bot_user_id: str | None = None) -> str:
     return text.strip()
 
 
+def ts_to_us(ts: Any) -> int | None:
+    """Slack's ``"1700000000.123456"`` timestamp as exact µs since the epoch (None if malformed)."""
+    seconds, _, fraction = str(ts or "").partition(".")
+    if not seconds.isdigit() or (fraction and not fraction.isdigit()):
+        return None
+    return int(seconds) * 1_000_000 + int((fraction + "000000")[:6])
+
+
 @dataclass
 class SlackAdapter:
     """A Bolt app bound to an arena, with its Web API client and surface."""
@@ -79,6 +87,7 @@ class SlackAdapter:
     client: AsyncWebClient
     surface: SlackSurface
     arena: Any
+    signing_secret: str | None = None
     _session: aiohttp.ClientSession | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -158,7 +167,8 @@ def create_app(
     app = AsyncApp(client=client, signing_secret=signing_secret or "", request_verification_enabled=bool(
         signing_secret), process_before_response=True, raise_error_for_unhandled_request=False)
     surface = SlackSurface(client, edit_interval=edit_interval)
-    adapter = SlackAdapter(app=app, client=client, surface=surface, arena=arena, _session=session)
+    adapter = SlackAdapter(app=app, client=client, surface=surface, arena=arena, signing_secret=signing_secret,
+                           _session=session)
     _register(adapter)
     return adapter
 
@@ -210,6 +220,7 @@ def _register(adapter: SlackAdapter) -> None:
             platform="slack", user=User(user_id), event_id=body.get("event_id"),
             notify=adapter.ephemeral_notify(item["channel"], user_id, None),
             channel=item["channel"], message_id=item["ts"], emoji=event.get("reaction", ""), added=added,
+            occurred_us=ts_to_us(event.get("event_ts")),
         ))
 
     @app.event("reaction_added")

@@ -12,10 +12,12 @@ from urllib.parse import urlparse
 
 BOT_SCOPES = [
     "app_mentions:read",  # @Codegen Arena <task>
+    "channels:history",  # conversations.history: find a weekly post a crashed process made (bot/weekly.py)
     "channels:read",  # conversations.info
     "chat:write",  # post answers, edit them while they stream
     "commands",  # /codegen
     "files:write",  # full run output, long answers, the leaderboard chart
+    "groups:history",  # the same in private channels
     "groups:read",  # conversations.info on private channels
     "reactions:read",  # reactions become ratings
     "reactions:write",

@@ -1,8 +1,10 @@
 """Run the Slack adapter: Socket Mode when ``SLACK_APP_TOKEN`` is set, else HTTP.
 
-HTTP mode serves ``POST /slack/events`` (commands, events and interactivity, each verified
-with the signing secret by Bolt) and ``GET /healthz`` with aiohttp, so several stateless
-replicas can run behind a load balancer. ``SLACK_API_URL`` overrides the Web API base.
+HTTP mode serves ``POST /slack/events`` (commands, events and interactivity) as a Starlette
+route (:func:`slack_routes`) inside the web process's one ASGI app (``app/web.py``), so several
+stateless replicas can run behind a load balancer. Every request's signature and timestamp are
+checked before its body is parsed: unsigned, badly signed or stale requests get 401 and one short
+log line at INFO. ``SLACK_API_URL`` overrides the Web API base.
 """
 
 from __future__ import annotations
@@ -10,9 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Awaitable, Callable
 
-from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
+from slack_sdk.signature import SignatureVerifier
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 
 from adapters.slack.app import SlackAdapter, create_app
 from bot.arena import Arena
@@ -21,28 +27,66 @@ from bot.config import Settings
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
+MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are far smaller; anything bigger is not Slack
 
 
 class SlackConfigError(ValueError):
     """A required Slack setting is missing; the message says which and where to find it."""
 
 
-def build_web_app(adapter: SlackAdapter) -> web.Application:
-    """The aiohttp application for HTTP mode."""
+def slack_routes(adapter: SlackAdapter) -> list[Route]:
+    """The Starlette route(s) of Slack HTTP mode, for the web process's ASGI app."""
+    if not adapter.signing_secret:
+        raise SlackConfigError("Slack HTTP mode needs the signing secret (SLACK_SIGNING_SECRET).")
+    verifier = SignatureVerifier(adapter.signing_secret)
 
-    async def events(request: web.Request) -> web.Response:
-        bolt_request = await to_bolt_request(request)
-        bolt_response = await adapter.app.async_dispatch(bolt_request)
-        return await to_aiohttp_response(bolt_response)
+    async def events(request: Request) -> Response:
+        body = await _read_body(request)
+        if body is None:
+            return PlainTextResponse("request body too large\n", status_code=413)
+        if not _signed_by_slack(verifier, request, body):
+            client = request.client.host if request.client else "?"
+            log.info("Slack: rejected a request from %s without a valid, current signature", client)
+            return PlainTextResponse("invalid or missing Slack signature\n", status_code=401)
+        try:
+            bolt_response = await adapter.app.async_dispatch(to_async_bolt_request(request, body))
+        except Exception as exc:  # signed but unreadable: one line, never a traceback per request
+            log.warning("Slack: could not handle a signed request: %s", type(exc).__name__)
+            return PlainTextResponse("malformed request\n", status_code=400)
+        return to_starlette_response(bolt_response)
 
-    async def health(request: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
+    return [Route(EVENTS_PATH, events, methods=["POST"])]
 
-    web_app = web.Application(client_max_size=1024 * 1024)
-    web_app.router.add_post(EVENTS_PATH, events)
-    web_app.router.add_get(HEALTH_PATH, health)
-    return web_app
+
+async def _read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes | None:
+    """The request body, or None when it exceeds ``limit`` (read no further than that)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+    except ClientDisconnect:
+        return b""
+    return b"".join(chunks)
+
+
+def _signed_by_slack(verifier: SignatureVerifier, request: Request, body: bytes) -> bool:
+    """Slack's v0 signature over the raw body, with a timestamp no more than 5 minutes off."""
+    timestamp = request.headers.get("x-slack-request-timestamp", "")
+    signature = request.headers.get("x-slack-signature", "")
+    if not timestamp.isdigit() or not signature.startswith("v0="):
+        return False
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False  # Slack signs UTF-8 text; these bytes cannot be its request
+    return verifier.is_valid(text, timestamp, signature)
 
 
 def adapter_from_env(arena: Arena, settings: Settings, env: dict[str, str] | None = None) -> SlackAdapter:
@@ -63,8 +107,15 @@ def adapter_from_env(arena: Arena, settings: Settings, env: dict[str, str] | Non
                       edit_interval=settings.edit_interval)
 
 
-async def serve_slack(arena: Arena, settings: Settings, env: dict[str, str] | None = None) -> None:
-    """Run until cancelled, in Socket Mode or HTTP mode depending on the environment."""
+HttpServer = Callable[[SlackAdapter], Awaitable[None]]
+
+
+async def serve_slack(arena: Arena, settings: Settings, env: dict[str, str] | None = None, *,
+                      serve_http: HttpServer | None = None) -> None:
+    """Run until cancelled, in Socket Mode or HTTP mode depending on the environment.
+
+    HTTP mode runs ``serve_http(adapter)``: the composition root's web server, which mounts
+    :func:`slack_routes` beside its other routes (``app.web.serve_slack_http``)."""
     from bot.background import platform_jobs
 
     env = dict(os.environ) if env is None else env
@@ -74,8 +125,10 @@ async def serve_slack(arena: Arena, settings: Settings, env: dict[str, str] | No
             app_token = env.get("SLACK_APP_TOKEN")
             if app_token:
                 await _serve_socket_mode(adapter, app_token)
+            elif serve_http is None:
+                raise SlackConfigError("Slack HTTP mode needs a web server (app.web.serve_slack_http).")
             else:
-                await _serve_http(adapter, env.get("HOST", "0.0.0.0"), int(env.get("PORT", "3000")))
+                await serve_http(adapter)
     finally:
         try:  # let answers in flight finish (briefly) before cutting them off
             await adapter.drain(timeout=10)
@@ -97,15 +150,3 @@ async def _serve_socket_mode(adapter: SlackAdapter, app_token: str) -> None:
         await asyncio.Event().wait()
     finally:
         await handler.close_async()
-
-
-async def _serve_http(adapter: SlackAdapter, host: str, port: int) -> None:
-    runner = web.AppRunner(build_web_app(adapter), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    log.warning("Slack: HTTP mode on http://%s:%d%s", host, port, EVENTS_PATH)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()

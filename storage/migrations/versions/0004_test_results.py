@@ -1,14 +1,14 @@
 """tests on tasks: task.tests/show_tests, channelsettings.autorun, the testresult table
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 """
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
 revision = '0004'
-down_revision = '0001'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
