@@ -65,6 +65,7 @@ class Message:
     actions: list[Action] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     tone: Tone = Tone.INFO
+    task_id: int | None = None  # set on a task's header: lets an adapter act on the task (console: Ctrl-C cancels it)
 
     def plain(self) -> str:
         """All visible text in one string (for logs, the console and tests)."""
