@@ -84,7 +84,8 @@ class LiveTaskView:
             height = max(3, options.size.height - CHROME_ROWS)
             yield streaming_grid(self.answers, options.max_width, height)
         done = sum(1 for m in self.answers if m.tone != Tone.PROGRESS)
-        status = f"{done}/{len(self.answers)} answers finished" + (f" · {self.status}" if self.status else "")
+        progress = f"{done}/{len(self.answers)} answers finished" if self.answers else "asking the models…"
+        status = progress + (f" · {self.status}" if self.status else "")
         yield Text(status, style="dim", no_wrap=True, overflow="ellipsis")
 
 
