@@ -79,6 +79,8 @@ def answer_final(answer: Answer, blind: bool) -> Message:
     cancelled = answer.status == AnswerStatus.CANCELLED
     text = answer.text or ""
     if answer.error:
+        if text.count("```") % 2:  # a partial answer cut inside a code block: close it first
+            text += "\n```"
         prefix = f"{text}\n\n" if text else ""
         text = f"{prefix}{'⏹' if cancelled else '⚠️'} {answer.error}"
     return Message(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.panel import Panel
+from rich.table import Table
 from rich.text import Text
 
 from adapters.console.input import Interrupted, Reader, ctrl_c_calls, default_reader, thread_reader
@@ -217,9 +218,14 @@ class ConsoleSession:
 
     async def show_models(self, rest: str) -> None:
         """`models`: the roster and who can answer now."""
+        table = Table.grid(padding=(0, 1))
+        table.add_column(no_wrap=True)
+        table.add_column(no_wrap=True, overflow="ellipsis", max_width=28)
+        table.add_column(overflow="fold")
         for item in self.arena.availability():
-            state = ("available", "green") if item.available else (f"unavailable ({item.reason})", "red")
-            self.surface.console.print(Text.assemble(f"  {item.contestant.id:<16} {item.contestant.name:<28} ", state))
+            state = Text("available", "green") if item.available else Text(f"unavailable ({item.reason})", "red")
+            table.add_row(f" {item.contestant.id}", item.contestant.name, state)
+        self.surface.console.print(table)
 
     async def show_help(self, rest: str) -> None:
         """`help`: every command."""
@@ -281,10 +287,10 @@ class ConsoleSession:
         return f"took back your {named} on {who} {where}", "green"
 
     def _next_steps(self, answers: list[Answer]) -> None:
-        labels = "|".join(a.label for a in answers)
+        rateable = "|".join(a.label for a in answers if a.status != AnswerStatus.CANCELLED)
         runnable = "|".join(a.label for a in answers if a.status == AnswerStatus.DONE and a.code)
-        steps = [f"rate <{labels}> +1|-1|1-5"] + ([f"run <{runnable}>"] if runnable else []) + ["help"]
-        self._say("Next: " + " · ".join(steps), "dim")
+        steps = ([f"rate <{rateable}> +1|-1|1-5"] if rateable else []) + ([f"run <{runnable}>"] if runnable else [])
+        self._say("Next: " + " · ".join([*steps, "help"]), "dim")
 
     def _say(self, text: str, style: str = "") -> None:
         self.surface.console.print(Text(text, style=style))

@@ -6,6 +6,7 @@ pseudo-terminal in tests/console/.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from pathlib import Path
@@ -173,4 +174,4 @@ async def test_the_leaderboard_chart_is_saved_to_a_file_whose_path_is_printed(
     assert match, shown
     chart = Path(match.group(1))
     assert chart.is_relative_to(tmp_path / "home")
-    assert chart.read_bytes().startswith(b"\x89PNG")
+    assert (await asyncio.to_thread(chart.read_bytes)).startswith(b"\x89PNG")
