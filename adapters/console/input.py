@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -92,16 +93,35 @@ def thread_reader(read: Callable[[str], str] = input) -> Reader:
 def terminal_reader() -> Reader:
     """A prompt_toolkit reader (line editing, history, bracketed paste, Ctrl-C as a key)."""
     from prompt_toolkit import PromptSession
+    from prompt_toolkit.output import create_output
 
-    session: PromptSession[str] = PromptSession()
+    output = create_output()
+    # No cursor-position requests: they only size completion menus, which the console has none
+    # of, and a terminal that does not answer them gets a warning printed at every prompt.
+    output.enable_cpr = False  # type: ignore[attr-defined]
+    session: PromptSession[str] = PromptSession(output=output)
 
     async def read_line(prompt: str) -> str:
         try:
             return await session.prompt_async(prompt)
         except KeyboardInterrupt:
             raise Interrupted from None
+        finally:
+            _blocking_again()
 
     return read_line
+
+
+def _blocking_again() -> None:
+    """Put the terminal back in blocking mode after a prompt.
+
+    Reading the prompt leaves the terminal's file non-blocking, and stdout shares it: a large
+    print to a terminal that reads slowly (a task's final answers) would then fail part-way and
+    lose output.
+    """
+    for stream in (sys.stdin, sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            os.set_blocking(stream.fileno(), True)
 
 
 def default_reader() -> Reader:

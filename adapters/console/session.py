@@ -9,7 +9,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from rich.panel import Panel
 from rich.table import Table
@@ -63,7 +63,7 @@ class ConsoleSession:
         elif inspect.iscoroutinefunction(read):
             self.read = read
         else:
-            self.read = thread_reader(read)  # type: ignore[arg-type]
+            self.read = thread_reader(cast(Callable[[str], str], read))
         self.user = User("console-user", "you")
         self.last: TaskOutcome | None = None
 
@@ -111,9 +111,9 @@ class ConsoleSession:
 
     async def dispatch(self, line: str) -> None:
         """Handle one line: a command, a task, or a one-word typo."""
-        word, _, rest = line.strip().partition(" ")
+        word, *more = line.split(None, 1)
+        rest = more[0].strip() if more else ""
         command = COMMANDS.get(word.lower())
-        rest = rest.strip()
         if command is not None and (command.max_args is None or len(rest.split()) <= command.max_args):
             if command.name == "ask":
                 await self.ask(rest)

@@ -7,6 +7,7 @@ types or pastes as a person would, and asserts on the emulated screen and the da
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,6 +65,25 @@ def test_every_answer_stays_on_screen_while_they_stream(fake, home, columns, lin
                           "every model's 150th word or later on screen while all three still write")
         terminal.wait_for_prompt()
         assert "Next: rate <A|B|C>" in terminal.text
+    finally:
+        terminal.close()
+
+
+def test_a_slow_terminal_loses_none_of_the_final_answers(fake, home):
+    """The terminal stops reading while the answers stream and print (a slow link, a busy
+    emulator); once it reads again, every answer's last words and the prompt must arrive."""
+    models = ("alpha", "beta")
+    for model in models:
+        fake.script(model, chunks=words(model, 400))
+    terminal = start(fake, home, models, 200, 30)
+    try:
+        terminal.type("write a long answer")
+        terminal.wait_for(lambda _: len(fake.fake.requests_for("beta")) == 1, "the task to reach the models")
+        time.sleep(8)  # read nothing meanwhile: the program's writes fill the terminal's buffer
+        terminal.wait_for_prompt()
+        assert "Next: rate <A|B>" in terminal.text
+        output = terminal.transcript.decode(errors="replace")
+        assert "alpha399" in output and "beta399" in output
     finally:
         terminal.close()
 
