@@ -205,7 +205,8 @@ class ConsoleSession:
             log.exception("console rating failed")
             self._say("error: the rating was not saved; the error has been logged.", "red")
             return
-        self._say(*self._receipt(answer, change, _shown(*(parse_reaction(emoji) or ("", None))), added))
+        scale, value = parse_reaction(emoji) or ("", None)
+        self._say(*self._receipt(answer, change, _shown(scale, value), added))
 
     async def unrate(self, rest: str) -> None:
         """`unrate B +1`: take back that rating."""
