@@ -90,13 +90,21 @@ def _ask(args: argparse.Namespace) -> int:
     return run_async(_ask_async(args))
 
 
+ASK_USAGE = 'give a coding task, e.g. codegen-bot ask "reverse a string in Python" (--models a,b; --json)'
+
+
 async def _ask_async(args: argparse.Namespace) -> int:
     from adapters.console import PLATFORM, ConsoleSurface
     from adapters.memory import MemorySurface
     from app.wiring import build_arena, close_arena
+    from bot.arena import HELP_WORDS
     from bot.events import TaskRequested, User
     from bot.messages import Message
 
+    if args.task.strip().lower() in HELP_WORDS:  # the core's usage reply is the chat's `/codegen` text
+        print(json.dumps({"error": ASK_USAGE}) if args.json else f"error: {ASK_USAGE}",
+              file=sys.stdout if args.json else sys.stderr)
+        return 2
     arena = build_arena(_settings(), with_sandbox=False)
     problems: list[str] = []
 
@@ -110,7 +118,7 @@ async def _ask_async(args: argparse.Namespace) -> int:
         if args.json:
             outcome = await arena.request_task(event, MemorySurface(platform=PLATFORM))
         else:
-            surface = ConsoleSurface()
+            surface = ConsoleSurface(interactive=False)
             surface.begin()
             try:
                 outcome = await arena.request_task(event, surface)

@@ -51,6 +51,8 @@ async def _console(arena) -> int:  # type: ignore[no-untyped-def]
     from adapters.console import ConsoleSession, ConsoleSurface
 
     surface = ConsoleSurface()
-    await arena.recover({surface.platform: surface})
+    recovered = await arena.recover({surface.platform: surface})
+    if recovered:
+        surface.console.print(f"[dim]{recovered} unfinished task(s) from an earlier run marked interrupted.[/dim]")
     await ConsoleSession(arena, surface).run()
     return 0

@@ -34,7 +34,7 @@ from bot.ordering import KeyedOrder
 from bot.providers.client import ChatClient, ChatRequest, Completion
 from bot.ratings import ordering_key
 from bot.roster import Availability, Contestant, Roster, check_availability
-from bot.surface import Destination, MessageRef, Surface, SurfaceError
+from bot.surface import Destination, MessageRef, Surface, SurfaceError, rating_hint
 from bot.testing.suite import TestsError, split_tests
 from bot.testruns import TestRuns
 from storage import tasks as db
@@ -224,7 +224,7 @@ class Arena:
         self, task: Task, answers: list[Answer], skipped: list[Availability], blind: bool,
         event: TaskRequested, surface: Surface,
     ) -> Destination:
-        header = render.task_header(task, answers, skipped, blind)
+        header = render.task_header(task, answers, skipped, blind, rating_hint(surface))
         name = _thread_name(task.text)
         if event.thread:
             destination = Destination(event.channel, event.thread)
@@ -330,6 +330,24 @@ class Arena:
         except SurfaceError as exc:
             log.warning("final edit of answer %s failed: %s", answer.id, exc.user_message)
         self.tests.schedule(answer.id, surface)  # its tests run in the background, never delaying it
+
+    async def cancel_task(self, task_id: int, surface: Surface) -> TaskOutcome | None:
+        """End a task its asker stopped, once the caller has stopped its streams (the console
+        cancels ``request_task``): each unfinished answer is marked cancelled, in storage and on
+        ``surface``. Returns the task and its answers, or None when there is no such task."""
+        found = await self.store.run(db.cancel_task, task_id)
+        if found is None:
+            return None
+        task, answers = found
+        for answer in answers:
+            if answer.status != AnswerStatus.CANCELLED or not answer.message_id:
+                continue
+            ref = MessageRef(answer.message_channel or task.channel, answer.message_id, task.thread)
+            try:
+                await surface.edit(ref, render.answer_final(answer, task.blind and not task.revealed))
+            except SurfaceError as exc:
+                log.warning("could not mark answer %s cancelled: %s", answer.id, exc.user_message)
+        return TaskOutcome(task, answers)
 
     # ----------------------------------------------------------------------------- recovery
 

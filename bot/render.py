@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from bot.messages import Action, ActionKind, Field, Message, Tone
 from bot.roster import Availability
+from bot.surface import REACTION_RATING_HINT
 from bot.testing import render as tests_render
 from bot.testing.outcome import Outcome
 from bot.testing.suite import task_tests
 from storage.models import Answer, AnswerStatus, Task
 
-RATE_HINT = "React 👍/👎 or 1️⃣–5️⃣ on an answer to rate it."
+RATE_HINT = REACTION_RATING_HINT
 USAGE = (
     "*Usage:* `/codegen <task>`: e.g. `/codegen write a FastAPI CRUD app with JWT auth`.\n"
     "The task goes to every model at once; each answer arrives as its own reply in the thread.\n"
@@ -32,9 +33,13 @@ def answer_title(answer: Answer, blind: bool) -> str:
 
 
 def task_header(
-    task: Task, answers: list[Answer], skipped: list[Availability], blind: bool
+    task: Task, answers: list[Answer], skipped: list[Availability], blind: bool,
+    rating_hint: str = RATE_HINT,
 ) -> Message:
-    """The parent message: the task, who asked, which models (and which were skipped, why)."""
+    """The parent message: the task, who asked, which models (and which were skipped, why).
+
+    ``rating_hint`` is the surface's wording for how to rate there (empty: none).
+    """
     models = ", ".join(answer_title(a, blind) for a in answers) if answers else "none"
     fields = [Field("Asked by", task.requester_name or task.requester_id), Field("Models", models)]
     by_reason: dict[str, list[str]] = {}
@@ -44,12 +49,14 @@ def task_header(
         fields.append(Field(f"Skipped ({reason})", ", ".join(names)))
     actions = [Action(ActionKind.REVEAL, task.id or 0, "🔓 Reveal models")] if blind else []
     tests = tests_render.header_section(task_tests(task.tests), task.show_tests)
+    notes = [rating_hint] + (["Models are hidden until revealed (blind mode)."] if blind else [])
     return Message(
         title=f"🧪 Codegen task #{task.id}",
         text=quote(task.text) + (f"\n\n{tests}" if tests else ""),
         fields=fields,
-        footer=RATE_HINT + (" Models are hidden until revealed (blind mode)." if blind else ""),
+        footer=" ".join(n for n in notes if n) or None,
         actions=actions,
+        task_id=task.id,
     )
 
 
@@ -76,16 +83,19 @@ def answer_final(answer: Answer, blind: bool, tests: Outcome | None = None) -> M
     failed = answer.status in (AnswerStatus.ERROR, AnswerStatus.INTERRUPTED)
     if failed:
         actions.append(Action(ActionKind.RETRY, answer.id or 0, "🔁 Retry"))
+    cancelled = answer.status == AnswerStatus.CANCELLED
     text = answer.text or ""
     if answer.error:
+        if text.count("```") % 2:  # a partial answer cut inside a code block: close it first
+            text += "\n```"
         prefix = f"{text}\n\n" if text else ""
-        text = f"{prefix}⚠️ {answer.error}"
+        text = f"{prefix}{'⏹' if cancelled else '⚠️'} {answer.error}"
     return Message(
         title=answer_title(answer, blind),
         text=text or "_no answer_",
         footer=footer(answer) + (f" · {tests_render.footer_line(tests)}" if tests else ""),
         actions=actions,
-        tone=Tone.ERROR if failed else Tone.SUCCESS,
+        tone=Tone.ERROR if failed or cancelled else Tone.SUCCESS,
     )
 
 

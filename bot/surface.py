@@ -31,7 +31,11 @@ class MessageRef:
 
 @runtime_checkable
 class Surface(Protocol):
-    """What an adapter offers the core. Every method may raise :class:`SurfaceError`."""
+    """What an adapter offers the core. Every method may raise :class:`SurfaceError`.
+
+    A surface may also set ``rating_hint``: its own wording for how to rate an answer there
+    (see :func:`rating_hint`); chat platforms, where people react with emoji, need not.
+    """
 
     platform: str
 
@@ -46,6 +50,15 @@ class Surface(Protocol):
     async def open_thread(self, parent: MessageRef, name: str) -> Destination:
         """Return the destination for replies threaded under ``parent`` (creating it if needed)."""
         ...
+
+
+REACTION_RATING_HINT = "React 👍/👎 or 1️⃣–5️⃣ on an answer to rate it."
+
+
+def rating_hint(surface: Surface) -> str:
+    """How to rate an answer on ``surface``: its ``rating_hint`` if it has one, else by reactions."""
+    hint = getattr(surface, "rating_hint", None)
+    return hint if isinstance(hint, str) else REACTION_RATING_HINT
 
 
 @runtime_checkable

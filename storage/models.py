@@ -20,6 +20,7 @@ class TaskStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
     INTERRUPTED = "interrupted"
+    CANCELLED = "cancelled"  # the asker stopped it while it streamed (the console's Ctrl-C)
 
 
 class AnswerStatus(StrEnum):
@@ -29,6 +30,7 @@ class AnswerStatus(StrEnum):
     ERROR = "error"
     SKIPPED = "skipped"
     INTERRUPTED = "interrupted"
+    CANCELLED = "cancelled"
 
 
 class Task(SQLModel, table=True):

@@ -32,7 +32,12 @@ class RatedAnswer:
 
 
 def find_answer(store: Store, platform: str, channel: str, message_id: str) -> RatedAnswer | None:
-    """The answer posted as (platform, channel, message_id), if its task still exists."""
+    """The answer posted as (platform, channel, message_id), if its task still exists.
+
+    A platform's message id names one message, but a surface that reused ids across runs (the
+    console before its ids were made unique) left several answers with the same reference: the
+    newest is the message on screen, so it is the one a rating means.
+    """
     query = (
         select(Answer.id, Answer.task_id, Answer.contestant_id)
         .join(Task, Task.id == Answer.task_id)
@@ -41,7 +46,7 @@ def find_answer(store: Store, platform: str, channel: str, message_id: str) -> R
             Answer.message_channel == channel,
             Answer.message_id == message_id,
         )
-        .order_by(Answer.id)
+        .order_by(Answer.id.desc())  # type: ignore[union-attr]
         .limit(1)
     )
     with store.session() as session:

@@ -179,6 +179,25 @@ def abandon_task(store: Store, task_id: int, reason: str) -> None:
             task.status, task.finished_at = TaskStatus.INTERRUPTED, now
 
 
+def cancel_task(store: Store, task_id: int) -> tuple[Task, list[Answer]] | None:
+    """End a task its asker stopped: unfinished answers become cancelled (finished ones stay).
+
+    Returns the task and its answers in display order, or None when there is no such task.
+    """
+    now = utcnow()
+    with store.session() as session:
+        task = session.get(Task, task_id)
+        if task is None:
+            return None
+        answers = list(session.exec(select(Answer).where(Answer.task_id == task_id).order_by(col(Answer.position))))
+        for answer in answers:
+            if answer.status in UNFINISHED_ANSWER:
+                answer.status, answer.error, answer.finished_at = AnswerStatus.CANCELLED, "cancelled", now
+        if task.status in (TaskStatus.PENDING, TaskStatus.RUNNING):
+            task.status, task.finished_at = TaskStatus.CANCELLED, now
+        return task, answers
+
+
 def record_run(store: Store, run: Run) -> Run:
     """Store a sandbox run result."""
     with store.session() as session:
