@@ -20,6 +20,7 @@ from rich.text import Text
 
 from bot.arena import Arena, TaskOutcome
 from bot.events import LeaderboardRequested, ReactionChanged, RunRequested, TaskRequested, User
+from bot.leaderboard import split_leaderboard_words
 from bot.messages import Message, Tone
 from bot.surface import Destination, MessageRef
 
@@ -140,7 +141,9 @@ class ConsoleSession:
         elif word == "models":
             self.show_models()
         elif word == "leaderboard":
-            await self.arena.handle(self._event(LeaderboardRequested, channel=CHANNEL, window=rest or "28d"), self.surface)
+            window, category = split_leaderboard_words(rest.split())
+            await self.arena.handle(self._event(LeaderboardRequested, channel=CHANNEL, window=window,
+                                                category=category), self.surface)
         elif word == "run":
             await self.run_answer(rest)
         elif word in ("rate", "unrate"):

@@ -44,6 +44,27 @@ def parse_window(window: str) -> timedelta | None:
     return timedelta(days=n) if match.group(2) == "d" else timedelta(weeks=n)
 
 
+def split_leaderboard_words(words: list[str]) -> tuple[str, str | None]:
+    """The words after `leaderboard` in a text command (`data 7d`, `7d`, `python`) → (window, category).
+
+    A word shaped like a window (7d, 4w, all) is the window (default 28d); the rest, joined, is
+    the category as typed (None when there is none), checked later by the core.
+    """
+    windows: list[str] = []
+    others: list[str] = []
+    for word in words:
+        (windows if _is_window(word) else others).append(word)
+    return (windows[0] if windows else "28d"), " ".join(others + windows[1:]) or None
+
+
+def _is_window(word: str) -> bool:
+    try:
+        parse_window(word)
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass
 class Row:
     """One model's line on the leaderboard."""
@@ -265,6 +286,7 @@ class CategoryLeader:
     leader: Row
     models: int
     ballots: int
+    best_value: Row | None = None  # the category's best-value pick (may be the leader)
 
 
 def category_leaders(
@@ -281,8 +303,9 @@ def category_leaders(
     for category in wanted:
         board = build_leaderboard(store, window=window, now=moment, bootstrap=bootstrap, category=category)
         if board.rows:
+            pick = next((r for r in board.rows if r.model == board.best_value), None)
             leaders.append(CategoryLeader(category.slug, category.label, category.language is not None,
-                                          board.rows[0], len(board.rows), board.ballots))
+                                          board.rows[0], len(board.rows), board.ballots, pick))
     return leaders
 
 

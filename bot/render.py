@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.categories import describe
 from bot.messages import Action, ActionKind, Field, Message, Tone
 from bot.roster import Availability
 from storage.models import Answer, AnswerStatus, Task
@@ -10,7 +11,8 @@ RATE_HINT = "React 👍/👎 or 1️⃣–5️⃣ on an answer to rate it."
 USAGE = (
     "*Usage:* `/codegen <task>`: e.g. `/codegen write a FastAPI CRUD app with JWT auth`.\n"
     "The task goes to every model at once; each answer arrives as its own reply in the thread.\n"
-    "• `/codegen leaderboard`: the standings\n"
+    "• `/codegen leaderboard [category] [window]`: the standings, e.g. `leaderboard data 7d`\n"
+    "• `/codegen tag <task number> <category>`: correct a task's category (the asker or an admin)\n"
     "• `/codegen subscribe` / `unsubscribe`: the weekly leaderboard post in this channel\n"
     "• `/codegen blind on` / `off`: hide model names in this channel until they are revealed\n"
     "• `/codegen help`: this message\n"
@@ -30,7 +32,8 @@ def task_header(
 ) -> Message:
     """The parent message: the task, who asked, which models (and which were skipped, why)."""
     models = ", ".join(answer_title(a, blind) for a in answers) if answers else "none"
-    fields = [Field("Asked by", task.requester_name or task.requester_id), Field("Models", models)]
+    fields = [Field("Asked by", task.requester_name or task.requester_id), Field("Models", models),
+              Field("Category", describe(task.kind, task.language))]
     by_reason: dict[str, list[str]] = {}
     for item in skipped:
         by_reason.setdefault(item.reason, []).append(item.contestant.name)

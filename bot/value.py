@@ -137,33 +137,33 @@ def value_figure(lb: Leaderboard) -> Figure:
     """
     from matplotlib.figure import Figure  # Figure without pyplot: no global state, Agg canvas
 
-    priced = [r for r in lb.rows if r.priced and r.cost_per_answer_usd is not None]
-    unpriced = [r for r in lb.rows if not (r.priced and r.cost_per_answer_usd is not None)]
+    priced = [(r, r.cost_per_answer_usd) for r in lb.rows if r.cost_per_answer_usd is not None]
+    unpriced = [r for r in lb.rows if r.cost_per_answer_usd is None]
     fig = Figure(figsize=(8, 5), dpi=110)
-    grid = fig.add_gridspec(1, 2, width_ratios=[5, 1], wspace=0.05)
+    grid = fig.add_gridspec(1, 2, width_ratios=[5, 1], wspace=0.05, left=0.1, right=0.97, bottom=0.11, top=0.93)
     ax = fig.add_subplot(grid[0, 0])
     side = fig.add_subplot(grid[0, 1], sharey=ax)
     colour = {True: "#9e9e9e", False: "#1f6feb"}
-    for r in priced:
-        cost = r.cost_per_answer_usd
+    for r, cost in priced:
         ax.errorbar([cost], [r.score], yerr=[[r.score - r.lower], [r.upper - r.score]], fmt="o",
                     color=colour[r.provisional], capsize=4, zorder=3)
         ax.annotate(_name(r, 24), (cost, r.score), textcoords="offset points", xytext=(6, 4), fontsize=8)
-    frontier = [r for m in lb.frontier for r in priced if r.model == m]
+    frontier = [(r, cost) for m in lb.frontier for r, cost in priced if r.model == m]
     if frontier:
-        ax.plot([r.cost_per_answer_usd for r in frontier], [r.score for r in frontier], color="#2da44e",
+        ax.plot([cost for _, cost in frontier], [r.score for r, _ in frontier], color="#2da44e",
                 linewidth=1.5, drawstyle="steps-post", label=FRONTIER_LABEL, zorder=2)
     if lb.rows:
         ax.axhline(lb.rows[0].lower, color="#cf222e", linestyle="--", linewidth=1, label=LEADER_LABEL, zorder=1)
-    pick = next((r for r in priced if r.model == lb.best_value), None)
+    pick = next(((r, cost) for r, cost in priced if r.model == lb.best_value), None)
     if pick is not None:
-        ax.axvline(pick.cost_per_answer_usd, color="#bf8700", linestyle=":", linewidth=1.5,
-                   label=f"{BEST_VALUE_LABEL}: {_name(pick, 30)}", zorder=1)
+        ax.axvline(pick[1], color="#bf8700", linestyle=":", linewidth=1.5,
+                   label=f"{BEST_VALUE_LABEL}: {_name(pick[0], 30)}", zorder=1)
     if priced:
-        ax.set_xscale("log")
-        costs = [r.cost_per_answer_usd for r in priced if r.cost_per_answer_usd]
+        costs = [cost for _, cost in priced if cost > 0]  # a free model ($0) cannot sit on a log axis
+        ax.set_xscale("log" if len(costs) == len(priced) else "symlog",
+                      **({} if len(costs) == len(priced) else {"linthresh": min(costs, default=1e-6)}))
         if costs:
-            ax.set_xlim(min(costs) / 3, max(costs) * 3)
+            ax.set_xlim(0 if len(costs) < len(priced) else min(costs) / 3, max(costs) * 3)
         ax.legend(loc="lower right", fontsize=8)
     else:
         ax.text(0.5, 0.5, "no priced model yet" if lb.rows else "no rated comparisons yet",
@@ -190,5 +190,5 @@ def value_figure(lb: Leaderboard) -> Figure:
 def render_value_chart(lb: Leaderboard) -> bytes:
     """The score-vs-cost chart as PNG bytes."""
     buffer = io.BytesIO()
-    value_figure(lb).savefig(buffer, format="png", bbox_inches="tight")
+    value_figure(lb).savefig(buffer, format="png")  # fixed margins: "tight" would draw it twice
     return buffer.getvalue()

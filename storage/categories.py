@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, select, true, update
+from sqlalchemy.engine import CursorResult
+from sqlmodel import col
 
 from storage.db import Store
 from storage.models import Answer, AnswerStatus, Task, utcnow
@@ -15,9 +17,9 @@ def category_clause(kind: str | None = None, language: str | None = None) -> Col
     """A WHERE clause on ``task`` for one kind of work and/or language (true when both are None)."""
     clauses = []
     if kind is not None:
-        clauses.append(Task.kind == kind)
+        clauses.append(col(Task.kind) == kind)
     if language is not None:
-        clauses.append(Task.language == language)
+        clauses.append(col(Task.language) == language)
     return and_(*clauses) if clauses else true()
 
 
@@ -25,7 +27,7 @@ def set_category(store: Store, task_id: int, kind: str | None, language: str | N
     """A person's correction of a task's category (recorded with who and when)."""
     with store.session() as session:
         session.execute(
-            update(Task).where(Task.id == task_id).values(  # type: ignore[arg-type]
+            update(Task).where(col(Task.id) == task_id).values(
                 kind=kind, language=language, tagged_by=tagged_by, tagged_at=utcnow()
             )
         )
@@ -36,10 +38,10 @@ def fill_language(store: Store, task_id: int, language: str) -> bool:
     with store.session() as session:
         result = session.execute(
             update(Task)
-            .where(Task.id == task_id, Task.language.is_(None), Task.tagged_by.is_(None))  # type: ignore[arg-type,union-attr]
+            .where(col(Task.id) == task_id, col(Task.language).is_(None), col(Task.tagged_by).is_(None))
             .values(language=language)
         )
-        return bool(result.rowcount)
+        return bool(cast(CursorResult[Any], result).rowcount)
 
 
 @dataclass(frozen=True)
@@ -56,18 +58,18 @@ def tasks_to_classify(store: Store, *, everything: bool = False, after_id: int =
 
     Tasks a person tagged are never returned: the classifier does not override a correction.
     """
-    query: Any = select(Task.id, Task.text).where(Task.id > after_id, Task.tagged_by.is_(None))  # type: ignore[union-attr]
+    query = select(col(Task.id), col(Task.text)).where(col(Task.id) > after_id, col(Task.tagged_by).is_(None))
     if not everything:
-        query = query.where(Task.kind.is_(None))  # type: ignore[union-attr]
+        query = query.where(col(Task.kind).is_(None))
     with store.session() as session:
-        tasks = session.execute(query.order_by(Task.id).limit(limit)).all()
+        tasks = session.execute(query.order_by(col(Task.id)).limit(limit)).all()
         ids = [int(t[0]) for t in tasks]
         answers: dict[int, list[str]] = {}
         if ids:
             rows = session.execute(
-                select(Answer.task_id, Answer.text)
-                .where(Answer.task_id.in_(ids), Answer.status == AnswerStatus.DONE)  # type: ignore[attr-defined]
-                .order_by(Answer.task_id, Answer.position)
+                select(col(Answer.task_id), col(Answer.text))
+                .where(col(Answer.task_id).in_(ids), col(Answer.status) == AnswerStatus.DONE)
+                .order_by(col(Answer.task_id), col(Answer.position))
             )
             for task_id, text in rows:
                 answers.setdefault(int(task_id), []).append(str(text or ""))
@@ -82,7 +84,7 @@ def set_classified(store: Store, values: list[tuple[int, str, str | None]]) -> N
         for task_id, kind, language in values:
             session.execute(
                 update(Task)
-                .where(Task.id == task_id, Task.tagged_by.is_(None))  # type: ignore[arg-type,union-attr]
+                .where(col(Task.id) == task_id, col(Task.tagged_by).is_(None))
                 .values(kind=kind, language=language)
             )
 
