@@ -160,10 +160,10 @@ def value_figure(lb: Leaderboard) -> Figure:
                    label=f"{BEST_VALUE_LABEL}: {_name(pick[0], 30)}", zorder=1)
     if priced:
         costs = [cost for _, cost in priced if cost > 0]  # a free model ($0) cannot sit on a log axis
-        ax.set_xscale("log" if len(costs) == len(priced) else "symlog",
-                      **({} if len(costs) == len(priced) else {"linthresh": min(costs, default=1e-6)}))
         if costs:
             ax.set_xlim(0 if len(costs) < len(priced) else min(costs) / 3, max(costs) * 3)
+        ax.set_xscale("log" if len(costs) == len(priced) else "symlog",
+                      **({} if len(costs) == len(priced) else {"linthresh": min(costs, default=1e-6)}))
         ax.legend(loc="lower right", fontsize=8)
     else:
         ax.text(0.5, 0.5, "no priced model yet" if lb.rows else "no rated comparisons yet",
