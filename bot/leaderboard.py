@@ -19,7 +19,7 @@ from bot import categories
 from bot.categories import CategoryFilter, parse_category
 from bot.messages import Attachment, Message, Tone
 from bot.ranking import Comparisons, RatingRows, compare, fit_bt, rank, wilson_interval, wilson_lower_bound
-from bot.ranking.length import LengthBias, length_bias, length_controlled_scores
+from bot.ranking.length import LengthBias, length_bias
 from bot.ranking.stats import bayesian_average
 from bot.value import best_value, pareto_frontier, render_value_chart, render_value_table, value_summary
 from storage import leaderboard as lb_store
@@ -131,7 +131,6 @@ class Leaderboard:
     frontier: list[str] = field(default_factory=list)  # model ids on the Pareto frontier, cheapest first
     best_value: str | None = None  # model id of the best-value pick (bot/value.py)
     length_bias: LengthBias | None = None
-    length_coefficient: float | None = None  # log-odds per unit of normalised length difference
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (for ``codegen-bot leaderboard --json``)."""
@@ -263,10 +262,9 @@ def _length_check(board: Leaderboard, comparisons: Comparisons) -> None:
     pairs = comparisons.pairs
     if pairs is None or not board.rows:
         return
-    board.length_bias = length_bias(pairs)
-    if board.length_bias is None or not board.length_bias.material:
+    board.length_bias, scores = length_bias(pairs, len(comparisons.models))
+    if board.length_bias is None or scores is None or not board.length_bias.material:
         return
-    scores, board.length_coefficient = length_controlled_scores(pairs, len(comparisons.models))
     index = {name: i for i, name in enumerate(comparisons.models)}
     for row in board.rows:
         row.controlled_score = float(scores[index[row.model]])
@@ -436,16 +434,18 @@ def length_lines(lb: Leaderboard) -> list[str]:
     if bias is None:
         return []
     text = (f"Length bias: the clearly longer answer (≥10% longer) won {bias.longer_win_rate:.0%} of "
-            f"{bias.comparisons} comparisons (95% CI {bias.low:.0%}–{bias.high:.0%}; 50% means no bias).")
+            f"{bias.comparisons} comparisons (95% CI {bias.low:.0%}–{bias.high:.0%}; 50% means none).")
+    if bias.odds_twice is None:
+        return [text + " Too few comparisons to tell what length is worth at equal models."]
+    text += (f" At equal models a twice-as-long answer's odds of winning are ×{bias.odds_twice:.2f} "
+             f"(95% CI ×{bias.odds_twice_low:.2f}–×{bias.odds_twice_high:.2f}).")
     if not bias.material:
         return [text + " Not material: scores are not adjusted."]
-    odds = np.exp((lb.length_coefficient or 0.0) / 3)  # a twice-as-long answer: (2L - L) / 3L
-    control = f"With answer length as a covariate (a twice-as-long answer's odds ×{odds:.2f} at equal models)"
     if not any(r.place_change for r in lb.rows):
-        return [text, control + ", no model changes place."]
+        return [text, "With answer length as a covariate (style control), no model changes place."]
     ranked = sorted(lb.rows, key=lambda r: r.controlled_place or 0)
     places = " · ".join(f"{r.controlled_place}. {_clean(r.name, 28)}{_change(r.place_change)}" for r in ranked)
-    return [text, f"{control}, the ranking is: {places}."]
+    return [text, f"With answer length as a covariate (style control), the ranking is: {places}."]
 
 
 def _change(change: int | None) -> str:

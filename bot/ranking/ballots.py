@@ -110,8 +110,11 @@ def compare(rows: RatingRows, models: Sequence[str] | None = None) -> Comparison
     with np.errstate(invalid="ignore", divide="ignore"):
         v = sums / counts  # a duplicate rating of one model in one ballot is averaged
     is_first = np.bincount(cell, weights=first.astype(float), minlength=nb * m).reshape(nb, m) > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        lengths = np.bincount(cell, weights=length, minlength=nb * m).reshape(nb, m) / counts
+    keep_pairs = rows.length is not None
+    lengths = np.zeros((nb, m))
+    if keep_pairs:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lengths = np.bincount(cell, weights=length, minlength=nb * m).reshape(nb, m) / counts
 
     k = present.sum(axis=1)
     multi = k >= 2
@@ -126,7 +129,6 @@ def compare(rows: RatingRows, models: Sequence[str] | None = None) -> Comparison
     acc = np.zeros(t * m * m)
     first_score = first_weight = 0.0
     first_pairs = 0
-    keep_pairs = rows.length is not None
     pair_parts: list[tuple[np.ndarray, ...]] = []
     for i in range(m):
         for j in range(i + 1, m):

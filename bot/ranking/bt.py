@@ -8,6 +8,8 @@ number of times model i beat model j, a tie counting half to each side.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 SCALE = 400.0
@@ -96,6 +98,16 @@ def bootstrap_bt(
     return fit_bt(totals.reshape(rounds, m, m), prior=prior)
 
 
+
+@dataclass(frozen=True)
+class CovariateFit:
+    """:func:`fit_bt_covariates`' result: Elo-scale ratings, coefficients and their standard errors."""
+
+    ratings: np.ndarray  # (M,)
+    coefficients: np.ndarray  # (K,) natural log-odds per unit of each feature
+    standard_errors: np.ndarray  # (K,) cluster-robust when clusters were given
+
+
 def fit_bt_covariates(
     first: np.ndarray,
     second: np.ndarray,
@@ -104,18 +116,20 @@ def fit_bt_covariates(
     features: np.ndarray,
     n_models: int,
     *,
+    clusters: np.ndarray | None = None,
     prior: float = 1.0,
     ridge: float = 1e-3,
     max_iter: int = 100,
     tol: float = 1e-9,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> CovariateFit:
     """Bradley–Terry with covariates per comparison, as Chatbot Arena's style control.
 
     P(first beats second) = σ(α(R_first − R_second) + features · γ): each comparison's
     ``features`` row (K values, e.g. the normalised length difference) explains part of the
     outcome, so the ratings are what remains. Same prior as :func:`fit_bt` (``prior`` > 0 virtual
     ties against 1000 per model); γ gets a tiny ridge so it stays defined when the features
-    never vary. Returns (Elo-scale ratings of shape (M,), γ of shape (K,) in natural log-odds).
+    never vary. Standard errors of γ come from the inverse Hessian, made robust to comparisons
+    of one cluster (``clusters``: e.g. each comparison's task) being related (a sandwich estimate).
     """
     if prior <= 0:
         raise ValueError("fit_bt_covariates needs prior > 0 (the virtual ties fix the scale)")
@@ -124,7 +138,8 @@ def fit_bt_covariates(
     feats = np.asarray(features, dtype=float).reshape(len(y), -1)
     m, k = n_models, feats.shape[1]
     x, gamma = np.zeros(m), np.zeros(k)
-    for _ in range(max_iter):
+
+    def derivatives() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         p = _sigmoid(x[f] - x[s] + feats @ gamma)
         r, q = w * (y - p), w * p * (1.0 - p)
         sx = _sigmoid(x)
@@ -138,11 +153,28 @@ def fit_bt_covariates(
         qf = q[:, None] * feats
         hxg = np.stack([np.bincount(s, qf[:, c], m) - np.bincount(f, qf[:, c], m) for c in range(k)], axis=1)
         hgg = -(feats.T @ qf) - ridge * np.eye(k)
-        hess = np.block([[hxx, hxg], [hxg.T, hgg]])
+        return grad, np.block([[hxx, hxg], [hxg.T, hgg]]), r
+
+    for _ in range(max_iter):
+        grad, hess, _ = derivatives()
         step = np.clip(np.linalg.solve(hess, grad), -MAX_STEP, MAX_STEP)
         x, gamma = x - step[:m], gamma - step[m:]
         if not (np.all(np.isfinite(x)) and np.all(np.isfinite(gamma))):
             raise FloatingPointError("Bradley–Terry fit with covariates diverged")
         if np.max(np.abs(step)) < tol:
             break
-    return ANCHOR + x / ALPHA, gamma
+    _, hess, r = derivatives()
+    inverse = np.linalg.inv(-hess)
+    if clusters is None:
+        covariance = inverse
+    else:
+        _, cluster = np.unique(np.asarray(clusters), return_inverse=True)
+        n_clusters = int(cluster.max(initial=-1)) + 1
+        scores = np.zeros((n_clusters, m + k))  # each cluster's summed score (gradient) contributions
+        np.add.at(scores, (cluster, f), r)
+        np.add.at(scores, (cluster, s), -r)
+        scores[:, m:] = np.stack([np.bincount(cluster, r * feats[:, c], n_clusters) for c in range(k)], axis=1)
+        correction = n_clusters / max(n_clusters - 1, 1)
+        covariance = correction * inverse @ (scores.T @ scores) @ inverse
+    errors = np.sqrt(np.maximum(np.diag(covariance)[m:], 0.0))
+    return CovariateFit(ANCHOR + x / ALPHA, gamma, errors)

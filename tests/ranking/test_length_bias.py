@@ -62,10 +62,12 @@ def test_longer_answers_preferred_by_construction(store: Store) -> None:
     assert [r.model for r in controlled] == ["c", "b", "a"]  # the true order
     rows = {r.model: r for r in lb.rows}
     assert rows["a"].place_change == -2 and rows["c"].place_change == 2
-    assert lb.length_coefficient is not None and lb.length_coefficient > 0
+    assert bias.coefficient is not None and bias.coefficient > 0
+    assert bias.odds_twice_low is not None and bias.odds_twice_low > 1.1  # clearly more than a 10% edge
 
     text = render_leaderboard(lb).text
     assert "Length bias: the clearly longer answer (≥10% longer) won" in text
+    assert "At equal models a twice-as-long answer's odds of winning are ×" in text
     assert "the ranking is: 1. C ▲2 · 2. B · 3. A ▼2." in text
     data = lb.to_dict()
     assert data["length_bias"]["material"] is True and data["rows"][0]["controlled_place"] == 3
@@ -78,6 +80,8 @@ def test_length_not_preferred_is_reported_as_not_material(store: Store) -> None:
     bias = lb.length_bias
     assert bias is not None and not bias.material
     assert bias.low < 0.5 < bias.high
+    assert bias.odds_twice_low is not None and bias.odds_twice_high is not None
+    assert bias.odds_twice_low < 1 < bias.odds_twice_high
     assert all(r.controlled_score is None and r.place_change is None for r in lb.rows)
     assert [r.model for r in lb.rows] == ["c", "b", "a"]
     text = render_leaderboard(lb).text
@@ -89,7 +93,7 @@ def test_no_length_line_without_clearly_different_lengths() -> None:
                       length=[100, 105])
     pairs = compare(rows).pairs
     assert pairs is not None and len(pairs) == 1
-    assert length_bias(pairs) is None  # 5% longer is not "clearly longer"
+    assert length_bias(pairs) == (None, None)  # 5% longer is not "clearly longer"
 
 
 def test_pairs_follow_the_ballot_rules() -> None:
@@ -102,9 +106,10 @@ def test_pairs_follow_the_ballot_rules() -> None:
     got = sorted(zip(pairs.first.tolist(), pairs.second.tolist(), pairs.outcome.tolist(), pairs.weight.tolist(),
                      pairs.length_first.tolist(), pairs.length_second.tolist(), strict=True))
     assert got == [(0, 1, 1.0, 0.5, 900.0, 300.0), (0, 2, 1.0, 0.5, 900.0, 100.0), (1, 2, 0.5, 0.5, 300.0, 100.0)]
-    bias = length_bias(pairs)
+    bias, scores = length_bias(pairs)
     assert bias is not None and bias.comparisons == 3
     assert bias.longer_win_rate == pytest.approx((1 + 1 + 0.5) / 3)  # a tie counts half
+    assert scores is None and bias.odds_twice is None and not bias.material  # too few to fit
     assert compare(RatingRows(task=[1, 1], rater=["u"] * 2, scale=["s"] * 2, model=["a", "b"], value=[1, 2])).pairs is None
 
 
@@ -114,12 +119,12 @@ def test_covariate_fit_without_variation_is_the_plain_fit() -> None:
     second = (first + rng.integers(1, 4, 400)) % 4
     outcome = rng.choice([0.0, 0.5, 1.0], 400)
     weight = rng.uniform(0.3, 1.0, 400)
-    scores, gamma = fit_bt_covariates(first, second, outcome, weight, np.zeros((400, 1)), 4)
+    fit = fit_bt_covariates(first, second, outcome, weight, np.zeros((400, 1)), 4)
     wins = np.zeros((4, 4))
     np.add.at(wins, (first, second), weight * outcome)
     np.add.at(wins, (second, first), weight * (1 - outcome))
-    np.testing.assert_allclose(scores, fit_bt(wins), atol=1e-6)
-    assert gamma[0] == pytest.approx(0.0, abs=1e-9)
+    np.testing.assert_allclose(fit.ratings, fit_bt(wins), atol=1e-6)
+    assert fit.coefficients[0] == pytest.approx(0.0, abs=1e-9)
 
 
 def test_covariate_fit_recovers_a_known_effect() -> None:
@@ -129,6 +134,25 @@ def test_covariate_fit_recovers_a_known_effect() -> None:
     second = (first + rng.integers(1, 3, n)) % 3
     feature = rng.uniform(-0.8, 0.8, n)
     won = rng.random(n) < 1 / (1 + np.exp(-(true[first] - true[second] + effect * feature)))
-    scores, gamma = fit_bt_covariates(first, second, won.astype(float), np.ones(n), feature[:, None], 3)
-    assert gamma[0] == pytest.approx(effect, abs=0.1)
-    np.testing.assert_allclose((scores - scores[0]) * ALPHA, true, atol=0.08)
+    fit = fit_bt_covariates(first, second, won.astype(float), np.ones(n), feature[:, None], 3)
+    assert fit.coefficients[0] == pytest.approx(effect, abs=3 * fit.standard_errors[0])
+    assert 0.02 < fit.standard_errors[0] < 0.1
+    np.testing.assert_allclose((fit.ratings - fit.ratings[0]) * ALPHA, true, atol=0.08)
+
+
+def test_clustered_standard_errors_widen_when_comparisons_are_repeated() -> None:
+    """The same comparisons copied five times within each task carry no more evidence."""
+    rng = np.random.default_rng(2)
+    n = 2000
+    first = rng.integers(0, 3, n)
+    second = (first + rng.integers(1, 3, n)) % 3
+    feature = rng.uniform(-0.8, 0.8, n)
+    won = (rng.random(n) < 1 / (1 + np.exp(-feature))).astype(float)
+    task = np.arange(n)
+    once = fit_bt_covariates(first, second, won, np.ones(n), feature[:, None], 3, clusters=task)
+    copies = [np.tile(a, 5) for a in (first, second, won, feature, task)]
+    naive = fit_bt_covariates(copies[0], copies[1], copies[2], np.ones(5 * n), copies[3][:, None], 3)
+    clustered = fit_bt_covariates(copies[0], copies[1], copies[2], np.ones(5 * n), copies[3][:, None], 3,
+                                  clusters=copies[4])
+    assert naive.standard_errors[0] == pytest.approx(once.standard_errors[0] / np.sqrt(5), rel=0.05)
+    assert clustered.standard_errors[0] == pytest.approx(once.standard_errors[0], rel=0.05)
