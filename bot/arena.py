@@ -377,8 +377,8 @@ class Arena:
             parse_window(event.window)
             category = parse_category(event.category) if event.category else None
         except ValueError as exc:
-            await notify_safely(event, render.error(
-                str(exc)[0].upper() + str(exc)[1:] + "; a window looks like 7d, 28d, 4w or all."))
+            hint = "; a window looks like 7d, 28d, 4w or all" if "category" in str(exc) else ""
+            await notify_safely(event, render.error(str(exc)[0].upper() + str(exc)[1:] + hint + "."))
             return
         board = await self.store.run(build_leaderboard, window=event.window, category=category)
         await surface.post(Destination(event.channel), render_leaderboard(board))

@@ -12,8 +12,9 @@ Every rule is a row in the two tables below, so anyone can read why a task lande
   "binary search" or "data pipeline") and ``WEIGHT_WEAK`` per common word ("api", "script"); the
   best wins, and "other" when nothing matched.
 
-Each distinct term counts once, whatever how often it appears; ties go to the row listed first.
-Terms match whole words, case-insensitively, with an optional plural ``s``/``es``.
+Each distinct term counts once, however often it appears; ties go to the row listed first. Terms
+match runs of whole words, case-insensitively (a word keeps ``+ # . / -`` inside it: c++, c#,
+node.js, ci/cd), the last word optionally plural.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from bot.sandbox.extract import fence_tags
 
@@ -49,13 +49,12 @@ class Language:
     hints: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()  # other spellings accepted by `tag` and `leaderboard`
 
-    @cached_property
-    def _compiled(self) -> tuple[tuple[str, re.Pattern[str], int], ...]:
-        terms = [(t, _term(t), WEIGHT_NAME) for t in self.names]
-        terms += [(t, _term(t), WEIGHT_LIBRARY) for t in self.libraries]
-        terms += [(t, _term(t), WEIGHT_HINT) for t in self.hints]
-        terms += [(f"syntax {s!r}", re.compile(s, re.M), WEIGHT_LIBRARY) for s in self.syntax]
-        return tuple(terms)
+    def weighted_terms(self) -> list[tuple[str, int]]:
+        return ([(t, WEIGHT_NAME) for t in self.names] + [(t, WEIGHT_LIBRARY) for t in self.libraries]
+                + [(t, WEIGHT_HINT) for t in self.hints])
+
+    def weighted_patterns(self) -> list[tuple[str, int, int]]:
+        return [(p, re.M, WEIGHT_LIBRARY) for p in self.syntax]
 
 
 @dataclass(frozen=True)
@@ -69,19 +68,20 @@ class Kind:
     patterns: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
 
-    @cached_property
-    def _compiled(self) -> tuple[tuple[str, re.Pattern[str], int], ...]:
-        terms = [(t, _term(t), WEIGHT_STRONG) for t in self.strong]
-        terms += [(t, _term(t), WEIGHT_WEAK) for t in self.weak]
-        terms += [(f"pattern {p!r}", re.compile(p, re.I | re.M), WEIGHT_STRONG) for p in self.patterns]
-        return tuple(terms)
+    def weighted_terms(self) -> list[tuple[str, int]]:
+        return [(t, WEIGHT_STRONG) for t in self.strong] + [(t, WEIGHT_WEAK) for t in self.weak]
+
+    def weighted_patterns(self) -> list[tuple[str, int, int]]:
+        return [(p, re.I | re.M, WEIGHT_STRONG) for p in self.patterns]
 
 
-def _term(term: str) -> re.Pattern[str]:
-    """A whole-word, case-insensitive matcher; spaces match any whitespace; plural allowed."""
-    body = r"\s+".join(re.escape(part) for part in term.split())
-    plural = "(?:e?s)?" if term[-1].isalpha() else ""
-    return re.compile(rf"(?<![\w+#]){body}{plural}(?![\w+#])", re.I)
+# A word: letters, digits, _, + and # (c++, c#), joined by . / - (node.js, ci/cd, scikit-learn);
+# a leading dot is kept (.net). Terms are matched as runs of whole words of the lowercased text.
+_WORD = re.compile(r"\.?[\w+#]+(?:[./-][\w+#]+)*")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
 
 
 # --- the tables ----------------------------------------------------------------------------------
@@ -116,7 +116,7 @@ LANGUAGES: tuple[Language, ...] = (
         names=("sql", "t-sql", "pl/pgsql", "plpgsql", "in postgres", "in postgresql", "in mysql",
                "in sqlite", "sql query"),
         libraries=("dbt", "bigquery", "snowflake", "duckdb"),
-        syntax=(r"\bSELECT\b[\s\S]+?\bFROM\b", r"\b(INSERT INTO|CREATE TABLE|DELETE FROM|ALTER TABLE)\b",
+        syntax=(r"\bSELECT\b[^;]{1,300}?\bFROM\b", r"\b(INSERT INTO|CREATE TABLE|DELETE FROM|ALTER TABLE)\b",
                 r"\bUPDATE \w+ SET\b"),
         hints=("postgres", "postgresql", "mysql", "sqlite", "query"),
     ),
@@ -301,6 +301,26 @@ KINDS: tuple[Kind, ...] = (
 )
 
 _LANGUAGE_BY_TAG = {tag: lang.slug for lang in LANGUAGES for tag in lang.tags}
+_CANDIDATES: tuple[Language | Kind, ...] = (*LANGUAGES, *KINDS)
+
+
+def _build_index() -> tuple[dict[str, list[tuple[str, int]]], int]:
+    """term (as its words joined by one space) → [(candidate slug, weight)], and the longest term's words."""
+    index: dict[str, list[tuple[str, int]]] = {}
+    longest = 1
+    for candidate in _CANDIDATES:
+        for term, weight in candidate.weighted_terms():
+            words = _words(term)
+            if " ".join(words) != " ".join(term.lower().split()):
+                raise ValueError(f"category term {term!r} of {candidate.slug!r} does not read as whole words")
+            index.setdefault(" ".join(words), []).append((candidate.slug, weight))
+            longest = max(longest, len(words))
+    return index, longest
+
+
+_INDEX, _LONGEST = _build_index()
+_PATTERNS = [(c.slug, f"pattern {p!r}", re.compile(p, flags), w) for c in _CANDIDATES
+             for p, flags, w in c.weighted_patterns()]
 
 
 def language(slug: str | None) -> Language | None:
@@ -325,41 +345,57 @@ class Classification:
     evidence: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
 
-def _score(terms: Iterable[tuple[str, re.Pattern[str], int]], text: str) -> tuple[int, list[str]]:
-    found = [(name, weight) for name, pattern, weight in terms if pattern.search(text)]
-    return sum(w for _, w in found), [name for name, _ in found]
+def _singular(word: str) -> list[str]:
+    """The word and the forms without a plural ending (dataframes → dataframe, classes → class)."""
+    forms = [word]
+    if len(word) > 3 and word.endswith("s"):
+        forms.append(word[:-1])
+        if word.endswith("es"):
+            forms.append(word[:-2])
+    return forms
 
 
-def _best(scores: dict[str, int], minimum: int) -> str | None:
-    top = max(scores.values(), default=0)
+def _terms_in(text: str) -> set[str]:
+    """Every table term found in the text as a run of whole words (the last word may be plural)."""
+    words = _words(text)
+    found = set()
+    for n in range(1, _LONGEST + 1):
+        for i in range(len(words) - n + 1):
+            head = " ".join(words[i : i + n - 1])
+            for last in _singular(words[i + n - 1]):
+                gram = f"{head} {last}" if head else last
+                if gram in _INDEX:
+                    found.add(gram)
+    return found
+
+
+def _best(scores: dict[str, int], slugs: Iterable[str], minimum: int) -> str | None:
+    ordered = [(scores.get(slug, 0), slug) for slug in slugs]
+    top = max((score for score, _ in ordered), default=0)
     if top < minimum:
         return None
-    return next(slug for slug, score in scores.items() if score == top)  # first listed wins a tie
+    return next(slug for score, slug in ordered if score == top)  # first listed wins a tie
 
 
 def classify(text: str) -> Classification:
     """Classify a task from its text (prose, pasted code and fence tags)."""
-    evidence: dict[str, tuple[str, ...]] = {}
-    tag_counts = Counter(_LANGUAGE_BY_TAG[t] for t in fence_tags(text) if t in _LANGUAGE_BY_TAG)
-    language_scores: dict[str, int] = {}
-    for lang in LANGUAGES:
-        score, found = _score(lang._compiled, text)
-        score += WEIGHT_TAG * tag_counts.get(lang.slug, 0)
-        if tag_counts.get(lang.slug):
-            found.insert(0, f"fence tag x{tag_counts[lang.slug]}")
-        language_scores[lang.slug] = score
-        if found:
-            evidence[lang.slug] = tuple(found)
-    kind_scores: dict[str, int] = {}
-    for k in KINDS:
-        score, found = _score(k._compiled, text)
-        kind_scores[k.slug] = score
-        if found:
-            evidence[k.slug] = tuple(found)
+    scores: Counter[str] = Counter()
+    evidence: dict[str, list[str]] = {}
+    for slug, count in Counter(_LANGUAGE_BY_TAG[t] for t in fence_tags(text) if t in _LANGUAGE_BY_TAG).items():
+        scores[slug] += WEIGHT_TAG * count
+        evidence.setdefault(slug, []).append(f"fence tag x{count}")
+    for term in sorted(_terms_in(text)):
+        for slug, weight in _INDEX[term]:
+            scores[slug] += weight
+            evidence.setdefault(slug, []).append(term)
+    for slug, name, pattern, weight in _PATTERNS:
+        if pattern.search(text):
+            scores[slug] += weight
+            evidence.setdefault(slug, []).append(name)
     return Classification(
-        kind=_best(kind_scores, WEIGHT_WEAK) or OTHER,
-        language=_best(language_scores, MIN_LANGUAGE_SCORE),
-        evidence=evidence,
+        kind=_best(scores, (k.slug for k in KINDS), WEIGHT_WEAK) or OTHER,
+        language=_best(scores, (lang.slug for lang in LANGUAGES), MIN_LANGUAGE_SCORE),
+        evidence={slug: tuple(found) for slug, found in evidence.items()},
     )
 
 

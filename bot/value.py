@@ -107,7 +107,9 @@ def value_summary(lb: Leaderboard) -> list[str]:
     leader = lb.rows[0]
     lines = []
     pick = by_id.get(lb.best_value or "")
-    if pick is None:
+    if not any(r.priced for r in lb.rows):
+        lines.append("Best value: none of these models has a price yet.")
+    elif pick is None:
         lines.append("Best value: no priced model's interval overlaps the leader's.")
     elif pick.model == leader.model:
         lines.append(f"Best value: {_name(pick, 40)} at {money(pick.cost_per_answer_usd)} per answer; the leader "

@@ -170,10 +170,10 @@ def fit_bt_covariates(
     else:
         _, cluster = np.unique(np.asarray(clusters), return_inverse=True)
         n_clusters = int(cluster.max(initial=-1)) + 1
-        scores = np.zeros((n_clusters, m + k))  # each cluster's summed score (gradient) contributions
-        np.add.at(scores, (cluster, f), r)
-        np.add.at(scores, (cluster, s), -r)
-        scores[:, m:] = np.stack([np.bincount(cluster, r * feats[:, c], n_clusters) for c in range(k)], axis=1)
+        cells = n_clusters * m  # each cluster's summed score (gradient) contributions, then γ's
+        by_model = np.bincount(cluster * m + f, r, cells) - np.bincount(cluster * m + s, r, cells)
+        by_feature = [np.bincount(cluster, r * feats[:, c], n_clusters) for c in range(k)]
+        scores = np.column_stack([by_model.reshape(n_clusters, m), *by_feature])
         correction = n_clusters / max(n_clusters - 1, 1)
         covariance = correction * inverse @ (scores.T @ scores) @ inverse
     errors = np.sqrt(np.maximum(np.diag(covariance)[m:], 0.0))

@@ -73,3 +73,11 @@ def test_every_name_is_unique_and_labels_describe_tasks() -> None:
     assert describe("data", "sql") == "Data & ML · SQL"
     assert describe("algorithms", None) == "Algorithms"
     assert describe(None, None) == "Other"
+
+
+def test_every_term_in_the_tables_can_match() -> None:
+    """No dead rows: each listed term, written in a sentence, counts for its language or kind."""
+    for candidate in (*categories.LANGUAGES, *categories.KINDS):
+        for term, _ in candidate.weighted_terms():
+            found = classify(f"Please help: {term.upper()}, thanks").evidence.get(candidate.slug, ())
+            assert term.lower() in found, (candidate.slug, term)

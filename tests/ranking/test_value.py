@@ -86,6 +86,17 @@ def test_value_table_fits_80_columns_and_marks_the_pick() -> None:
     assert "no price" in unpriced and "free" not in unpriced and "$0 " not in unpriced
 
 
+def test_summary_lines_say_why_there_is_no_pick() -> None:
+    from bot.value import value_summary
+
+    assert value_summary(board([row("local", 1100, 50, None), row("local2", 1000, 50, None)]))[0] == (
+        "Best value: none of these models has a price yet.")
+    assert value_summary(board([row("local", 1300, 20, None), row("llama", 900, 20, 0.00003)]))[0] == (
+        "Best value: no priced model's interval overlaps the leader's.")
+    assert value_summary(board([row("gpt", 1200, 10, 0.012), row("llama", 900, 10, 0.00003)]))[0] == (
+        "Best value: GPT at $0.012 per answer; the leader is also the cheapest model within its interval.")
+
+
 def test_chart_draws_the_frontier_best_value_and_a_no_price_panel() -> None:
     lb = board([row("gpt", 1200, 50, 0.012), row("mixtral", 1120, 40, 0.0004), row("llama", 1000, 40, 0.00003),
                 row("worse", 980, 40, 0.002), row("local", 1050, 60, None)])
