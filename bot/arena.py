@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot import logcontext, metrics, render
+from bot.categories import classify
 from bot.config import Settings
 from bot.events import (
     AutorunChanged,
@@ -24,6 +25,7 @@ from bot.events import (
     RevealRequested,
     RunRequested,
     SubscriptionChanged,
+    TagRequested,
     TaskRequested,
     notify_safely,
 )
@@ -35,6 +37,7 @@ from bot.providers.client import ChatClient, ChatRequest, Completion
 from bot.ratings import ordering_key
 from bot.roster import Availability, Contestant, Roster, check_availability
 from bot.surface import Destination, MessageRef, Surface, SurfaceError, rating_hint
+from bot.tagging import fill_language, tag_task
 from bot.testing.suite import TestsError, split_tests
 from bot.testruns import TestRuns
 from storage import tasks as db
@@ -88,6 +91,7 @@ class Arena:
             RevealRequested: self._on_reveal,
             BlindModeChanged: self._on_blind_mode,
             AutorunChanged: self._on_autorun,
+            TagRequested: self._on_tag,
         }
 
     # ----------------------------------------------------------------------------- events
@@ -200,6 +204,7 @@ class Arena:
             for answer, ref in zip(answers, refs, strict=True)
         ))
         final = await self.store.run(db.finish_task_if_done, task.id)
+        task.language = task.language or await self.store.run(fill_language, task.id, final)
         return TaskOutcome(task, final, skipped)
 
     def _new_task(
@@ -207,9 +212,11 @@ class Arena:
     ) -> tuple[Task, list[Answer]]:
         order = list(contestants)
         self.rng.shuffle(order)  # answer position is always randomised and recorded
+        category = classify(text)
         task = Task(
             platform=event.platform, channel=event.channel, thread=event.thread,
             requester_id=event.user.id, requester_name=event.user.name, text=text,
+            kind=category.kind, language=category.language,
         )
         answers = [
             Answer(
@@ -418,15 +425,21 @@ class Arena:
         await run_answer(self, event, surface)
 
     async def _on_leaderboard(self, event: LeaderboardRequested, surface: Surface) -> None:
+        from bot.categories import parse_category
         from bot.leaderboard import build_leaderboard, parse_window, render_leaderboard
 
         try:
             parse_window(event.window)
+            category = parse_category(event.category) if event.category else None
         except ValueError as exc:
-            await notify_safely(event, render.error(str(exc)[0].upper() + str(exc)[1:] + "."))
+            hint = "; a window looks like 7d, 28d, 4w or all" if "category" in str(exc) else ""
+            await notify_safely(event, render.error(str(exc)[0].upper() + str(exc)[1:] + hint + "."))
             return
-        board = await self.store.run(build_leaderboard, window=event.window)
+        board = await self.store.run(build_leaderboard, window=event.window, category=category)
         await surface.post(Destination(event.channel), render_leaderboard(board))
+
+    async def _on_tag(self, event: TagRequested, surface: Surface) -> None:
+        await tag_task(self.store, self.settings, event, surface)
 
     async def _on_subscription(self, event: SubscriptionChanged, surface: Surface) -> None:
         from storage.leaderboard import set_subscription

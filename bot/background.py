@@ -12,7 +12,7 @@ from bot.arena import Arena
 from bot.blind import BlindRevealer
 from bot.config import Settings
 from bot.surface import Surface
-from bot.weekly import WeeklyPoster
+from bot.weekly import WeeklyPoster, static_dashboard_link
 from storage import tasks as db
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,8 @@ async def platform_jobs(arena: Arena, settings: Settings, surface: Surface) -> A
     await arena.recover(surfaces, stale_after_s=settings.interrupted_after_s)
     await arena.tests.resume(surface)  # test runs a crash or a shutdown cut short
     jobs: list[Callable[[], Awaitable[None]]] = [
-        WeeklyPoster(arena.store, surfaces, settings.leaderboard_tz).run_forever,
+        WeeklyPoster(arena.store, surfaces, settings.leaderboard_tz,
+                     dashboard_link=static_dashboard_link(settings.dashboard_url)).run_forever,
         BlindRevealer(arena.store, surfaces, timedelta(hours=settings.blind_reveal_after_h)).run_forever,
         lambda: _prune_forever(arena),
     ]

@@ -33,6 +33,8 @@ class Settings:
     interrupted_after_s: float = 900.0
     leaderboard_tz: str = "UTC"
     blind_reveal_after_h: float = 24.0
+    admins: frozenset[str] = frozenset()  # platform user ids from CODEGEN_ADMINS (bot/permissions.py)
+    dashboard_url: str | None = None  # DASHBOARD_URL: linked from the weekly post when set
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -49,6 +51,8 @@ class Settings:
             max_task_chars=int(os.environ.get("CODEGEN_MAX_TASK_CHARS", "4000")),
             leaderboard_tz=os.environ.get("LEADERBOARD_TZ", "UTC"),
             blind_reveal_after_h=float(os.environ.get("CODEGEN_BLIND_REVEAL_HOURS", "24")),
+            admins=frozenset(a.strip() for a in os.environ.get("CODEGEN_ADMINS", "").split(",") if a.strip()),
+            dashboard_url=os.environ.get("DASHBOARD_URL", "").strip() or None,
         )
 
     def secret(self, name: str) -> str | None:

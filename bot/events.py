@@ -111,10 +111,23 @@ class RetryRequested(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class LeaderboardRequested(Event):
-    """Someone asked for the standings. ``window`` is e.g. '28d', '7d' or 'all'."""
+    """Someone asked for the standings. ``window`` is e.g. '28d', '7d' or 'all'; ``category`` a
+    kind of work or language as typed ('data', 'python'; the core checks it), None for all tasks."""
 
     channel: str
     window: str = "28d"
+    category: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TagRequested(Event):
+    """Someone corrects a task's category: ``tags`` as typed ('data', 'sql'); the core checks them.
+
+    ``task_id`` is None when the adapter found no task number where one was expected.
+    """
+
+    task_id: int | None
+    tags: tuple[str, ...]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.categories import describe
 from bot.messages import Action, ActionKind, Field, Message, Tone
 from bot.roster import Availability
 from bot.surface import REACTION_RATING_HINT
@@ -14,7 +15,8 @@ RATE_HINT = REACTION_RATING_HINT
 USAGE = (
     "*Usage:* `/codegen <task>`: e.g. `/codegen write a FastAPI CRUD app with JWT auth`.\n"
     "The task goes to every model at once; each answer arrives as its own reply in the thread.\n"
-    "• `/codegen leaderboard`: the standings\n"
+    "• `/codegen leaderboard [category] [window]`: the standings, e.g. `leaderboard data 7d`\n"
+    "• `/codegen tag <task number> <category>`: correct a task's category (the asker or an admin)\n"
     "• `/codegen subscribe` / `unsubscribe`: the weekly leaderboard post in this channel\n"
     "• `/codegen blind on` / `off`: hide model names in this channel until they are revealed\n"
     '• `/codegen --test "assert is_even(4)" <task>` (or a code block tagged `python test`, or an attached '
@@ -41,7 +43,8 @@ def task_header(
     ``rating_hint`` is the surface's wording for how to rate there (empty: none).
     """
     models = ", ".join(answer_title(a, blind) for a in answers) if answers else "none"
-    fields = [Field("Asked by", task.requester_name or task.requester_id), Field("Models", models)]
+    fields = [Field("Asked by", task.requester_name or task.requester_id), Field("Models", models),
+              Field("Category", describe(task.kind, task.language))]
     by_reason: dict[str, list[str]] = {}
     for item in skipped:
         by_reason.setdefault(item.reason, []).append(item.contestant.name)

@@ -15,17 +15,29 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.leaderboard import build_leaderboard, render_leaderboard
+from bot.leaderboard import CategoryLeader, Row, build_leaderboard, category_leaders, render_leaderboard
 from bot.messages import Message
 from bot.surface import Destination, FindsMarkedPosts, MessageRef, Surface, SurfaceError
+from bot.value import money
 from storage import leaderboard as lb_store
 from storage.db import Store
 
 log = logging.getLogger(__name__)
+DashboardLink = Callable[[str], "str | None"]  # window ('28d') → a URL to the dashboard, or None
+
+
+def static_dashboard_link(base_url: str | None) -> DashboardLink:
+    """The placeholder link builder: ``DASHBOARD_URL`` as it is, or no link when it is unset.
+
+    The dashboard (issue 14, item 4) replaces this with one that points at the leaderboard page
+    for the window (and signs it, if the dashboard needs that).
+    """
+    return lambda window: base_url or None
 
 
 def parse_tz(tz: str | tzinfo) -> tzinfo:
@@ -65,6 +77,7 @@ class WeeklyPoster:
         bootstrap: int = 1000,
         claim_timeout: timedelta = timedelta(minutes=15),
         poll_interval: float = 60.0,
+        dashboard_link: DashboardLink | None = None,
     ) -> None:
         if not 0 <= weekday <= 6 or not 0 <= hour <= 23:
             raise ValueError("weekday must be 0 (Monday) to 6 and hour 0 to 23")
@@ -77,6 +90,7 @@ class WeeklyPoster:
         self.bootstrap = bootstrap
         self.claim_timeout = claim_timeout
         self.poll_interval = poll_interval
+        self.dashboard_link = dashboard_link or static_dashboard_link(None)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     # --- schedule ---------------------------------------------------------------------------------
@@ -149,8 +163,14 @@ class WeeklyPoster:
         board = await asyncio.to_thread(
             build_leaderboard, self.store, window=self.window, now=now, bootstrap=self.bootstrap
         )
+        leaders = await asyncio.to_thread(
+            category_leaders, self.store, window=self.window, now=now, bootstrap=self.bootstrap
+        )
         message = render_leaderboard(board)
         message.title = f"📊 Weekly leaderboard {week} · {board.window if board.since else 'all time'}"
+        extra = weekly_lines(leaders, self.dashboard_link(self.window))
+        if extra and board.rows:
+            message.text = "\n".join([message.text, *extra])
         message.marker = marker(week)
         return message
 
@@ -207,6 +227,36 @@ class WeeklyPoster:
 def marker(week: str) -> str:
     """The tag a week's post carries (Slack message metadata, Discord embed footer)."""
     return f"weekly-leaderboard:{week}"
+
+
+def weekly_lines(leaders: list[CategoryLeader], dashboard_url: str | None) -> list[str]:
+    """The weekly post's additions: each category's leader, and the dashboard link when configured."""
+    lines = []
+    for is_language, heading in ((False, "Leaders by kind of work"), (True, "Leaders by language")):
+        picked = [c for c in leaders if c.is_language == is_language]
+        if picked:
+            lines.append(f"**{heading}** (leader, cost per answer; best value):")
+            lines += [f"• {c.label}: {_leader(c)}" for c in picked]
+    if dashboard_url:
+        lines.append(f"📈 Dashboard (filters, charts, every task): {dashboard_url}")
+    return lines
+
+
+def _leader(c: CategoryLeader) -> str:
+    def named(row: Row) -> str:
+        return f"{_name(row.name)}{'*' if row.provisional else ''} ({money(row.cost_per_answer_usd)})"
+
+    text = named(c.leader)
+    if c.best_value is None:
+        return text + "; no priced model within its interval"
+    if c.best_value.model == c.leader.model:
+        return text + "; also the best value"
+    return f"{text}; best value {named(c.best_value)}"
+
+
+def _name(name: str) -> str:
+    name = name.replace("`", "'").replace("\n", " ")
+    return name if len(name) <= 40 else name[:39] + "…"
 
 
 def _aware(moment: datetime) -> datetime:

@@ -88,13 +88,24 @@ class Store:
         """Apply every pending migration (idempotent; safe to call on every start).
 
         On PostgreSQL the migration holds an advisory lock for its transaction, so replicas that
-        start together migrate one after the other (the later ones find nothing left to do)."""
-        with self.engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-            config = alembic_config(self.url)
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        start together migrate one after the other (the later ones find nothing left to do). On
+        SQLite foreign keys are off while migrating: a batch migration rebuilds a table by copying
+        it, which would trip the references to it."""
+        with self.engine.connect() as connection:
+            if self.is_sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
+            try:
+                with connection.begin():
+                    if connection.dialect.name == "postgresql":
+                        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                    config = alembic_config(self.url)
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+            finally:
+                if self.is_sqlite:
+                    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    connection.commit()
 
     def dispose(self) -> None:
         """Close every pooled connection and the worker threads."""

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from storage.categories import category_clause
 from storage.db import Store
-from storage.models import Answer, ChannelSettings, LeaderboardPost, Run, Task, utcnow
+from storage.models import Answer, ChannelSettings, LeaderboardPost, Rating, Run, Task, utcnow
 from storage.ratings import as_utc
 
 # --- channel settings -------------------------------------------------------------------------
@@ -176,29 +178,35 @@ def posts(store: Store) -> list[LeaderboardPost]:
 
 @dataclass(frozen=True)
 class AnswerStat:
-    """One answer's model, status, latency and cost."""
+    """One answer's model, status, latency, cost and time to first token."""
 
     contestant_id: str
     contestant_name: str
     status: str
     latency_ms: float | None
     cost_usd: float | None
+    ttft_ms: float | None = None
 
 
-def answer_stats(store: Store, since: datetime | None, until: datetime) -> list[AnswerStat]:
-    """Answers of tasks created in [since, until)."""
+def answer_stats(
+    store: Store, since: datetime | None, until: datetime, *, kind: str | None = None, language: str | None = None
+) -> list[AnswerStat]:
+    """Answers of tasks created in [since, until) (of one category when ``kind``/``language`` are set)."""
     query = (
-        select(Answer.contestant_id, Answer.contestant_name, Answer.status, Answer.latency_ms, Answer.cost_usd)
+        select(Answer.contestant_id, Answer.contestant_name, Answer.status, Answer.latency_ms, Answer.cost_usd,
+               Answer.ttft_ms)
         .join(Task, Task.id == Answer.task_id)
-        .where(Task.created_at < as_utc(until))
+        .where(Task.created_at < as_utc(until), category_clause(kind, language))
     )
     if since is not None:
         query = query.where(Task.created_at >= as_utc(since))
     with store.session() as session:
-        return [AnswerStat(str(a), str(b or a), str(c), d, e) for a, b, c, d, e in session.execute(query)]
+        return [AnswerStat(str(a), str(b or a), str(c), d, e, f) for a, b, c, d, e, f in session.execute(query)]
 
 
-def run_stats(store: Store, since: datetime | None, until: datetime) -> dict[str, tuple[int, int]]:
+def run_stats(
+    store: Store, since: datetime | None, until: datetime, *, kind: str | None = None, language: str | None = None
+) -> dict[str, tuple[int, int]]:
     """Per model: (successful runs, runs) of answers of tasks created in [since, until).
 
     A run succeeds when it exited 0 without timing out, exceeding memory or failing to start.
@@ -209,7 +217,7 @@ def run_stats(store: Store, since: datetime | None, until: datetime) -> dict[str
         .select_from(Run)
         .join(Answer, Answer.id == Run.answer_id)
         .join(Task, Task.id == Answer.task_id)
-        .where(Task.created_at < as_utc(until))
+        .where(Task.created_at < as_utc(until), category_clause(kind, language))
         .group_by(Answer.contestant_id)
     )
     if since is not None:
@@ -218,10 +226,33 @@ def run_stats(store: Store, since: datetime | None, until: datetime) -> dict[str
         return {str(m): (int(good or 0), int(total)) for m, total, good in session.execute(query)}
 
 
-def count_tasks(store: Store, since: datetime, until: datetime) -> int:
-    """Tasks created in [since, until)."""
+def count_tasks(
+    store: Store, since: datetime, until: datetime, *, kind: str | None = None, language: str | None = None
+) -> int:
+    """Tasks created in [since, until) (of one category when ``kind``/``language`` are set)."""
     query = select(func.count(Task.id)).where(
-        Task.created_at >= as_utc(since), Task.created_at < as_utc(until)
+        Task.created_at >= as_utc(since), Task.created_at < as_utc(until), category_clause(kind, language)
     )
     with store.session() as session:
         return int(session.execute(query).scalar() or 0)
+
+
+def rated_categories(store: Store, since: datetime | None, until: datetime) -> tuple[set[str], set[str]]:
+    """(kinds, languages) of tasks created in [since, until) that have at least one rating."""
+    query: Any = (
+        select(Task.kind, Task.language).distinct()
+        .join(Answer, Answer.task_id == Task.id)
+        .join(Rating, Rating.answer_id == Answer.id)
+        .where(Task.created_at < as_utc(until))
+    )
+    if since is not None:
+        query = query.where(Task.created_at >= as_utc(since))
+    kinds: set[str] = set()
+    languages: set[str] = set()
+    with store.session() as session:
+        for kind, language in session.execute(query):
+            if kind:
+                kinds.add(str(kind))
+            if language:
+                languages.add(str(language))
+    return kinds, languages

@@ -53,6 +53,10 @@ class Task(SQLModel, table=True):
     show_tests: bool = False  # the asker sent the tests to the models too (--show-tests)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     finished_at: datetime | None = None
+    kind: str | None = Field(default=None, index=True)  # kind of work (bot/categories.py)
+    language: str | None = Field(default=None, index=True)  # None: the task named none
+    tagged_by: str | None = None  # who corrected the category (None: the classifier set it)
+    tagged_at: datetime | None = None
 
 
 class Answer(SQLModel, table=True):

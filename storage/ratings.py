@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from storage.categories import category_clause
 from storage.db import Store
 from storage.models import Answer, Rating, Task, TestResult, utcnow
 
@@ -155,10 +156,16 @@ class RankingRow:
     contestant_name: str
     value: int
     first: bool  # the answer was shown first among its task's answers
+    length: int = 0  # characters in the rated answer's text
 
 
-def ranking_rows(store: Store, since: datetime | None, until: datetime) -> list[RankingRow]:
-    """Ratings of answers whose task was created in [since, until), as they stood at ``until``."""
+def ranking_rows(
+    store: Store, since: datetime | None, until: datetime, *, kind: str | None = None, language: str | None = None
+) -> list[RankingRow]:
+    """Ratings of answers whose task was created in [since, until), as they stood at ``until``.
+
+    ``kind`` / ``language`` keep only tasks of that category.
+    """
     until_n = as_utc(until)
     first_pos = (
         select(Answer.task_id, func.min(Answer.position).label("first"))
@@ -168,26 +175,32 @@ def ranking_rows(store: Store, since: datetime | None, until: datetime) -> list[
     query = (
         select(
             Task.id, Rating.rater_id, Rating.scale, Answer.contestant_id, Answer.contestant_name,
-            Rating.value, Answer.position == first_pos.c.first,
+            Rating.value, Answer.position == first_pos.c.first, func.length(Answer.text),
         )
         .select_from(Rating)
         .join(Answer, Answer.id == Rating.answer_id)
         .join(Task, Task.id == Answer.task_id)
         .join(first_pos, first_pos.c.task_id == Task.id)
-        .where(Task.created_at < until_n, Rating.updated_at < until_n, _LIVE)
+        .where(Task.created_at < until_n, Rating.updated_at < until_n, _LIVE, category_clause(kind, language))
     )
     if since is not None:
         query = query.where(Task.created_at >= as_utc(since))
     with store.session() as session:
         rows = session.execute(query).all()
-    return [RankingRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4] or r[3]), int(r[5]), bool(r[6])) for r in rows]
+    return [RankingRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4] or r[3]), int(r[5]), bool(r[6]),
+                       int(r[7] or 0)) for r in rows]
 
 
-def count_ratings(store: Store, since: datetime, until: datetime) -> int:
-    """Ratings given (or last changed) in [since, until)."""
+def count_ratings(
+    store: Store, since: datetime, until: datetime, *, kind: str | None = None, language: str | None = None
+) -> int:
+    """Ratings given (or last changed) in [since, until) (on tasks of one category, when set)."""
     query = select(func.count(Rating.id)).where(
         Rating.updated_at >= as_utc(since), Rating.updated_at < as_utc(until), _LIVE
     )
+    if kind is not None or language is not None:
+        query = (query.join(Answer, Answer.id == Rating.answer_id).join(Task, Task.id == Answer.task_id)
+                 .where(category_clause(kind, language)))
     with store.session() as session:
         return int(session.execute(query).scalar() or 0)
 

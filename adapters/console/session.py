@@ -19,6 +19,7 @@ from adapters.console.input import Interrupted, Reader, ctrl_c_calls, default_re
 from adapters.console.surface import PLATFORM, ConsoleSurface
 from bot.arena import HELP_WORDS, Arena, TaskOutcome
 from bot.events import LeaderboardRequested, ReactionChanged, RunRequested, TaskRequested, User
+from bot.leaderboard import split_leaderboard_words
 from bot.messages import Message
 from bot.ratings import STARS, RatingChange, apply_reaction, parse_reaction
 from storage.models import Answer, AnswerStatus
@@ -213,8 +214,9 @@ class ConsoleSession:
         await self.rate(rest, added=False)
 
     async def leaderboard(self, rest: str) -> None:
-        """`leaderboard [7d|28d|all]`: the standings (its chart saved to a file)."""
-        event = self._event(LeaderboardRequested, channel=CHANNEL, window=rest or "28d")
+        """`leaderboard [category] [7d|28d|all]`: the standings (its charts saved to files)."""
+        window, category = split_leaderboard_words(rest.split())
+        event = self._event(LeaderboardRequested, channel=CHANNEL, window=window, category=category)
         await self.arena.handle(event, self.surface)
 
     async def show_models(self, rest: str) -> None:
@@ -314,8 +316,8 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     Command("run", "<label>", "run that answer's code in the sandbox", ConsoleSession.run_answer, 1),
     Command("rate", "<label> <+1|-1|1-5>", "+1 👍, -1 👎, or 1 to 5 stars", ConsoleSession.rate, 2),
     Command("unrate", "<label> <+1|-1|1-5>", "take that rating back", ConsoleSession.unrate, 2),
-    Command("leaderboard", "[7d|28d|all]", "the standings (default 28d) and a chart file",
-            ConsoleSession.leaderboard, 1),
+    Command("leaderboard", "[category] [7d|28d|all]", "the standings (default 28d, all kinds of work) and charts",
+            ConsoleSession.leaderboard, 2),
     Command("models", "", "the roster and who is available", ConsoleSession.show_models, 0),
     # Follow-ups (issue 11) plug in here: Command("follow", "[<label>] <text>", "continue the last task", …).
     Command("help", "", "this text", ConsoleSession.show_help, 0),

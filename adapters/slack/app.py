@@ -2,9 +2,10 @@
 
 Handlers ack at once and hand the event to :meth:`bot.arena.Arena.handle` in a background task:
 
-- ``/codegen <task>`` → TaskRequested (``leaderboard [window]``, ``subscribe``, ``unsubscribe``,
-  ``blind on|off``, ``autorun on|off`` map to their events; ``help`` / empty go to the core, which
-  answers with usage; ``--test "…"`` / ``--show-tests`` stay in the text for the core)
+- ``/codegen <task>`` → TaskRequested (``leaderboard [category] [window]``, ``tag <task> <category>``,
+  ``subscribe``, ``unsubscribe``, ``blind on|off``, ``autorun on|off`` map to their events; ``help`` /
+  empty go to the core, which answers with usage; ``--test "…"`` / ``--show-tests`` stay in the text
+  for the core)
 - ``app_mention`` → TaskRequested (threaded when the mention is in a thread)
 - ``reaction_added`` / ``reaction_removed`` on a message → ReactionChanged
 - ``codegen_run`` / ``codegen_retry`` / ``codegen_reveal`` buttons → Run/Retry/RevealRequested
@@ -39,6 +40,7 @@ from bot.events import (
     RevealRequested,
     RunRequested,
     SubscriptionChanged,
+    TagRequested,
     TaskRequested,
     User,
 )
@@ -54,6 +56,12 @@ _SUBTEAM = re.compile(r"<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>")
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
 _SWITCH = {"on": True, "off": False, "enable": True, "disable": False}
 _BUTTON = re.compile(rf"^{ACTION_PREFIX}(run|retry|reveal)(?:_\d+)?$")
+
+
+def _task_number(word: str) -> int | None:
+    """'12' or '#12' → 12; anything else → None (the core answers with usage)."""
+    digits = word.strip().removeprefix("#")
+    return int(digits) if digits.isdigit() and len(digits) < 10 else None
 
 
 def task_text(text: str, bot_user_id: str | None = None) -> str:
@@ -190,7 +198,13 @@ def _register(adapter: SlackAdapter) -> None:
         keyword = word.lower()
         event: Event
         if keyword == "leaderboard":
-            event = LeaderboardRequested(channel=channel, window=rest.strip() or "28d", **common)
+            from bot.leaderboard import split_leaderboard_words  # numpy loads on first use, not at start
+
+            window, category = split_leaderboard_words(rest.split())
+            event = LeaderboardRequested(channel=channel, window=window, category=category, **common)
+        elif keyword == "tag":
+            number, _, tags = rest.strip().partition(" ")
+            event = TagRequested(task_id=_task_number(number), tags=tuple(tags.split()), **common)
         elif keyword in ("subscribe", "unsubscribe") and not rest.strip():
             event = SubscriptionChanged(channel=channel, subscribed=keyword == "subscribe", **common)
         elif keyword == "blind" and rest.strip().lower() in _SWITCH:

@@ -50,7 +50,7 @@ def build_manifest(
     slash: dict[str, Any] = {
         "command": command,
         "description": "Compare code-generation models on a task",
-        "usage_hint": "<task> | leaderboard | subscribe | unsubscribe | help",
+        "usage_hint": "<task> | leaderboard [category] [window] | tag <task> <category> | subscribe | help",
         "should_escape": False,
     }
     interactivity: dict[str, Any] = {"is_enabled": True}

@@ -77,6 +77,11 @@ def _blocks(markdown: str) -> list[_Block]:
     return blocks
 
 
+def fence_tags(markdown: str) -> list[str]:
+    """The tags of a text's fenced code blocks, in order, lowercased ('' for an untagged block)."""
+    return [block.tag for block in _blocks(markdown)]
+
+
 def _strip_repl(code: str) -> str:
     """Turn a ``>>>`` transcript into its input lines."""
     if not code.lstrip().startswith(">>>"):

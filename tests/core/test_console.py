@@ -117,7 +117,7 @@ async def test_help_lists_every_command(sqlite_store, fake_openai, make_arena):
 
     after = shown.split("ALPHA", 1)[1]  # what `help` printed, after the banner's roster
     for usage in ("ask <task>", "run <label>", "rate <label> <+1|-1|1-5>", "unrate <label> <+1|-1|1-5>",
-                  "leaderboard [7d|28d|all]", "models", "help", "quit"):
+                  "leaderboard [category] [7d|28d|all]", "models", "help", "quit"):
         assert usage in after, usage
 
 

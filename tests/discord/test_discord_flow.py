@@ -227,7 +227,7 @@ async def test_subscribe_leaderboard_and_the_weekly_post(
     assert result.action == "posted"
     weekly = fake_discord.messages[int(result.message_id or 0)]
     assert weekly["channel_id"] == str(CHANNEL_ID) and "Weekly leaderboard" in weekly["content"]
-    assert [a["filename"] for a in weekly["attachments"]] == ["leaderboard.png"]
+    assert [a["filename"] for a in weekly["attachments"]] == ["leaderboard.png", "value.png"]
 
 
 async def test_a_weekly_post_whose_id_was_never_recorded_is_found_and_adopted(

@@ -60,7 +60,8 @@ async def test_sync_registers_the_codegen_group_against_the_configured_api(
     [put] = fake_discord.calls("PUT", f"/applications/{APP_ID}/commands")
     [group] = put.json
     assert group["name"] == "codegen"
-    assert [o["name"] for o in group["options"]] == ["ask", "leaderboard", "subscribe", "unsubscribe", "blind", "autorun"]
+    assert [o["name"] for o in group["options"]] == ["ask", "leaderboard", "tag", "subscribe", "unsubscribe", "blind",
+                                                   "autorun"]
     ask = group["options"][0]["options"][0]
     assert (ask["name"], ask["required"]) == ("task", True)
 
