@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from bot.errors import ConfigError
 from bot.local_model import unavailable_reason
 
 LOCAL_BASE_URL = "local"
@@ -19,7 +20,7 @@ DEFAULT_SYSTEM_PROMPT = (
 _ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
-class RosterError(ValueError):
+class RosterError(ConfigError):
     """The roster file is malformed; the message names the file, line and field."""
 
 

@@ -13,10 +13,11 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import event, exc
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from bot.errors import StorageUnavailable
 from storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -29,16 +30,20 @@ class Store:
     """One database: `session()` for work, `upgrade()` to apply migrations."""
 
     def __init__(self, url: str) -> None:
+        """Raises :class:`StorageUnavailable` when ``url`` is malformed or its folder unusable."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        if self.is_sqlite:
-            _ensure_parent_dir(url)
-            self.engine: Engine = create_engine(
-                url, connect_args={"check_same_thread": False, "timeout": 30}
-            )
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        else:
-            self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        try:
+            if self.is_sqlite:
+                _ensure_parent_dir(url)
+                self.engine: Engine = create_engine(
+                    url, connect_args={"check_same_thread": False, "timeout": 30}
+                )
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            else:
+                self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as error:
+            raise StorageUnavailable(f"DATABASE_URL is not a usable database URL ({error})") from None
         # SQLite takes one writer at a time and its busy handler sleeps up to 100 ms per retry,
         # so concurrent writers from many threads crawl: give it a single worker thread instead.
         self._executor = ThreadPoolExecutor(
@@ -62,11 +67,23 @@ class Store:
                 raise
 
     def upgrade(self) -> None:
-        """Apply every pending migration (idempotent; safe to call on every start)."""
-        with self.engine.begin() as connection:
-            config = alembic_config(self.url)
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        """Apply every pending migration (idempotent; safe to call on every start).
+
+        The first connection is made here: a database that cannot be reached raises
+        :class:`StorageUnavailable` saying which one and why.
+        """
+        try:
+            with self.engine.begin() as connection:
+                config = alembic_config(self.url)
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except exc.OperationalError as error:  # refused, unknown host, locked, unreadable file, …
+            raise StorageUnavailable(f"cannot open the database {self.public_url}: {_reason(error)}") from None
+
+    @property
+    def public_url(self) -> str:
+        """The URL with its password hidden (for messages and logs)."""
+        return make_url(self.url).render_as_string(hide_password=True)
 
     def dispose(self) -> None:
         """Close every pooled connection and the worker threads."""
@@ -85,7 +102,19 @@ def alembic_config(url: str) -> Config:
 def _ensure_parent_dir(url: str) -> None:
     path = url.split("///", 1)[-1].split("?", 1)[0]
     if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(path).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StorageUnavailable(
+                f"cannot create the folder {folder} for the SQLite database {path}: "
+                f"{error.strerror or error} (set DATABASE_URL or CODEGEN_HOME)") from None
+
+
+def _reason(error: exc.DBAPIError) -> str:
+    """The driver's first line (e.g. 'connection refused'), without the SQL or the URL's password."""
+    text = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+    return text.rstrip(".") or type(error.orig).__name__
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -56,6 +55,8 @@ def invite_command(args: argparse.Namespace) -> int:
 
 def sync_command(args: argparse.Namespace) -> int:
     """Sync the application commands (a deliberate step, not done on every start)."""
+    import asyncio
+
     import discord
 
     from adapters.discord.serve import DiscordConfigError, sync_commands

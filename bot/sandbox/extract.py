@@ -13,15 +13,8 @@ import re
 from dataclasses import dataclass
 
 from bot.sandbox.errors import NoRunnableCode
+from bot.sandbox.languages import RUNNABLE, normalize_language
 
-RUNNABLE = ("python", "javascript", "bash")
-
-_ALIASES = {
-    "python": "python", "py": "python", "python3": "python", "py3": "python", "pycon": "python",
-    "javascript": "javascript", "js": "javascript", "node": "javascript", "nodejs": "javascript",
-    "mjs": "javascript", "cjs": "javascript",
-    "bash": "bash", "sh": "bash", "shell": "bash", "zsh": "bash",
-}
 _OUTPUT_TAGS = {"text", "txt", "output", "plaintext", "plain", "log", "stdout", "console",
                 "shell-session", "terminal", "out", "result"}
 
@@ -45,11 +38,6 @@ class Snippet:
 class _Block:
     tag: str
     code: str
-
-
-def normalize_language(tag: str) -> str | None:
-    """Map a fence tag or CLI name to a runnable language, or None."""
-    return _ALIASES.get(tag.strip().lower())
 
 
 def _blocks(markdown: str) -> list[_Block]:

@@ -14,7 +14,7 @@ from bot.sandbox.result import JSON_KEYS
 def test_run_json_prints_exactly_the_result_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = tmp_path / "prog.py"
     source.write_text("import sys\nprint('hi from the sandbox')\nsys.exit(3)\n")
-    assert main(["run", str(source), "--json"]) == 1
+    assert main(["run", str(source), "--json"]) == 3  # the program's own exit code
     data = json.loads(capsys.readouterr().out)
     assert tuple(data) == JSON_KEYS
     assert data["exit_code"] == 3 and data["stdout"] == "hi from the sandbox\n"

@@ -1,0 +1,108 @@
+"""CLI start-up benchmark: `codegen-bot --help` and `codegen-bot run hello.py` vs the sandbox alone.
+
+    .venv/bin/python bench/cli_startup.py [--runs 15]
+
+Prints the median wall time of each command run as a user runs it (a fresh process of the
+installed console script), the median of the same `print("hello")` run through the sandbox
+in-process (measured separately, so the CLI's own cost is the difference), and which heavy
+modules each command imported. Targets: `run` within 300 ms of the sandbox time, `--help` under
+150 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+HELLO = 'print("hello")\n'
+HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "numpy", "matplotlib", "httpx", "aiohttp", "slack_bolt",
+         "slack_sdk", "discord", "rich", "xllamacpp", "storage.db", "bot.arena")
+PROBE = """
+import runpy, sys
+sys.argv = ["codegen-bot", *{args!r}]
+try:
+    runpy.run_module("app.cli", run_name="__main__")
+except SystemExit:
+    pass
+heavy = sorted({{m.split(".")[0] if not m.startswith(("storage.", "bot.")) else m for m in sys.modules}} & set({heavy!r}))
+print("HEAVY:" + ",".join(heavy), file=sys.stderr)
+"""
+
+
+def console_script() -> str:
+    """The installed `codegen-bot` next to this interpreter."""
+    script = Path(sys.executable).parent / "codegen-bot"
+    if not script.exists():
+        raise SystemExit(f"{script} not found: run `make test` (or pip install -e .) first")
+    return str(script)
+
+
+def wall_ms(command: list[str], runs: int, cwd: str) -> list[float]:
+    """Wall times (ms) of ``command`` run ``runs`` times, after one warm-up run."""
+    subprocess.run(command, capture_output=True, cwd=cwd)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, cwd=cwd)
+        times.append((time.perf_counter() - started) * 1000)
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.decode()[-500:]}")
+    return times
+
+
+async def sandbox_ms(runs: int) -> list[float]:
+    """Wall times (ms) of the same snippet through the sandbox service in this process."""
+    from bot.sandbox.service import SandboxService
+
+    service = SandboxService.from_env()
+    await service.run("bench", HELLO, "python")  # warm up (probe, page cache)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = await service.run("bench", HELLO, "python")
+        times.append((time.perf_counter() - started) * 1000)
+        assert result.stdout == "hello\n", result
+    await service.drain()
+    return times
+
+
+def heavy_modules(args: list[str], cwd: str) -> str:
+    """Which heavy libraries a command imports (by running it under a probe)."""
+    done = subprocess.run([sys.executable, "-c", PROBE.format(args=args, heavy=HEAVY)], capture_output=True,
+                          text=True, cwd=cwd)
+    line = next((ln for ln in done.stderr.splitlines() if ln.startswith("HEAVY:")), "HEAVY:?")
+    return line.removeprefix("HEAVY:") or "none"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    script = console_script()
+    with tempfile.TemporaryDirectory() as work:
+        Path(work, "hello.py").write_text(HELLO)
+        helps = statistics.median(wall_ms([script, "--help"], args.runs, work))
+        runs = statistics.median(wall_ms([script, "run", "hello.py"], args.runs, work))
+        bare = statistics.median(wall_ms([sys.executable, "-c", "pass"], args.runs, work))
+        sandbox = statistics.median(asyncio.run(sandbox_ms(args.runs)))
+        help_heavy = heavy_modules(["--help"], work)
+        run_heavy = heavy_modules(["run", "hello.py"], work)
+    print(f"codegen-bot --help          median {helps:7.1f} ms  (target < 150 ms)  heavy imports: {help_heavy}")
+    print(f"codegen-bot run hello.py    median {runs:7.1f} ms  heavy imports: {run_heavy}")
+    print(f"python -c pass (for scale)  median {bare:7.1f} ms")
+    print(f"sandbox alone (in-process)  median {sandbox:7.1f} ms")
+    print(f"run - sandbox               {runs - sandbox:7.1f} ms  (target <= 300 ms)")
+    print(f"runs: {args.runs} each, after one warm-up")
+
+
+if __name__ == "__main__":
+    main()
