@@ -231,11 +231,11 @@ def outcome_json(outcome: TaskOutcome) -> dict[str, Any]:
 
 
 def _models(args: argparse.Namespace) -> int:
-    from bot.roster import check_availability, load_roster
+    from bot.roster import check_availability, check_reachable, load_roster
 
     settings = _settings()
     roster = load_roster(settings.roster_path)
-    rows = check_availability(roster, settings)
+    rows = check_reachable(check_availability(roster, settings))
     if args.json:
         print(json.dumps([
             {"id": r.contestant.id, "name": r.contestant.name, "model": r.contestant.model,

@@ -7,7 +7,12 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from bot.errors import ArenaError, ConfigError
+
+if TYPE_CHECKING:
+    from storage.db import Store
 
 
 def add_cli(sub: Any) -> None:
@@ -33,7 +38,7 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
 
 
-def _store():  # type: ignore[no-untyped-def]
+def _store() -> Store:
     from bot.config import Settings
     from storage.db import Store
 
@@ -44,13 +49,12 @@ def _store():  # type: ignore[no-untyped-def]
 
 def leaderboard_command(args: argparse.Namespace) -> int:
     """Print the leaderboard (table or JSON); optionally save the chart."""
-    from bot.leaderboard import build_leaderboard, parse_window, render_chart, render_table
+    from bot.leaderboard import build_leaderboard, legend, parse_window, render_chart, render_table
 
     try:
         parse_window(args.window)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise ConfigError(str(exc)) from None
     store = _store()
     try:
         board = build_leaderboard(store, window=args.window, bootstrap=args.bootstrap)
@@ -60,15 +64,18 @@ def leaderboard_command(args: argparse.Namespace) -> int:
         try:
             args.chart.write_bytes(render_chart(board))
         except OSError as exc:
-            print(f"error: cannot write chart to {args.chart}: {exc.strerror}", file=sys.stderr)
-            return 1
+            raise ArenaError(f"cannot write the chart to {args.chart}: {exc.strerror}") from None
     if args.json:
         print(json.dumps(board.to_dict(), ensure_ascii=False, indent=2))
     elif not board.rows:
         print(f"No rated comparisons in the window ({args.window}) yet.")
     else:
+        import textwrap
+
         print(render_table(board))
-        print(f"\n{board.ballots} ballots on {board.tasks} tasks; 95% bootstrap intervals; * provisional.")
+        print()
+        for paragraph in legend(board).splitlines():
+            print(textwrap.fill(paragraph, width=80, subsequent_indent="  "))
     return 0
 
 
@@ -83,8 +90,7 @@ def export_command(args: argparse.Namespace) -> int:
                 with args.output.open("w", encoding="utf-8", newline="") as out:
                     count = export(store, args.fmt, args.since, out)
             except OSError as exc:
-                print(f"error: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
-                return 1
+                raise ArenaError(f"cannot write {args.output}: {exc.strerror}") from None
             print(f"wrote {count} {'rows' if args.fmt == 'csv' else 'tasks'} to {args.output}", file=sys.stderr)
         else:
             export(store, args.fmt, args.since, sys.stdout)

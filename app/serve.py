@@ -5,9 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from typing import TYPE_CHECKING
 
 from app.wiring import build_arena, close_arena
 from bot.config import Settings
+from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.arena import Arena
 
 log = logging.getLogger(__name__)
 
@@ -19,9 +24,17 @@ async def serve(settings: Settings, adapter: str = "auto") -> int:
     every platform whose token is set, else the console.
     """
     if adapter == "slack" and not os.environ.get("SLACK_BOT_TOKEN"):
-        raise SystemExit("error: --adapter slack needs SLACK_BOT_TOKEN (and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)")
+        raise ConfigError("--adapter slack needs SLACK_BOT_TOKEN (and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)")
     if adapter == "discord" and not os.environ.get("DISCORD_TOKEN"):
-        raise SystemExit("error: --adapter discord needs DISCORD_TOKEN")
+        raise ConfigError("--adapter discord needs DISCORD_TOKEN")
+    if adapter in ("auto", "slack") and os.environ.get("SLACK_BOT_TOKEN"):
+        from adapters.slack.serve import check_env
+
+        check_env(dict(os.environ))  # a missing secret is said before anything starts
+    if adapter in ("auto", "discord") and os.environ.get("DISCORD_TOKEN"):
+        from adapters.discord.serve import check_env as check_discord_env
+
+        check_discord_env()
     arena = build_arena(settings)
     try:
         runners = []
@@ -41,7 +54,7 @@ async def serve(settings: Settings, adapter: str = "auto") -> int:
         await close_arena(arena)
 
 
-async def _console(arena) -> int:  # type: ignore[no-untyped-def]
+async def _console(arena: Arena) -> int:
     from adapters.console import ConsoleSession, ConsoleSurface
 
     surface = ConsoleSurface()

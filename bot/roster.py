@@ -102,6 +102,41 @@ def check_availability(roster: Roster, settings: Settings) -> list[Availability]
     return result
 
 
+def check_reachable(rows: list[Availability], timeout: float = 1.5) -> list[Availability]:
+    """``rows`` with every available remote server probed: a server that refuses the connection
+    or does not answer within ``timeout`` seconds (Ollama stopped, a typo in the port) is marked
+    unreachable. Servers are probed at once, each host and port a single time."""
+    import socket
+    from concurrent.futures import ThreadPoolExecutor
+    from urllib.parse import urlsplit
+
+    def address(contestant: Contestant) -> tuple[str, int]:
+        url = urlsplit(contestant.base_url)
+        return url.hostname or "", url.port or (443 if url.scheme == "https" else 80)
+
+    def probe(where: tuple[str, int]) -> str | None:
+        try:
+            socket.create_connection(where, timeout=timeout).close()
+        except socket.gaierror:
+            return f"cannot resolve {where[0]}"
+        except TimeoutError:
+            return f"no answer from {where[0]}:{where[1]} within {timeout:g} s"
+        except OSError as error:
+            return f"{where[0]}:{where[1]}: {error.strerror or error}"
+        return None
+
+    targets = sorted({address(r.contestant) for r in rows if r.available and not r.contestant.is_local})
+    if not targets:
+        return rows
+    with ThreadPoolExecutor(max_workers=min(16, len(targets))) as pool:
+        problems = dict(zip(targets, pool.map(probe, targets), strict=True))
+    return [
+        Availability(r.contestant, False, f"unreachable: {problems[address(r.contestant)]}")
+        if r.available and not r.contestant.is_local and problems[address(r.contestant)] else r
+        for r in rows
+    ]
+
+
 def load_roster(path: str | Path) -> Roster:
     """Read and validate a roster file. Raises :class:`RosterError` naming file, line and field."""
     path = Path(path)
