@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
 
 log = logging.getLogger(__name__)
+discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # no voice here: no warning on every start
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 
 
