@@ -14,9 +14,9 @@ from tests.conftest import PostgresSchemas
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
+def pg_url(postgres_url: str) -> Iterator[str]:
     """A URL on a fresh, migrated PostgreSQL schema (dropped afterwards): for multi-process tests."""
-    schemas = PostgresSchemas()
+    schemas = PostgresSchemas(postgres_url)
     store = schemas.store()
     store.dispose()
     try:
