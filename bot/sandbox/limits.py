@@ -1,4 +1,4 @@
-"""Resource limits of one sandboxed run (defaults from DESIGN.md, overridable from the env)."""
+"""Resource limits of one sandboxed run (defaults as the README gives them, overridable from the env)."""
 
 from __future__ import annotations
 
