@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import CursorResult, and_, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col
 
 from storage.db import Store
 from storage.models import Answer, Rating, Task, utcnow
@@ -33,14 +34,14 @@ class RatedAnswer:
 def find_answer(store: Store, platform: str, channel: str, message_id: str) -> RatedAnswer | None:
     """The answer posted as (platform, channel, message_id), if its task still exists."""
     query = (
-        select(Answer.id, Answer.task_id, Answer.contestant_id)
-        .join(Task, Task.id == Answer.task_id)
+        select(col(Answer.id), col(Answer.task_id), col(Answer.contestant_id))
+        .join(Task, col(Task.id) == col(Answer.task_id))
         .where(
-            Task.platform == platform,
-            Answer.message_channel == channel,
-            Answer.message_id == message_id,
+            col(Task.platform) == platform,
+            col(Answer.message_channel) == channel,
+            col(Answer.message_id) == message_id,
         )
-        .order_by(Answer.id)
+        .order_by(col(Answer.id))
         .limit(1)
     )
     with store.session() as session:
@@ -69,8 +70,8 @@ def upsert_rating(
     )
     with store.session() as session:
         previous = session.execute(
-            select(Rating.value).where(
-                Rating.answer_id == answer_id, Rating.rater_id == rater_id, Rating.scale == scale
+            select(col(Rating.value)).where(
+                col(Rating.answer_id) == answer_id, col(Rating.rater_id) == rater_id, col(Rating.scale) == scale
             )
         ).scalar()
         session.execute(statement)
@@ -85,25 +86,25 @@ def retract_rating(
     A removed reaction that is no longer the rater's current one (they reacted again since)
     leaves the current rating alone.
     """
-    key = and_(Rating.answer_id == answer_id, Rating.rater_id == rater_id, Rating.scale == scale)
+    key = and_(col(Rating.answer_id) == answer_id, col(Rating.rater_id) == rater_id, col(Rating.scale) == scale)
     with store.session() as session:
-        row = session.execute(select(Rating.value, Rating.emoji).where(key)).first()
+        row = session.execute(select(col(Rating.value), col(Rating.emoji)).where(key)).first()
         if row is None:
             return None, None
         if row[1] != emoji:
             return int(row[0]), int(row[0])
-        result = session.execute(delete(Rating).where(key, Rating.emoji == emoji))
-    return int(row[0]), (None if result.rowcount else int(row[0]))
+        result = session.execute(delete(Rating).where(key, col(Rating.emoji) == emoji))
+    return int(row[0]), (None if cast("CursorResult[Any]", result).rowcount else int(row[0]))
 
 
 def answer_messages(store: Store, platform: str, since: datetime) -> list[tuple[int, str, str]]:
     """(answer id, channel, message id) of answers posted on ``platform`` for tasks created since."""
     query = (
-        select(Answer.id, Answer.message_channel, Answer.message_id)
-        .join(Task, Task.id == Answer.task_id)
-        .where(Task.platform == platform, Task.created_at >= as_utc(since),
-               Answer.message_id.is_not(None), Answer.message_channel.is_not(None))  # type: ignore[union-attr]
-        .order_by(Answer.id)
+        select(col(Answer.id), col(Answer.message_channel), col(Answer.message_id))
+        .join(Task, col(Task.id) == col(Answer.task_id))
+        .where(col(Task.platform) == platform, col(Task.created_at) >= as_utc(since),
+               col(Answer.message_id).is_not(None), col(Answer.message_channel).is_not(None))
+        .order_by(col(Answer.id))
     )
     with store.session() as session:
         return [(int(r[0]), str(r[1]), str(r[2])) for r in session.execute(query).all()]
@@ -112,7 +113,7 @@ def answer_messages(store: Store, platform: str, since: datetime) -> list[tuple[
 def ratings_of(store: Store, answer_id: int) -> list[Rating]:
     """Every current rating of one answer."""
     with store.session() as session:
-        return list(session.scalars(select(Rating).where(Rating.answer_id == answer_id).order_by(Rating.id)))
+        return list(session.scalars(select(Rating).where(col(Rating.answer_id) == answer_id).order_by(col(Rating.id))))
 
 
 @dataclass(frozen=True)
@@ -132,23 +133,23 @@ def ranking_rows(store: Store, since: datetime | None, until: datetime) -> list[
     """Ratings of answers whose task was created in [since, until), as they stood at ``until``."""
     until_n = as_utc(until)
     first_pos = (
-        select(Answer.task_id, func.min(Answer.position).label("first"))
-        .group_by(Answer.task_id)
+        select(col(Answer.task_id), func.min(col(Answer.position)).label("first"))
+        .group_by(col(Answer.task_id))
         .subquery()
     )
     query = (
         select(
-            Task.id, Rating.rater_id, Rating.scale, Answer.contestant_id, Answer.contestant_name,
-            Rating.value, Answer.position == first_pos.c.first,
+            col(Task.id), col(Rating.rater_id), col(Rating.scale), col(Answer.contestant_id), col(Answer.contestant_name),
+            col(Rating.value), col(Answer.position) == first_pos.c.first,
         )
         .select_from(Rating)
-        .join(Answer, Answer.id == Rating.answer_id)
-        .join(Task, Task.id == Answer.task_id)
+        .join(Answer, col(Answer.id) == col(Rating.answer_id))
+        .join(Task, col(Task.id) == col(Answer.task_id))
         .join(first_pos, first_pos.c.task_id == Task.id)
-        .where(Task.created_at < until_n, Rating.updated_at < until_n)
+        .where(col(Task.created_at) < until_n, col(Rating.updated_at) < until_n)
     )
     if since is not None:
-        query = query.where(Task.created_at >= as_utc(since))
+        query = query.where(col(Task.created_at) >= as_utc(since))
     with store.session() as session:
         rows = session.execute(query).all()
     return [RankingRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4] or r[3]), int(r[5]), bool(r[6])) for r in rows]
@@ -156,8 +157,8 @@ def ranking_rows(store: Store, since: datetime | None, until: datetime) -> list[
 
 def count_ratings(store: Store, since: datetime, until: datetime) -> int:
     """Ratings given (or last changed) in [since, until)."""
-    query = select(func.count(Rating.id)).where(
-        Rating.updated_at >= as_utc(since), Rating.updated_at < as_utc(until)
+    query = select(func.count(col(Rating.id))).where(
+        col(Rating.updated_at) >= as_utc(since), col(Rating.updated_at) < as_utc(until)
     )
     with store.session() as session:
         return int(session.execute(query).scalar() or 0)
@@ -176,26 +177,26 @@ def export_records(store: Store, since: datetime | None = None, batch: int = 500
     """Tasks created since ``since`` (oldest first), each with its answers and their ratings."""
     last_id = 0
     while True:
-        query = select(Task).where(Task.id > last_id).order_by(Task.id).limit(batch)
+        query = select(Task).where(col(Task.id) > last_id).order_by(col(Task.id)).limit(batch)
         if since is not None:
-            query = query.where(Task.created_at >= as_utc(since))
+            query = query.where(col(Task.created_at) >= as_utc(since))
         with store.session() as session:
             tasks = list(session.scalars(query))
             if not tasks:
                 return
             ids = [t.id for t in tasks]
-            answers = list(session.scalars(select(Answer).where(Answer.task_id.in_(ids)).order_by(Answer.task_id, Answer.position, Answer.id)))  # type: ignore[union-attr]
-            ratings = list(session.scalars(select(Rating).where(Rating.answer_id.in_([a.id for a in answers])).order_by(Rating.id))) if answers else []  # type: ignore[union-attr]
-        by_answer: dict[int, list[dict[str, Any]]] = {}
+            answers = list(session.scalars(select(Answer).where(col(Answer.task_id).in_(ids)).order_by(col(Answer.task_id), col(Answer.position), col(Answer.id))))
+            ratings = list(session.scalars(select(Rating).where(col(Rating.answer_id).in_([a.id for a in answers])).order_by(col(Rating.id)))) if answers else []
+        by_answer: dict[int | None, list[dict[str, Any]]] = {}
         for rating in ratings:
             by_answer.setdefault(rating.answer_id, []).append({c: getattr(rating, c) for c in RATING_COLUMNS})
-        by_task: dict[int, list[dict[str, Any]]] = {}
+        by_task: dict[int | None, list[dict[str, Any]]] = {}
         for answer in answers:
             record = {c: getattr(answer, c) for c in ANSWER_COLUMNS}
-            record["ratings"] = by_answer.get(answer.id, [])  # type: ignore[arg-type]
+            record["ratings"] = by_answer.get(answer.id, [])
             by_task.setdefault(answer.task_id, []).append(record)
         for task in tasks:
             record = {c: getattr(task, c) for c in TASK_COLUMNS}
-            record["answers"] = by_task.get(task.id, [])  # type: ignore[arg-type]
+            record["answers"] = by_task.get(task.id, [])
             yield record
-        last_id = tasks[-1].id  # type: ignore[assignment]
+        last_id = tasks[-1].id or last_id
