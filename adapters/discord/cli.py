@@ -8,7 +8,6 @@ import os
 import sys
 from typing import Any
 
-from bot.config import env_setting, integer
 from bot.errors import ConfigError
 
 
@@ -27,6 +26,7 @@ def add_discord_commands(sub: Any) -> None:
 
 def _application_id(args: argparse.Namespace) -> int | None:
     from adapters.discord.invite import application_id_from_token
+    from bot.config import env_setting, integer
 
     if args.client_id:
         return int(args.client_id)
