@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -67,13 +67,14 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def env_setting(name: str, default: T, parse: Callable[[str], T]) -> T:
-    """Environment variable ``name`` read with ``parse``; ``default`` when unset or empty.
+def env_setting(name: str, default: T, parse: Callable[[str], T], environ: Mapping[str, str] | None = None) -> T:
+    """Environment variable ``name`` (from ``environ``, default the process's) read with ``parse``;
+    ``default`` when unset or empty.
 
     Every setting read from the environment goes through here. ``parse`` raises ValueError with
     the reason, which becomes a :class:`ConfigError` naming the variable and its bad value.
     """
-    raw = os.environ.get(name, "").strip()
+    raw = (os.environ if environ is None else environ).get(name, "").strip()
     if not raw:
         return default
     try:

@@ -72,15 +72,15 @@ def check_env(env: dict[str, str]) -> tuple[str, str | None]:
             "to use Socket Mode instead."
         )
     if not socket_mode:
-        _port()
+        _port(env)
     if socket_mode and not env.get("SLACK_APP_TOKEN", "").startswith("xapp-"):
         raise SlackConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp- "
                                "(Basic Information → App-Level Tokens, scope connections:write).")
     return token, secret
 
 
-def _port() -> int:
-    return env_setting("PORT", 3000, integer(minimum=1, maximum=65535))
+def _port(env: dict[str, str]) -> int:
+    return env_setting("PORT", 3000, integer(minimum=1, maximum=65535), env)
 
 
 async def serve_slack(arena: Arena, settings: Settings, env: dict[str, str] | None = None) -> None:
@@ -95,7 +95,7 @@ async def serve_slack(arena: Arena, settings: Settings, env: dict[str, str] | No
             if app_token:
                 await _serve_socket_mode(adapter, app_token)
             else:
-                await _serve_http(adapter, env.get("HOST") or "0.0.0.0", _port())
+                await _serve_http(adapter, env.get("HOST") or "0.0.0.0", _port(env))
     finally:
         try:  # let answers in flight finish (briefly) before cutting them off
             await adapter.drain(timeout=10)
