@@ -47,7 +47,13 @@ async def serve(settings: Settings, adapter: str = "auto") -> int:
 
             runners.append(serve_discord(arena, settings))
         if runners:
-            await asyncio.gather(*runners)
+            tasks = [asyncio.ensure_future(runner) for runner in runners]
+            try:
+                await asyncio.gather(*tasks)
+            finally:  # one platform failing (bad token, API unreachable) stops the other too
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
             return 0
         return await _console(arena)
     finally:
