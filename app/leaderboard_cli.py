@@ -7,7 +7,12 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from bot.errors import ArenaError, ConfigError
+
+if TYPE_CHECKING:
+    from storage.db import Store
 
 
 def add_cli(sub: Any) -> None:
@@ -42,7 +47,7 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
 
 
-def _store():  # type: ignore[no-untyped-def]
+def _store() -> Store:
     from bot.config import Settings
     from storage.db import Store
 
@@ -54,15 +59,14 @@ def _store():  # type: ignore[no-untyped-def]
 def leaderboard_command(args: argparse.Namespace) -> int:
     """Print the leaderboard (table or JSON); optionally save the charts."""
     from bot.categories import parse_category
-    from bot.leaderboard import build_leaderboard, length_lines, parse_window, render_chart, render_table
+    from bot.leaderboard import build_leaderboard, legend, length_lines, parse_window, render_chart, render_table
     from bot.value import render_value_chart, render_value_table, value_summary
 
     try:
         parse_window(args.window)
         category = parse_category(args.category) if args.category else None
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise ConfigError(str(exc)) from None
     store = _store()
     try:
         board = build_leaderboard(store, window=args.window, bootstrap=args.bootstrap, category=category)
@@ -73,8 +77,7 @@ def leaderboard_command(args: argparse.Namespace) -> int:
             try:
                 path.write_bytes(render(board))
             except OSError as exc:
-                print(f"error: cannot write chart to {path}: {exc.strerror}", file=sys.stderr)
-                return 1
+                raise ArenaError(f"cannot write the chart to {path}: {exc.strerror}") from None
     if args.json:
         print(json.dumps(board.to_dict(), ensure_ascii=False, indent=2))
     elif not board.rows:
@@ -83,8 +86,12 @@ def leaderboard_command(args: argparse.Namespace) -> int:
     else:
         if category:
             print(f"{category.label} tasks only\n")
+        import textwrap
+
         print(render_table(board))
-        print(f"\n{board.ballots} ballots on {board.tasks} tasks; 95% bootstrap intervals; * provisional.")
+        print()
+        for paragraph in legend(board).splitlines():
+            print(textwrap.fill(paragraph, width=80, subsequent_indent="  "))
         print("\nValue for money:\n" + render_value_table(board))
         for line in [*value_summary(board), *length_lines(board)]:
             print(line)
@@ -115,8 +122,7 @@ def export_command(args: argparse.Namespace) -> int:
                 with args.output.open("w", encoding="utf-8", newline="") as out:
                     count = export(store, args.fmt, args.since, out)
             except OSError as exc:
-                print(f"error: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
-                return 1
+                raise ArenaError(f"cannot write {args.output}: {exc.strerror}") from None
             print(f"wrote {count} {'rows' if args.fmt == 'csv' else 'tasks'} to {args.output}", file=sys.stderr)
         else:
             export(store, args.fmt, args.since, sys.stdout)

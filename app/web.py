@@ -36,6 +36,7 @@ from uvicorn import Config, Server
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from bot import metrics
+from bot.config import env_setting, integer, number
 
 if TYPE_CHECKING:
     from adapters.slack.app import SlackAdapter
@@ -192,22 +193,14 @@ async def running(app: ASGIApp, host: str, port: int, **options: Any) -> AsyncIt
 
 def header_timeout_from_env(env: Mapping[str, str] | None = None) -> float:
     """``HTTP_HEADER_TIMEOUT`` seconds (default 10): how long a client may take to send a request header."""
-    value = (env if env is not None else os.environ).get("HTTP_HEADER_TIMEOUT", "").strip()
-    if not value:
-        return DEFAULT_HEADER_TIMEOUT_S
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise ValueError(f"HTTP_HEADER_TIMEOUT must be a number of seconds, got {value!r}") from None
-    if seconds <= 0:
-        raise ValueError(f"HTTP_HEADER_TIMEOUT must be positive, got {value!r}")
-    return seconds
+    return env_setting("HTTP_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT_S, number(minimum=0.001), env)
 
 
 async def serve_web(app: ASGIApp, env: Mapping[str, str] | None = None) -> None:
     """Serve ``app`` on ``HOST``:``PORT`` (default 0.0.0.0:3000) until cancelled."""
     env = env if env is not None else os.environ
-    host, port = env.get("HOST", "0.0.0.0"), int(env.get("PORT", "3000"))
+    host = env.get("HOST") or "0.0.0.0"
+    port = env_setting("PORT", 3000, integer(minimum=1, maximum=65535), env)
     async with running(app, host, port, header_timeout=header_timeout_from_env(env)) as server:
         log.warning("web: serving on http://%s:%d (%s, %s)", host, server.port, HEALTH_PATH, METRICS_PATH)
         await server.serve_forever()

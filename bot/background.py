@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import timedelta
+from typing import Any
 
 from bot.arena import Arena
 from bot.blind import BlindRevealer
@@ -29,13 +30,13 @@ async def platform_jobs(arena: Arena, settings: Settings, surface: Surface) -> A
     surfaces = {surface.platform: surface}
     await arena.recover(surfaces, stale_after_s=settings.interrupted_after_s)
     await arena.tests.resume(surface)  # test runs a crash or a shutdown cut short
-    jobs: list[Callable[[], Awaitable[None]]] = [
+    jobs: list[Callable[[], Coroutine[Any, Any, None]]] = [
         WeeklyPoster(arena.store, surfaces, settings.leaderboard_tz,
                      dashboard_link=static_dashboard_link(settings.dashboard_url)).run_forever,
         BlindRevealer(arena.store, surfaces, timedelta(hours=settings.blind_reveal_after_h)).run_forever,
         lambda: _prune_forever(arena),
     ]
-    tasks = [asyncio.create_task(job()) for job in jobs]
+    tasks: list[asyncio.Task[None]] = [asyncio.create_task(job()) for job in jobs]
     try:
         yield
     finally:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
-from dotenv import load_dotenv
+from bot.errors import ConfigError
+
+T = TypeVar("T")
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_ROSTER = PACKAGE_DIR / "models.toml"
@@ -41,18 +45,20 @@ class Settings:
     def from_env(cls, env_file: str | None = ".env") -> Settings:
         """Read settings from the process environment (after loading `.env` if present)."""
         if env_file and Path(env_file).is_file():
+            from dotenv import load_dotenv
+
             load_dotenv(env_file, override=False)
         home = data_dir()
         url = os.environ.get("DATABASE_URL") or f"sqlite:///{home / 'codegen.db'}"
         return cls(
             database_url=normalise_database_url(url),
             roster_path=Path(os.environ.get("CODEGEN_MODELS") or DEFAULT_ROSTER),
-            edit_interval=float(os.environ.get("CODEGEN_EDIT_INTERVAL", "1.0")),
-            max_task_chars=int(os.environ.get("CODEGEN_MAX_TASK_CHARS", "4000")),
-            leaderboard_tz=os.environ.get("LEADERBOARD_TZ", "UTC"),
-            blind_reveal_after_h=float(os.environ.get("CODEGEN_BLIND_REVEAL_HOURS", "24")),
-            admins=frozenset(a.strip() for a in os.environ.get("CODEGEN_ADMINS", "").split(",") if a.strip()),
-            dashboard_url=os.environ.get("DASHBOARD_URL", "").strip() or None,
+            edit_interval=env_setting("CODEGEN_EDIT_INTERVAL", 1.0, number(minimum=0)),
+            max_task_chars=env_setting("CODEGEN_MAX_TASK_CHARS", 4000, integer(minimum=1)),
+            leaderboard_tz=env_setting("LEADERBOARD_TZ", "UTC", timezone_name),
+            blind_reveal_after_h=env_setting("CODEGEN_BLIND_REVEAL_HOURS", 24.0, number(minimum=0)),
+            admins=frozenset(a.strip() for a in env_setting("CODEGEN_ADMINS", "", str).split(",") if a.strip()),
+            dashboard_url=env_setting("DASHBOARD_URL", "", str) or None,
         )
 
     def secret(self, name: str) -> str | None:
@@ -93,3 +99,64 @@ def _password(url: str) -> str | None:
         return urlsplit(url).password
     except ValueError:
         return None
+
+
+def env_setting(name: str, default: T, parse: Callable[[str], T], environ: Mapping[str, str] | None = None) -> T:
+    """Environment variable ``name`` (from ``environ``, default the process's) read with ``parse``;
+    ``default`` when unset or empty.
+
+    Every setting read from the environment goes through here. ``parse`` raises ValueError with
+    the reason, which becomes a :class:`ConfigError` naming the variable and its bad value.
+    """
+    raw = (os.environ if environ is None else environ).get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return parse(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r} is not usable: {exc}") from None
+
+
+def number(minimum: float = 0.0, too_low: str = "") -> Callable[[str], float]:
+    """A parser of finite numbers of at least ``minimum`` (``too_low``: the message below it)."""
+
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError("expected a number such as 1.5") from None
+        if not math.isfinite(value):
+            raise ValueError("expected a finite number")
+        if value < minimum:
+            raise ValueError(too_low or f"must be at least {minimum:g}")
+        return value
+
+    return parse
+
+
+def integer(minimum: int = 0, maximum: int | None = None) -> Callable[[str], int]:
+    """A parser of whole numbers between ``minimum`` and ``maximum``."""
+
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError("expected a whole number such as 10") from None
+        if value < minimum:
+            raise ValueError(f"must be at least {minimum}")
+        if maximum is not None and value > maximum:
+            raise ValueError(f"must be at most {maximum}")
+        return value
+
+    return parse
+
+
+def timezone_name(raw: str) -> str:
+    """An IANA timezone name that this machine knows (checked, returned as given)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("unknown timezone; use an IANA name such as UTC, Europe/Berlin or America/New_York") from None
+    return raw

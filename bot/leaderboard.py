@@ -18,7 +18,17 @@ import numpy as np
 from bot import categories
 from bot.categories import CategoryFilter, parse_category
 from bot.messages import Attachment, Message, Tone
-from bot.ranking import Comparisons, RatingRows, compare, fit_bt, rank, wilson_interval, wilson_lower_bound
+from bot.ranking import (
+    Comparisons,
+    RatingRows,
+    Standing,
+    compare,
+    fit_bt,
+    rank,
+    rank_ub,
+    wilson_interval,
+    wilson_lower_bound,
+)
 from bot.ranking.agreement import competition_ranks, kendall_tau_b, ordinal
 from bot.ranking.length import LengthBias, length_bias
 from bot.ranking.stats import bayesian_average
@@ -34,6 +44,11 @@ MIN_RATERS = 2
 MIN_AGREEMENT_MODELS = 3  # a rank correlation over fewer models says nothing
 SHOWN_DISAGREEMENTS = 3
 STAR_PRIOR_VOTES = 5.0
+TABLE_WIDTH = 80  # the text table fits an 80-column terminal
+STARS_HELP = (f"Stars: the 1–5 average shrunk towards all models' mean as if each model had "
+              f"{STAR_PRIOR_VOTES:g} more average votes, so a few 5s do not top the table.")
+THUMBS_HELP = ("Thumbs LB: the lower end of the 95% Wilson interval of the 👍 share, a cautious share "
+               "that few votes cannot inflate.")
 _WINDOW = re.compile(r"^(\d{1,4})([dw])$")
 
 
@@ -72,9 +87,10 @@ def _is_window(word: str) -> bool:
 
 @dataclass
 class Row:
-    """One model's line on the leaderboard."""
+    """One model's line on the leaderboard. ``rank`` is None while the model is provisional:
+    with too few ballots or raters its interval means nothing, so it is not ranked."""
 
-    rank: int
+    rank: int | None
     model: str
     name: str
     score: float
@@ -251,16 +267,16 @@ def build_leaderboard(
 
     board = Leaderboard(window=window, since=since, now=now, bootstrap=bootstrap,
                         category=chosen.slug if chosen else None, category_label=chosen.label if chosen else None)
-    for place, s in enumerate(standings, start=1):
+    for place, (s, rank_ub_) in enumerate(_ranked(standings), start=1):
         up = thumbs.get(s.model, [])
         st = stars.get(s.model, [])
         ok, total = runs.get(s.model, (0, 0))
         prev = previous.get(s.model)
         board.rows.append(
             Row(
-                rank=s.rank, model=s.model, name=names.get(s.model, s.model), score=s.score,
+                rank=rank_ub_, model=s.model, name=names.get(s.model, s.model), score=s.score,
                 plus=s.upper - s.score, minus=s.score - s.lower, ballots=s.ballots, raters=s.raters,
-                provisional=s.ballots < MIN_BALLOTS or s.raters < MIN_RATERS,
+                provisional=rank_ub_ is None,
                 thumbs_up=sum(up), thumbs_total=len(up), thumbs_lb=wilson_lower_bound(sum(up), len(up)),
                 stars_avg=bayesian_average(st, star_mean, STAR_PRIOR_VOTES), stars_count=len(st),
                 runs_ok=ok, runs=total,
@@ -381,6 +397,28 @@ def category_leaders(
     return leaders
 
 
+def is_provisional(standing: Standing) -> bool:
+    """Under the minimum ballots or raters: too little data to rank."""
+    return standing.ballots < MIN_BALLOTS or standing.raters < MIN_RATERS
+
+
+def _ranked(standings: list[Standing]) -> list[tuple[Standing, int | None]]:
+    """Standings in table order with their Rank (UB) among the models that have enough data;
+    provisional models follow, unranked (None), best score first."""
+    ranked = [s for s in standings if not is_provisional(s)]
+    ranks = rank_ub([s.lower for s in ranked], [s.upper for s in ranked])
+    order = sorted(zip(ranked, ranks, strict=True), key=lambda pair: (pair[1], -pair[0].score, pair[0].model))
+    waiting = sorted((s for s in standings if is_provisional(s)), key=lambda s: (-s.score, s.model))
+    return [*order, *((s, None) for s in waiting)]
+
+
+def needs(row: Row) -> str:
+    """What a provisional model lacks, shortly ('needs 9 more', '1 rater only')."""
+    if row.ballots < MIN_BALLOTS:
+        return f"needs {MIN_BALLOTS - row.ballots} more"
+    return f"{row.raters} rater{'s' * (row.raters != 1)} only"
+
+
 def _previous_places(
     store: Store, since: datetime | None, now: datetime, category: CategoryFilter | None = None
 ) -> dict[str, int]:
@@ -451,24 +489,42 @@ def _window_label(lb: Leaderboard) -> str:
 
 
 def render_table(lb: Leaderboard) -> str:
-    """The standings as a fixed-width text table (no code fence)."""
-    width = max([5] + [len(_clean(r.name, 28)) + 1 for r in lb.rows])
-    header = (
-        f"{'#':>2}  {'Model':<{width}}  {'Score (95% CI)':<17} {'Ballots':>7}  "
-        f"{'Thumbs LB':>9}  {'Stars':>5}  {'Runs ok':>7}  {'Tests (LB)':>12}  {'Latency':>8}  {'Cost':>8}"
-    )
-    lines = [header, "-" * len(header)]
+    """The standings as a fixed-width text table (no code fence) at most 80 columns wide.
+
+    A provisional model shows what it still needs instead of a score interval, and no rank. Cost
+    and latency are in the value-for-money table beside it."""
+    columns = (f"{'Score (95% CI)':<14} {'Ballots':>7} {'Thumbs LB':>9} {'Stars':>5} {'Runs':>5} "
+               f"{'Tests (LB)':>12}")
+    room = TABLE_WIDTH - len(columns) - 5  # "#" (2), the gaps, the "*"
+    width = max([5] + [min(len(_clean(r.name, 40)), room) + 1 for r in lb.rows])
+    lines = [f"{'#':>2} {'Model':<{width}} {columns}"]
+    lines.append("-" * len(lines[0]))
     for r in lb.rows:
-        name = _clean(r.name, 28) + ("*" if r.provisional else "")
-        score = f"{r.score:.0f} +{r.plus:.0f}/-{r.minus:.0f}"
+        name = _clean(r.name, width - 1) + ("*" if r.provisional else "")
+        score = needs(r) if r.rank is None else f"{r.score:.0f} +{r.plus:.0f}/-{r.minus:.0f}"
         thumbs = "—" if r.thumbs_lb is None else f"{r.thumbs_lb:.2f}"
         stars = "—" if r.stars_avg is None else f"{r.stars_avg:.2f}"
         runs = "—" if not r.runs else f"{r.runs_ok}/{r.runs}"
+        place = "–" if r.rank is None else str(r.rank)
         lines.append(
-            f"{r.rank:>2}  {name:<{width}}  {score:<17} {r.ballots:>7}  {thumbs:>9}  {stars:>5}  "
-            f"{runs:>7}  {_tests(r):>12}  {_latency(r.median_latency_ms):>8}  {_cost(r.median_cost_usd):>8}"
+            f"{place:>2} {name:<{width}} {score:<14} {r.ballots:>7} {thumbs:>9} {stars:>5} {runs:>5} "
+            f"{_tests(r):>12}"
         )
     return "\n".join(lines)
+
+
+def legend(lb: Leaderboard) -> str:
+    """What the table's less obvious columns and marks mean."""
+    parts = [
+        f"Scores: Bradley–Terry (Elo scale) from {lb.ballots} ballots on {lb.tasks} tasks, with 95% bootstrap "
+        f"intervals (B={lb.bootstrap}); # counts only the models clearly ahead.",
+        THUMBS_HELP,
+        STARS_HELP,
+    ]
+    if any(r.provisional for r in lb.rows):
+        parts.append(f"* provisional: under {MIN_BALLOTS} ballots or {MIN_RATERS} raters, so not ranked yet "
+                     "(the score column says what it needs).")
+    return "\n".join(parts)
 
 
 def _movers(lb: Leaderboard) -> str | None:
@@ -511,11 +567,7 @@ def render_leaderboard(lb: Leaderboard) -> Message:
     if lb.people_vs_tests:
         parts.append(render_people_vs_tests(lb.people_vs_tests))
     parts += lead_view_lines(lb)
-    footer = (
-        f"Bradley–Terry scores (Elo scale) from {lb.ballots} ballots on {lb.tasks} tasks; "
-        f"95% bootstrap intervals (B={lb.bootstrap}). Rank counts only models clearly ahead. "
-        f"* provisional: under {MIN_BALLOTS} ballots or {MIN_RATERS} raters."
-    )
+    footer = legend(lb)
     if any(r.tests_total for r in lb.rows):
         footer += " Tests: answers that passed all their task's tests, of those run (95% Wilson lower bound)."
     chart = Attachment("leaderboard.png", render_chart(lb), title=title)
@@ -576,17 +628,20 @@ def render_chart(lb: Leaderboard) -> bytes:
         err = np.array([[r.minus for r in rows], [r.plus for r in rows]])
         colours = ["#9e9e9e" if r.provisional else "#1f6feb" for r in rows]
         for k in range(len(rows)):
+            if rows[k].provisional:
+                continue  # too little data: an interval would look falsely certain
             ax.errorbar(scores[k], y[k], xerr=err[:, k : k + 1], fmt="none", ecolor=colours[k],
                         elinewidth=2, capsize=4)
         ax.scatter(scores, y, c=colours, zorder=3)
-        ax.set_yticks(y, [f"{r.rank}. {_clean(r.name, 30)}{' *' if r.provisional else ''}" for r in rows])
+        ax.set_yticks(y, [f"{r.rank}. {_clean(r.name, 30)}" if r.rank is not None
+                          else f"{_clean(r.name, 30)} * ({needs(r)})" for r in rows])
         ax.axvline(1000, color="#cccccc", linestyle="--", linewidth=1, zorder=0)
         if tests_ax is not None:
             _tests_panel(tests_ax, rows, y)
     else:
         ax.text(0.5, 0.5, "no rated comparisons yet", ha="center", va="center", transform=ax.transAxes)
         ax.set_yticks([])
-    ax.set_xlabel("score (Elo scale) with 95% bootstrap interval")
+    ax.set_xlabel("score (Elo scale) with 95% bootstrap interval; * provisional: no interval yet")
     ax.set_title(f"Codegen Arena · {_window_label(lb)}")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()

@@ -13,8 +13,8 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
-from sqlalchemy.engine import Connection, Engine, ExceptionContext
+from sqlalchemy import event, exc, text
+from sqlalchemy.engine import Connection, Engine, ExceptionContext, make_url
 from sqlmodel import Session, create_engine
 
 from storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -36,16 +36,20 @@ class Store:
     """One database: `session()` for work, `upgrade()` to apply migrations."""
 
     def __init__(self, url: str) -> None:
+        """Raises :class:`StorageUnavailable` when ``url`` is malformed or its folder unusable."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        if self.is_sqlite:
-            _ensure_parent_dir(url)
-            self.engine: Engine = create_engine(
-                url, connect_args={"check_same_thread": False, "timeout": 30}
-            )
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        else:
-            self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        try:
+            if self.is_sqlite:
+                _ensure_parent_dir(url)
+                self.engine: Engine = create_engine(
+                    url, connect_args={"check_same_thread": False, "timeout": 30}
+                )
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            else:
+                self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as error:
+            raise StorageUnavailable("unreachable", f"DATABASE_URL is not a usable database URL ({error})") from None
         event.listen(self.engine, "before_cursor_execute", _scrub_parameters, retval=True)
         event.listen(self.engine, "handle_error", _raise_unavailable)
         # SQLite takes one writer at a time and its busy handler sleeps up to 100 ms per retry,
@@ -90,22 +94,35 @@ class Store:
         On PostgreSQL the migration holds an advisory lock for its transaction, so replicas that
         start together migrate one after the other (the later ones find nothing left to do). On
         SQLite foreign keys are off while migrating: a batch migration rebuilds a table by copying
-        it, which would trip the references to it."""
-        with self.engine.connect() as connection:
-            if self.is_sqlite:
-                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-                connection.commit()
-            try:
-                with connection.begin():
-                    if connection.dialect.name == "postgresql":
-                        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-                    config = alembic_config(self.url)
-                    config.attributes["connection"] = connection
-                    command.upgrade(config, "head")
-            finally:
+        it, which would trip the references to it. The first connection is made here: a database
+        that cannot be reached raises :class:`StorageUnavailable` saying which one and why.
+        """
+        try:
+            with self.engine.connect() as connection:
                 if self.is_sqlite:
-                    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
                     connection.commit()
+                try:
+                    with connection.begin():
+                        if connection.dialect.name == "postgresql":
+                            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                        config = alembic_config(self.url)
+                        config.attributes["connection"] = connection
+                        command.upgrade(config, "head")
+                finally:
+                    if self.is_sqlite and not connection.invalidated:
+                        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                        connection.commit()
+        except StorageUnavailable as error:  # refused, unknown host, locked, unreadable file, …
+            cause = str(error.__cause__ or error).strip().splitlines()[0].rstrip(".")
+            raise StorageUnavailable(error.kind, f"cannot open the database {self.public_url}: {cause}") from None
+        except exc.OperationalError as error:
+            raise StorageUnavailable("unreachable", f"cannot open the database {self.public_url}: {_reason(error)}") from None
+
+    @property
+    def public_url(self) -> str:
+        """The URL with its password hidden (for messages and logs)."""
+        return make_url(self.url).render_as_string(hide_password=True)
 
     def dispose(self) -> None:
         """Close every pooled connection and the worker threads."""
@@ -124,10 +141,22 @@ def alembic_config(url: str) -> Config:
 def _ensure_parent_dir(url: str) -> None:
     path = url.split("///", 1)[-1].split("?", 1)[0]
     if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(path).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StorageUnavailable(
+                "unreachable", f"cannot create the folder {folder} for the SQLite database {path}: "
+                f"{error.strerror or error} (set DATABASE_URL or CODEGEN_HOME)") from None
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _reason(error: exc.DBAPIError) -> str:
+    """The driver's first line (e.g. 'connection refused'), without the SQL or the URL's password."""
+    text = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+    return text.rstrip(".") or type(error.orig).__name__
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -173,5 +202,5 @@ def _raise_unavailable(context: ExceptionContext) -> None:
         return
     kind = classify(context.original_exception)
     if kind is not None:
-        raise StorageUnavailable(kind, str(context.original_exception).splitlines()[0][:200]) \
+        raise StorageUnavailable(kind, f"the database is {kind}: {str(context.original_exception).splitlines()[0][:200]}") \
             from context.original_exception

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from typing import Literal
 
+from bot.errors import ArenaError
+
 Kind = Literal["busy", "full", "unreachable"]
 
 
-class StorageUnavailable(Exception):
+class StorageUnavailable(ArenaError):
     """The database could not do the work now; ``kind`` says why (see the module docstring)."""
 
     def __init__(self, kind: Kind, detail: str = "") -> None:
-        super().__init__(f"database {kind}: {detail}" if detail else f"database {kind}")
+        super().__init__(detail or f"the database is {kind}")
         self.kind: Kind = kind
         self.detail = detail
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col
 
 from storage.categories import category_clause
 from storage.db import Store
@@ -40,12 +41,12 @@ def find_answer(store: Store, platform: str, channel: str, message_id: str) -> R
     newest is the message on screen, so it is the one a rating means.
     """
     query = (
-        select(Answer.id, Answer.task_id, Answer.contestant_id)
-        .join(Task, Task.id == Answer.task_id)
+        select(col(Answer.id), col(Answer.task_id), col(Answer.contestant_id))
+        .join(Task, col(Task.id) == col(Answer.task_id))
         .where(
-            Task.platform == platform,
-            Answer.message_channel == channel,
-            Answer.message_id == message_id,
+            col(Task.platform) == platform,
+            col(Answer.message_channel) == channel,
+            col(Answer.message_id) == message_id,
         )
         .order_by(Answer.id.desc())  # type: ignore[union-attr]
         .limit(1)
@@ -129,11 +130,11 @@ def _apply(store: Store, statement: Any, answer_id: int, rater_id: str, scale: s
 def answer_messages(store: Store, platform: str, since: datetime) -> list[tuple[int, str, str]]:
     """(answer id, channel, message id) of answers posted on ``platform`` for tasks created since."""
     query = (
-        select(Answer.id, Answer.message_channel, Answer.message_id)
-        .join(Task, Task.id == Answer.task_id)
-        .where(Task.platform == platform, Task.created_at >= as_utc(since),
-               Answer.message_id.is_not(None), Answer.message_channel.is_not(None))  # type: ignore[union-attr]
-        .order_by(Answer.id)
+        select(col(Answer.id), col(Answer.message_channel), col(Answer.message_id))
+        .join(Task, col(Task.id) == col(Answer.task_id))
+        .where(col(Task.platform) == platform, col(Task.created_at) >= as_utc(since),
+               col(Answer.message_id).is_not(None), col(Answer.message_channel).is_not(None))
+        .order_by(col(Answer.id))
     )
     with store.session() as session:
         return [(int(r[0]), str(r[1]), str(r[2])) for r in session.execute(query).all()]
@@ -168,8 +169,8 @@ def ranking_rows(
     """
     until_n = as_utc(until)
     first_pos = (
-        select(Answer.task_id, func.min(Answer.position).label("first"))
-        .group_by(Answer.task_id)
+        select(col(Answer.task_id), func.min(col(Answer.position)).label("first"))
+        .group_by(col(Answer.task_id))
         .subquery()
     )
     query = (
@@ -178,13 +179,13 @@ def ranking_rows(
             Rating.value, Answer.position == first_pos.c.first, func.length(Answer.text),
         )
         .select_from(Rating)
-        .join(Answer, Answer.id == Rating.answer_id)
-        .join(Task, Task.id == Answer.task_id)
+        .join(Answer, col(Answer.id) == col(Rating.answer_id))
+        .join(Task, col(Task.id) == col(Answer.task_id))
         .join(first_pos, first_pos.c.task_id == Task.id)
         .where(Task.created_at < until_n, Rating.updated_at < until_n, _LIVE, category_clause(kind, language))
     )
     if since is not None:
-        query = query.where(Task.created_at >= as_utc(since))
+        query = query.where(col(Task.created_at) >= as_utc(since))
     with store.session() as session:
         rows = session.execute(query).all()
     return [RankingRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4] or r[3]), int(r[5]), bool(r[6]),
@@ -220,9 +221,9 @@ def export_records(store: Store, since: datetime | None = None, batch: int = 500
     """Tasks created since ``since`` (oldest first), each with its answers and their ratings."""
     last_id = 0
     while True:
-        query = select(Task).where(Task.id > last_id).order_by(Task.id).limit(batch)
+        query = select(Task).where(col(Task.id) > last_id).order_by(col(Task.id)).limit(batch)
         if since is not None:
-            query = query.where(Task.created_at >= as_utc(since))
+            query = query.where(col(Task.created_at) >= as_utc(since))
         with store.session() as session:
             tasks = list(session.scalars(query))
             if not tasks:
@@ -234,7 +235,7 @@ def export_records(store: Store, since: datetime | None = None, batch: int = 500
         by_answer: dict[int, list[dict[str, Any]]] = {}
         for rating in ratings:
             by_answer.setdefault(rating.answer_id, []).append({c: getattr(rating, c) for c in RATING_COLUMNS})
-        by_task: dict[int, list[dict[str, Any]]] = {}
+        by_task: dict[int | None, list[dict[str, Any]]] = {}
         for answer in answers:
             record = {c: getattr(answer, c) for c in ANSWER_COLUMNS}
             result = tested.get(answer.id)  # type: ignore[arg-type]
@@ -243,6 +244,6 @@ def export_records(store: Store, since: datetime | None = None, batch: int = 500
             by_task.setdefault(answer.task_id, []).append(record)
         for task in tasks:
             record = {c: getattr(task, c) for c in TASK_COLUMNS}
-            record["answers"] = by_task.get(task.id, [])  # type: ignore[arg-type]
+            record["answers"] = by_task.get(task.id, [])
             yield record
-        last_id = tasks[-1].id  # type: ignore[assignment]
+        last_id = tasks[-1].id or last_id

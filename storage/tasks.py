@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Update, bindparam, insert
+from sqlalchemy import Update, bindparam, insert, inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select, update
 
@@ -41,7 +41,7 @@ def claim_event(store: Store, key: str) -> bool:
 def prune_events(store: Store, older_than: timedelta = timedelta(days=2)) -> int:
     """Forget processed-event keys older than the platforms' retry horizon."""
     with store.session() as session:
-        result = session.exec(  # type: ignore[call-overload]
+        result = session.exec(
             delete(ProcessedEvent).where(col(ProcessedEvent.created_at) < utcnow() - older_than)
         )
         return int(result.rowcount or 0)
@@ -57,12 +57,12 @@ def create_task(store: Store, task: Task, answers: list[Answer]) -> tuple[Task, 
                 ChannelSettings.platform == task.platform, ChannelSettings.channel == task.channel
             )
         ).scalar())
-        task.id = conn.execute(insert(Task).values(_columns(task)).returning(Task.id)).scalar_one()
+        task.id = task_id = cast(int, conn.execute(insert(Task).values(_columns(task)).returning(col(Task.id))).scalar_one())
         for answer in answers:
-            answer.task_id = task.id
+            answer.task_id = task_id
         if answers:
             ids = conn.execute(
-                insert(Answer).returning(Answer.id, sort_by_parameter_order=True),
+                insert(Answer).returning(col(Answer.id), sort_by_parameter_order=True),
                 [_columns(a) for a in answers],
             ).scalars()
             for answer, answer_id in zip(answers, ids, strict=True):
@@ -157,7 +157,7 @@ def finish_task_if_done(store: Store, task_id: int) -> list[Answer]:
     """
     with store.engine.begin() as conn:
         rows = conn.execute(
-            select(Answer.__table__).where(col(Answer.task_id) == task_id).order_by(col(Answer.position))
+            select(*inspect(Answer).local_table.c).where(col(Answer.task_id) == task_id).order_by(col(Answer.position))
         ).mappings()
         answers = [Answer(**row) for row in rows]
         if not any(a.status in UNFINISHED_ANSWER for a in answers):

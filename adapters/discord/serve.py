@@ -6,19 +6,23 @@ import logging
 import os
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 
 from adapters.discord.client import ArenaClient
+from bot.config import env_setting, number
+from bot.errors import ConfigError, ServiceUnreachable
 
 if TYPE_CHECKING:
     from bot.arena import Arena
     from bot.config import Settings
 
 log = logging.getLogger(__name__)
+discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # no voice here: no warning on every start
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 
 
-class DiscordConfigError(ValueError):
+class DiscordConfigError(ConfigError):
     """A Discord setting is unusable; the message says which and why."""
 
 
@@ -43,6 +47,29 @@ def _token() -> str:
     return token
 
 
+def check_env() -> None:
+    """Check the Discord settings before anything starts (raises :class:`DiscordConfigError`)."""
+    _token()
+    configure_api_base()
+    _reconcile_days()
+
+
+def _reconcile_days() -> float:
+    return env_setting("DISCORD_RECONCILE_DAYS", 7.0, number(minimum=0))
+
+
+async def login(client: discord.Client) -> None:
+    """Log ``client`` in; a refused token or an unreachable API is an error a person can act on."""
+    try:
+        await client.login(_token())
+    except discord.LoginFailure:
+        raise DiscordConfigError("Discord refused DISCORD_TOKEN (improper token): copy the bot token again "
+                                 "from the application's Bot page") from None
+    except (aiohttp.ClientConnectionError, OSError) as error:
+        raise ServiceUnreachable(f"cannot reach Discord's API at {discord.http.Route.BASE} "
+                                 f"({type(error).__name__}: {error}); check DISCORD_API_BASE and the network") from None
+
+
 async def serve_discord(arena: Arena, settings: Settings) -> None:
     """Log in, mark tasks a crash left unfinished, start the weekly post and blind reveals, serve."""
     import asyncio
@@ -51,18 +78,14 @@ async def serve_discord(arena: Arena, settings: Settings) -> None:
     from bot.background import platform_jobs
 
     configure_api_base()
-    days = float(os.environ.get("DISCORD_RECONCILE_DAYS", "7"))
-    client = ArenaClient(arena, edit_interval=settings.edit_interval, reconcile_days=days)
+    client = ArenaClient(arena, edit_interval=settings.edit_interval, reconcile_days=_reconcile_days())
     try:
-        await client.login(_token())
+        await login(client)
         async with platform_jobs(arena, settings, client.surface):
             await client.connect()
-    except discord.LoginFailure:
-        log.error("Discord refused DISCORD_TOKEN (improper token); check the bot token.")
-        raise
     except discord.PrivilegedIntentsRequired:
-        log.error("Discord refused the gateway intents; this bot needs no privileged intent.")
-        raise
+        raise DiscordConfigError("Discord refused the gateway intents; this bot needs no privileged intent, "
+                                 "so switch them off in the application's Bot page") from None
     finally:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(client.wait_idle(settle=0), timeout=10)  # let in-flight work finish
@@ -81,7 +104,7 @@ async def sync_commands(guild_id: int | None = None) -> list[str]:
     tree = app_commands.CommandTree(client)
     tree.add_command(codegen_group())
     try:
-        await client.login(_token())
+        await login(client)
         guild = discord.Object(guild_id) if guild_id else None
         if guild is not None:
             tree.copy_global_to(guild=guild)

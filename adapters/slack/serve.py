@@ -22,7 +22,8 @@ from starlette.routing import Route
 
 from adapters.slack.app import SlackAdapter, create_app
 from bot.arena import Arena
-from bot.config import Settings
+from bot.config import Settings, env_setting, integer
+from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ EVENTS_PATH = "/slack/events"
 MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are far smaller; anything bigger is not Slack
 
 
-class SlackConfigError(ValueError):
+class SlackConfigError(ConfigError):
     """A required Slack setting is missing; the message says which and where to find it."""
 
 
@@ -93,6 +94,16 @@ def adapter_from_env(arena: Arena, settings: Settings, env: dict[str, str] | Non
     """Build the adapter from ``SLACK_BOT_TOKEN``, ``SLACK_SIGNING_SECRET``, ``SLACK_APP_TOKEN``,
     ``SLACK_API_URL``. Raises :class:`SlackConfigError` when HTTP mode lacks its signing secret."""
     env = dict(os.environ) if env is None else env
+    token, secret = check_env(env)
+    return create_app(arena, token=token, signing_secret=secret, api_url=env.get("SLACK_API_URL") or None,
+                      edit_interval=settings.edit_interval)
+
+
+def check_env(env: dict[str, str]) -> tuple[str, str | None]:
+    """The bot token and signing secret, checked before anything starts.
+
+    Raises :class:`SlackConfigError` naming the setting that is wrong and where to find it.
+    """
     token = env.get("SLACK_BOT_TOKEN", "")
     if not token.startswith("xox"):
         raise SlackConfigError("SLACK_BOT_TOKEN must be the app's Bot User OAuth Token (it starts with xoxb-).")
@@ -100,11 +111,20 @@ def adapter_from_env(arena: Arena, settings: Settings, env: dict[str, str] | Non
     secret = env.get("SLACK_SIGNING_SECRET") or None
     if not socket_mode and not secret:
         raise SlackConfigError(
-            "HTTP mode needs SLACK_SIGNING_SECRET (Basic Information → App Credentials in the app's "
-            "settings), or set SLACK_APP_TOKEN (xapp-…) to use Socket Mode instead."
+            "SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not: HTTP mode needs the signing secret "
+            "(Basic Information → App Credentials in the app's settings), or set SLACK_APP_TOKEN (xapp-…) "
+            "to use Socket Mode instead."
         )
-    return create_app(arena, token=token, signing_secret=secret, api_url=env.get("SLACK_API_URL") or None,
-                      edit_interval=settings.edit_interval)
+    if not socket_mode:
+        _port(env)
+    if socket_mode and not env.get("SLACK_APP_TOKEN", "").startswith("xapp-"):
+        raise SlackConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp- "
+                               "(Basic Information → App-Level Tokens, scope connections:write).")
+    return token, secret
+
+
+def _port(env: dict[str, str]) -> int:
+    return env_setting("PORT", 3000, integer(minimum=1, maximum=65535), env)
 
 
 HttpServer = Callable[[SlackAdapter], Awaitable[None]]
@@ -140,9 +160,6 @@ async def serve_slack(arena: Arena, settings: Settings, env: dict[str, str] | No
 async def _serve_socket_mode(adapter: SlackAdapter, app_token: str) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    if not app_token.startswith("xapp-"):
-        raise SlackConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp- "
-                               "(Basic Information → App-Level Tokens, scope connections:write).")
     handler = AsyncSocketModeHandler(adapter.app, app_token)
     try:
         await handler.connect_async()

@@ -79,3 +79,10 @@ async def test_serve_connects_to_the_gateway_named_by_the_configured_api(
     assert [r.path for r in fake_discord.requests][:3] == ["/users/@me", "/oauth2/applications/@me",
                                                           "/gateway/bot"]
     assert fake_discord.identify_count == 1
+
+
+def test_invite_prints_no_internal_notes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["discord-invite", "--client-id", "123"]) == 0
+    shown = capsys.readouterr()
+    assert "design" not in (shown.out + shown.err).lower() and "not used yet" not in shown.out + shown.err
+    assert "It asks for: view channel, send messages" in shown.err

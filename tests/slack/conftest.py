@@ -168,9 +168,10 @@ async def harness(sqlite_store: Store, fake_openai: FakeOpenAI,
 
 
 @pytest.fixture
-async def pg_harness(fake_openai: FakeOpenAI, make_arena: Callable[..., Arena]) -> AsyncIterator[Harness]:
+async def pg_harness(fake_openai: FakeOpenAI, make_arena: Callable[..., Arena],
+                     postgres_url: str) -> AsyncIterator[Harness]:
     """The Slack harness on a fresh PostgreSQL schema."""
-    schemas = PostgresSchemas()
+    schemas = PostgresSchemas(postgres_url)
     store = schemas.store()
     try:
         async with running_harness(store, fake_openai, make_arena) as h:

@@ -11,21 +11,19 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from tests.conftest import POSTGRES_URL
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_two_replicas_upgrading_an_empty_database_at_once_both_succeed(tmp_path: Path) -> None:
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+def test_two_replicas_upgrading_an_empty_database_at_once_both_succeed(tmp_path: Path, postgres_url: str) -> None:
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     failures: list[str] = []
     try:
         for round_ in range(10):
             schema = f"t_race_{uuid.uuid4().hex[:10]}"
             with admin.connect() as conn:
                 conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            sep = "&" if "?" in POSTGRES_URL else "?"
-            env = {**os.environ, "DATABASE_URL": f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}",
+            sep = "&" if "?" in postgres_url else "?"
+            env = {**os.environ, "DATABASE_URL": f"{postgres_url}{sep}options=-csearch_path%3D{schema}",
                    "CODEGEN_HOME": str(tmp_path)}
             replicas = [
                 subprocess.Popen([sys.executable, "-m", "app.cli", "db", "upgrade"], cwd=ROOT, env=env,
