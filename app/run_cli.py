@@ -1,19 +1,27 @@
-"""`codegen-bot run FILE [--lang python|javascript|bash] [--json]`: run a file in the sandbox."""
+"""`codegen-bot run FILE [--lang python|javascript|bash] [--json]`: run a file in the sandbox.
+
+The exit status is the program's own: its exit code, 128 + the signal number when a signal ended
+it (as shells report it), 124 when it ran out of time (as timeout(1) does); 2 when the run was
+refused (no such file, unknown language, no sandbox here).
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
+import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.sandbox.errors import SandboxError
-from bot.sandbox.extract import RUNNABLE, detect_language, extract_snippet, normalize_language
-from bot.sandbox.render import status_line
-from bot.sandbox.result import RunResult
-from bot.sandbox.service import SandboxService
+from bot.sandbox.languages import RUNNABLE, normalize_language
+
+if TYPE_CHECKING:
+    from bot.sandbox.result import RunResult
+
+EXIT_TIMED_OUT = 124
 
 _EXTENSIONS = {".py": "python", ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript",
                ".sh": "bash", ".bash": "bash"}
@@ -38,30 +46,46 @@ def _source(path: str, lang: str | None) -> tuple[str, str]:
     if lang:
         return text, lang
     if suffix in (".md", ".markdown"):
+        from bot.sandbox.extract import extract_snippet
+
         snippet = extract_snippet(text)
         return snippet.code, snippet.language
-    detected = _EXTENSIONS.get(suffix) or detect_language(text)
+    detected = _EXTENSIONS.get(suffix)
+    if detected is None:
+        from bot.sandbox.extract import detect_language
+
+        detected = detect_language(text)
     if detected is None:
         raise SandboxError(f"cannot tell the language of {path}; pass --lang ({', '.join(RUNNABLE)})")
     return text, normalize_language(detected) or detected
 
 
 def run_command(args: argparse.Namespace) -> int:
-    """Run the file; exit 0 when the program succeeded, 1 when it failed, 2 when refused."""
-    try:
-        code, language = _source(args.file, args.lang)
-        result = asyncio.run(_run(code, language))
-    except SandboxError as exc:
-        if args.json:
-            print(json.dumps({"error": str(exc)}))
-        else:
-            print(f"error: {exc}", file=sys.stderr)
-        return 2
+    """Run the file and exit with the program's status (see the module docstring)."""
+    import asyncio
+
+    code, language = _source(args.file, args.lang)
+    result = asyncio.run(_run(code, language))
     _print(result, as_json=args.json)
+    return exit_status(result)
+
+
+def exit_status(result: RunResult) -> int:
+    """The shell-style exit status of a finished run."""
+    if result.timed_out:
+        return EXIT_TIMED_OUT
+    if result.exit_code is not None:
+        return result.exit_code & 0xFF
+    if result.signal:
+        number = result.signal.removeprefix("SIG")
+        known = signal.Signals.__members__.get(result.signal)
+        return 128 + (known.value if known else int(number) if number.isdigit() else 0)
     return 0 if result.ok else 1
 
 
 async def _run(code: str, language: str) -> RunResult:
+    from bot.sandbox.service import SandboxService
+
     service = SandboxService.from_env()
     try:
         return await service.run(os.environ.get("USER", "cli"), code, language)
@@ -70,6 +94,8 @@ async def _run(code: str, language: str) -> RunResult:
 
 
 def _print(result: RunResult, *, as_json: bool) -> None:
+    from bot.sandbox.result import status_line
+
     if as_json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
         return

@@ -15,14 +15,20 @@ import logging
 import os
 import signal
 from collections.abc import Iterator
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from app.wiring import build_arena, close_arena
 from bot.arena import Arena
 from bot.background import scheduled_jobs
 from bot.config import Settings
+from bot.errors import ConfigError
 from bot.inprocess import InProcessQueue
+from bot.metrics import serve_metrics_from_env
 from storage.pgqueue import ProcrastinateQueue
+
+if TYPE_CHECKING:
+    from adapters.slack.app import SlackAdapter
+    from app.web import WebServer
 
 log = logging.getLogger(__name__)
 CLOSED_ON_RESTART = ("console",)  # its messages do not survive the process: close, don't resume
@@ -34,10 +40,6 @@ class Running(Protocol):
     async def stop_accepting(self) -> None: ...
 
     async def close(self) -> None: ...
-
-
-class ConfigError(SystemExit):
-    """A process cannot start with this configuration (the message says why)."""
 
 
 @contextlib.contextmanager
@@ -66,24 +68,31 @@ async def serve(settings: Settings, adapter: str = "auto", *, worker: bool = Tru
     """Run until SIGTERM/SIGINT (or the console's quit). Slack and Discord may run side by side;
     the console runs alone."""
     if adapter == "slack" and not os.environ.get("SLACK_BOT_TOKEN"):
-        raise ConfigError("error: --adapter slack needs SLACK_BOT_TOKEN (and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)")
+        raise ConfigError("--adapter slack needs SLACK_BOT_TOKEN (and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)")
     if adapter == "discord" and not os.environ.get("DISCORD_TOKEN"):
-        raise ConfigError("error: --adapter discord needs DISCORD_TOKEN")
+        raise ConfigError("--adapter discord needs DISCORD_TOKEN")
     wants_slack = adapter in ("auto", "slack") and bool(os.environ.get("SLACK_BOT_TOKEN"))
     wants_discord = adapter in ("auto", "discord") and bool(os.environ.get("DISCORD_TOKEN"))
     if not (wants_slack or wants_discord):
         return await _console(settings)
+    if wants_slack:
+        from adapters.slack.serve import check_env
+
+        check_env(dict(os.environ))  # a missing secret is said before anything starts
+    if wants_discord:
+        from adapters.discord.serve import check_env as check_discord_env
+
+        check_discord_env()
+    _metrics()
     arena = build_arena(settings)
     if not worker and isinstance(arena.queue, InProcessQueue):
         await close_arena(arena)
-        raise ConfigError("error: --no-worker needs a PostgreSQL DATABASE_URL: with SQLite this process runs the jobs")
+        raise ConfigError("--no-worker needs a PostgreSQL DATABASE_URL: with SQLite this process runs the jobs")
     stop = asyncio.Event()
     started: list[Running] = []
     try:
         with stop_on_signals(stop):
             if wants_slack:
-                from adapters.slack.serve import start_slack
-
                 started.append(await start_slack(arena, settings))
             if wants_discord:
                 from adapters.discord.serve import start_discord
@@ -104,10 +113,11 @@ async def serve(settings: Settings, adapter: str = "auto", *, worker: bool = Tru
 
 async def work(settings: Settings) -> int:
     """`codegen-bot worker`: run jobs (no event connection) until SIGTERM/SIGINT."""
+    _metrics()
     arena = build_arena(settings, with_sandbox=True)
     if not isinstance(arena.queue, ProcrastinateQueue):
         await close_arena(arena)
-        raise ConfigError("error: `codegen-bot worker` needs a PostgreSQL DATABASE_URL; "
+        raise ConfigError("`codegen-bot worker` needs a PostgreSQL DATABASE_URL; "
                           "with SQLite, `codegen-bot serve` runs the jobs itself")
     stop = asyncio.Event()
     try:
@@ -118,6 +128,54 @@ async def work(settings: Settings) -> int:
         await _drain(arena, settings)
         await close_arena(arena)
     return 0
+
+
+def _metrics() -> None:
+    """A process without the web app (gateway, worker) serves /metrics on METRICS_PORT."""
+    try:
+        serve_metrics_from_env()
+    except (ValueError, OSError) as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+class SlackRunning:
+    """A started Slack adapter: the web process's HTTP server (HTTP mode) or Socket Mode."""
+
+    def __init__(self, adapter: SlackAdapter, server: WebServer | None = None, socket: Any = None) -> None:
+        self.adapter, self.server, self.socket = adapter, server, socket
+
+    async def stop_accepting(self) -> None:
+        """Stop taking events: the listener closes (the load balancer sends them elsewhere) after
+        the requests in flight are answered, or the Socket Mode connection is closed."""
+        if self.server is not None:
+            await self.server.stop()
+            self.server = None
+        if self.socket is not None:
+            await self.socket.close_async()
+            self.socket = None
+
+    async def close(self) -> None:
+        """Release the Web API session (after the work in flight is done)."""
+        await self.stop_accepting()
+        await self.adapter.close()
+
+
+async def start_slack(arena: Arena, settings: Settings, env: dict[str, str] | None = None) -> SlackRunning:
+    """Socket Mode when SLACK_APP_TOKEN is set, else HTTP: one ASGI app with /slack/events,
+    /healthz, /metrics and the mounted apps (app.web), on HOST:PORT."""
+    from adapters.slack.serve import adapter_from_env, connect_socket_mode
+    from app.web import WebServer, build_web_app, header_timeout_from_env, listen_address, web_mounts
+
+    env = dict(os.environ) if env is None else env
+    adapter = adapter_from_env(arena, settings, env)
+    if env.get("SLACK_APP_TOKEN"):
+        return SlackRunning(adapter, socket=await connect_socket_mode(adapter, env["SLACK_APP_TOKEN"]))
+    host, port = listen_address(env)
+    server = WebServer(build_web_app(slack=adapter, mounts=web_mounts(arena)), host, port,
+                       header_timeout=header_timeout_from_env(env))
+    await server.start()
+    log.warning("web: serving Slack HTTP mode on http://%s:%d", host, server.port)
+    return SlackRunning(adapter, server=server)
 
 
 async def _add_configured_surfaces(arena: Arena) -> None:
@@ -131,7 +189,7 @@ async def _add_configured_surfaces(arena: Arena) -> None:
 
         arena.services.surfaces.add(await rest_surface())
     if not arena.services.surfaces.platforms:
-        raise ConfigError("error: a worker needs SLACK_BOT_TOKEN or DISCORD_TOKEN to post answers")
+        raise ConfigError("a worker needs SLACK_BOT_TOKEN or DISCORD_TOKEN to post answers")
 
 
 async def _work_until(arena: Arena, settings: Settings, stop: asyncio.Event, *, run_jobs: bool) -> None:
@@ -169,7 +227,9 @@ async def _console(settings: Settings) -> int:
     try:
         surface = ConsoleSurface()
         arena.services.surfaces.add(surface)
-        await arena.resume(close=CLOSED_ON_RESTART)
+        closed = await arena.resume(close=CLOSED_ON_RESTART)
+        if closed:
+            surface.console.print(f"[dim]{closed} unfinished task(s) from an earlier run marked interrupted.[/dim]")
         await ConsoleSession(arena, surface).run()
     finally:
         if isinstance(arena.queue, InProcessQueue):

@@ -8,16 +8,14 @@ import os
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-import httpx
-from httpx_aiohttp import AiohttpTransport
-
 from bot.arena import Arena
 from bot.config import Settings
 from bot.edits import LimitsBudget
 from bot.inprocess import InProcessQueue
 from bot.local_model import LocalModelServer
 from bot.providers.client import ChatClient
-from bot.roster import load_roster
+from bot.roster import Roster, load_roster
+from bot.secrets import redact_logs
 from bot.services import Services, Surfaces
 from storage.db import Store
 from storage.pgqueue import ProcrastinateQueue
@@ -36,23 +34,32 @@ def run_async(main: Coroutine[Any, Any, T]) -> T:
     return uvloop.run(main)
 
 
-def configure_logging(verbose: bool = False) -> None:
-    """Log to stderr; HTTP client chatter stays quiet (it could print URLs with tokens)."""
+def configure_logging(verbose: bool = False, settings: Settings | None = None) -> None:
+    """Log to stderr, with every configured secret redacted from every record (``settings``, by
+    default read from the environment; :func:`build_arena` adds the roster's keys). HTTP client
+    chatter stays quiet (it could print URLs with tokens)."""
+    from bot import logcontext
+
     level = logging.DEBUG if verbose else getattr(logging, os.environ.get("LOG_LEVEL", "WARNING").upper(), logging.WARNING)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logcontext.install()  # every line logged while handling a task says which (task=… answer=…)
+    logging.basicConfig(level=level, format=logcontext.FORMAT)
     for noisy in ("httpx", "httpcore", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    redact_logs((settings or Settings.from_env()).secret_values())
 
 
-def provider_http_client() -> httpx.AsyncClient:
-    """The shared HTTP client for every provider: httpx's API over aiohttp's connection pool.
+def configured_secrets(settings: Settings, roster: Roster) -> list[str]:
+    """Every secret to keep out of answers, messages and logs: the platform tokens and database
+    password from ``settings`` and every key the roster names."""
+    return settings.secret_values(c.api_key_env for c in roster.contestants if c.api_key_env)
 
-    httpcore's pool slows down sharply with hundreds of concurrent streams (measured here: 400
-    concurrent streamed answers took 5.8 s through httpcore vs 2.9 s through this transport), and
-    a busy team's fan-out is exactly that load.
-    """
-    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
-    return httpx.AsyncClient(transport=AiohttpTransport(limits=limits), timeout=httpx.Timeout(10.0, read=None))
+
+def provider_client(settings: Settings, roster: Roster) -> ChatClient:
+    """The one provider client of a process: one aiohttp keep-alive pool for every contestant,
+    redacting every configured secret (which are also redacted from the logs from now on)."""
+    secrets = configured_secrets(settings, roster)
+    redact_logs(secrets)
+    return ChatClient(secrets=secrets)
 
 
 def build_arena(settings: Settings, *, with_sandbox: bool = True, shared_queue: bool = True) -> Arena:
@@ -78,7 +85,7 @@ def build_arena(settings: Settings, *, with_sandbox: bool = True, shared_queue: 
         queue = InProcessQueue()
         budget = LimitsBudget()
     services = Services(
-        store=store, roster=roster, client=ChatClient(provider_http_client()), settings=settings, queue=queue,
+        store=store, roster=roster, client=provider_client(settings, roster), settings=settings, queue=queue,
         surfaces=Surfaces(edit_interval=settings.edit_interval, budget=budget), sandbox=sandbox,
         local_model=LocalModelServer(),
     )
@@ -92,7 +99,6 @@ async def close_arena(arena: Arena) -> None:
     if isinstance(arena.queue, ProcrastinateQueue):
         await arena.queue.close()
     await arena.client.aclose()
-    await arena.client.http.aclose()
     if arena.sandbox is not None:
         await arena.sandbox.drain()  # let finished runs' cleanup (processes, cgroups) complete
     arena.local_model.close()

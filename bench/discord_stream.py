@@ -22,8 +22,6 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.discord.client import ArenaClient
@@ -70,8 +68,7 @@ async def main(tasks: int, contestants: int, seconds: float) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             store = Store(f"sqlite:///{tmp}/bench.db")
             store.upgrade()
-            http = httpx.AsyncClient()
-            arena = Arena(store, roster, ChatClient(http), Settings(database_url=store.url, edit_interval=1.0))
+            arena = Arena(store, roster, ChatClient(), Settings(database_url=store.url, edit_interval=1.0))
             client = ArenaClient(arena, edit_interval=1.0, guild_ready_timeout=0.01)
             runner = asyncio.create_task(client.start("bench-token"))
             await asyncio.wait_for(client.reconciled.wait(), 15)
@@ -86,7 +83,7 @@ async def main(tasks: int, contestants: int, seconds: float) -> None:
             elapsed = time.perf_counter() - started
             await client.close()
             await asyncio.wait([runner], timeout=5)
-            await http.aclose()
+            await arena.client.aclose()
             store.dispose()
     finally:
         background.run(discord_fake.__aexit__(None, None, None))

@@ -25,16 +25,12 @@ from typing import Any
 
 import aiohttp
 import sqlalchemy
-from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.slack.app import create_app
-from adapters.slack.serve import build_web_app
-from app.wiring import (
-    provider_http_client,
-    run_async,
-)
+from app.web import WebServer, build_web_app
+from app.wiring import run_async
 from bot.arena import Arena
 from bot.config import Settings
 from bot.providers.client import ChatClient
@@ -148,16 +144,14 @@ async def bench(rate: float, seconds: float, n_models: int, stream_s: float, ack
     sqlalchemy.event.listen(store.engine, "commit", lambda conn: commits.__setitem__(0, commits[0] + 1))
     roster = Roster([Contestant(id=f"m{i}", name=f"Model {i}", base_url=fakes.models_url, model=f"m{i}")
                      for i in range(n_models)])
-    client = ChatClient(provider_http_client())  # the HTTP client the bot itself uses
+    client = ChatClient()  # the provider client the bot itself uses (its own aiohttp pool)
     settings = Settings(database_url=store.url, edit_interval=1.0)
     arena: Any = NoWorkArena(store) if ack_only else Arena(store, roster, client, settings)
     adapter = create_app(arena, token="xoxb-bench", signing_secret=SECRET, api_url=fakes.api_url,
                          edit_interval=settings.edit_interval)
-    runner = web.AppRunner(build_web_app(adapter), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/slack/events"  # type: ignore[union-attr]
+    server = WebServer(build_web_app(slack=adapter), "127.0.0.1", 0)  # the web process's own server
+    await server.start()
+    url = f"http://127.0.0.1:{server.port}/slack/events"
 
     # warm up: first-use imports and connections are not what a steady state looks like
     await fakes.request_async(("load", url, fakes.response_url, 100.0, 3))
@@ -219,9 +213,8 @@ async def bench(rate: float, seconds: float, n_models: int, stream_s: float, ack
         print(f"    {violation}")
 
     await adapter.close()
-    await runner.cleanup()
+    await server.stop()
     await client.aclose()
-    await client.http.aclose()
     store.dispose()
     fakes.stop()
     tmp.cleanup()

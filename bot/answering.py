@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from bot import render
+from bot.inprocess import CANCELLED_BY_ASKER
 from bot.jobs import AnswerJob, StartTask
 from bot.local_model import LocalModelUnavailable
 from bot.messages import Field, Message
@@ -69,6 +70,7 @@ async def start_task(services: Services, job: StartTask) -> None:
         return
     task, answers = found
     if task.status in FINISHED_TASK:
+        services.finished.done(job.task_id)
         return
     surface = services.surfaces.get(task.platform)
     try:
@@ -76,6 +78,7 @@ async def start_task(services: Services, job: StartTask) -> None:
     except SurfaceError as exc:
         await services.store.run(db.abandon_task, job.task_id, exc.user_message)
         await reply_privately(surface, task, render.error(exc.user_message))
+        services.finished.done(job.task_id)
         return
     for answer in answers:
         if answer.status not in db.UNFINISHED_ANSWER:
@@ -91,7 +94,14 @@ async def start_task(services: Services, job: StartTask) -> None:
             await services.store.run(db.update_answer, answer.id or 0, message_channel=ref.channel,
                                      message_id=ref.message_id)
         await services.queue.defer([AnswerJob(answer.id or 0)])
-    await services.store.run(db.finish_task_if_done, job.task_id)
+    await _done_if_finished(services, job.task_id)
+
+
+async def _done_if_finished(services: Services, task_id: int) -> None:
+    """Mark the task done when no answer is left to write (e.g. every placeholder was refused)."""
+    answers = await services.store.run(db.finish_task_if_done, task_id)
+    if not any(a.status in db.UNFINISHED_ANSWER for a in answers):
+        services.finished.done(task_id)
 
 
 async def _ensure_thread(services: Services, surface: Surface, task: Task, answers: list[Answer]) -> Destination:
@@ -182,10 +192,13 @@ async def _stream(services: Services, ans: Answer, task: Task, contestant: Conte
     saver = asyncio.create_task(_save_partial(services, ans, parts))
     try:
         return await complete(services, contestant, task.text, on_text)
-    except asyncio.CancelledError:
+    except asyncio.CancelledError as stopped:
         live.close()
-        with contextlib.suppress(Exception):  # best effort: the process is stopping
-            await asyncio.wait_for(editor.surface.edit(ref, render.answer_paused(ans, blind, "".join(parts))), 2)
+        with contextlib.suppress(Exception):  # keep what was written (the asker saw it; a resume shows it)
+            await asyncio.wait_for(services.store.run(db.update_answer, ans.id or 0, text="".join(parts)), 2)
+        if CANCELLED_BY_ASKER not in stopped.args:  # the process is stopping: say it resumes
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(editor.final(ref, render.answer_paused(ans, blind, "".join(parts))), 3)
         raise
     finally:
         live.close()
@@ -266,7 +279,8 @@ async def _finish(
         landed = await services.surfaces.editor(task.platform).final(ref, render.answer_final(ans, is_blind(task)))
         if not landed:
             log.warning("answer %s: its final state could not be shown", ans.id)
-    await services.store.run(db.finish_answer, ans.id or 0, task.id or 0, values)
+    if await services.store.run(db.finish_answer, ans.id or 0, task.id or 0, values):
+        services.finished.done(task.id or 0)
 
 
 # ------------------------------------------------------------------------------ start-up

@@ -17,7 +17,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot import answering, render
+from bot import answering, logcontext, metrics, render
+from bot.categories import classify
 from bot.config import Settings
 from bot.events import (
     AutorunChanged,
@@ -29,20 +30,25 @@ from bot.events import (
     RevealRequested,
     RunRequested,
     SubscriptionChanged,
+    TagRequested,
     TaskRequested,
     notify_safely,
 )
 from bot.inprocess import InProcessQueue
 from bot.jobs import AnswerJob, Job, JobQueue, RevealJob, RunJob, StartTask, TestRunJob
 from bot.local_model import LocalModelServer
+from bot.ordering import KeyedOrder
 from bot.providers.client import ChatClient
+from bot.ratings import ordering_key
 from bot.roster import Availability, Contestant, Roster, check_availability
 from bot.services import Services, Surfaces
-from bot.surface import Destination, Surface, SurfaceError
+from bot.surface import Destination, MessageRef, Surface, SurfaceError
+from bot.tagging import tag_task
 from bot.testing.suite import TestsError, split_tests
 from bot.testruns import TestRuns
 from storage import tasks as db
 from storage.db import Store
+from storage.errors import StorageUnavailable
 from storage.models import Answer, AnswerStatus, Task, TaskStatus
 
 if TYPE_CHECKING:
@@ -92,6 +98,7 @@ class Arena:
             queue.bind(self.execute)
         self.services = services
         self.tests = TestRuns(services)  # automatic runs of answers against their tests
+        self._in_order = KeyedOrder()
         self._handlers: dict[type[Event], Handler] = {
             TaskRequested: self.request_task,
             ReactionChanged: self._on_reaction,
@@ -102,6 +109,7 @@ class Arena:
             RevealRequested: self._on_reveal,
             BlindModeChanged: self._on_blind_mode,
             AutorunChanged: self._on_autorun,
+            TagRequested: self._on_tag,
         }
 
     # The parts, for the adapters and the CLI.
@@ -149,13 +157,22 @@ class Arena:
         if handler is None:
             log.warning("no handler for %s", type(event).__name__)
             return
-        if event.event_id and not await self._claim(f"{event.platform}:{event.event_id}"):
-            log.info("duplicate delivery %s ignored", event.event_id)
-            return
+        with logcontext.scope():
+            async with self._in_order.hold(ordering_key(event)):  # per-key delivery order (ratings)
+                await self._handle_in_order(handler, event, surface)
+
+    async def _handle_in_order(self, handler: Callable[[Any, Surface], Awaitable[Any]], event: Event,
+                               surface: Surface) -> None:
         try:
+            if event.event_id and not await self._claim(f"{event.platform}:{event.event_id}"):
+                log.info("duplicate delivery %s ignored", event.event_id)
+                return
             await handler(event, surface)
         except asyncio.CancelledError:
             raise
+        except StorageUnavailable as exc:  # e.g. the claim or the task could not be written: say so
+            log.warning("handling %s: %s", type(event).__name__, exc)
+            await notify_safely(event, render.storage_unavailable(exc.kind))
         except SurfaceError as exc:  # the platform refused (e.g. bot not in the channel): say why
             log.info("handling %s: platform refused: %s", type(event).__name__, exc.user_message)
             await notify_safely(event, render.error(exc.user_message))
@@ -268,6 +285,8 @@ class Arena:
         new_task, new_answers = self._new_task(event, text, contestants, skipped)
         new_task.tests, new_task.show_tests = found_tests.stored(), found_tests.show
         task, answers = await self.store.run(db.create_task, new_task, new_answers)
+        logcontext.bind(task=task.id)
+        metrics.task_started(task.platform)
         await self.queue.defer([StartTask(task.id or 0)])
         return TaskOutcome(task, answers, skipped)
 
@@ -276,7 +295,7 @@ class Arena:
         outcome = await self.request_task(event, surface)
         if outcome is None:
             return None
-        await self.join()
+        await self.services.finished.wait(outcome.task.id or 0)
         found = await self.store.run(db.task_with_answers, outcome.task.id or 0)
         assert found is not None
         return TaskOutcome(found[0], found[1], outcome.skipped)
@@ -286,10 +305,12 @@ class Arena:
     ) -> tuple[Task, list[Answer]]:
         order = list(contestants)
         self.services.rng.shuffle(order)  # answer position is always randomised and recorded
+        category = classify(text)
         task = Task(
             platform=event.platform, channel=event.channel, thread=event.thread,
             anchor=event.anchor.message_id if event.anchor else None,
             requester_id=event.user.id, requester_name=event.user.name, text=text,
+            kind=category.kind, language=category.language,
             reply_to=event.reply_to, notes=answering.encode_notes(render.skipped_fields(skipped)),
         )
         answers = [
@@ -300,6 +321,30 @@ class Arena:
             for i, c in enumerate(order)
         ]
         return task, answers
+
+
+    async def cancel_task(self, task_id: int, surface: Surface) -> TaskOutcome | None:
+        """Stop a task its asker gave up on (the console's Ctrl-C): its jobs in this process are
+        stopped and each unfinished answer is marked cancelled, in storage and on its message.
+        Returns the task and its answers, or None when there is no such task."""
+        found = await self.store.run(db.task_with_answers, task_id)
+        if found is None:
+            return None
+        queue = self.services.queue
+        if isinstance(queue, InProcessQueue):
+            await queue.cancel({f"task:{task_id}"} | {f"answer:{a.id}" for a in found[1]})
+        cancelled = await self.store.run(db.cancel_task, task_id)
+        if cancelled is None:
+            return None
+        task, answers = cancelled
+        editor = self.services.surfaces.editor(task.platform)
+        for answer in answers:
+            if answer.status == AnswerStatus.CANCELLED and answer.message_id:
+                metrics.answer_finished(answer.contestant_id, "cancelled")
+                ref = MessageRef(answer.message_channel or task.channel, answer.message_id, task.thread)
+                await editor.final(ref, render.answer_final(answer, task.blind and not task.revealed))
+        self.services.finished.done(task_id)
+        return TaskOutcome(task, answers)
 
     # ----------------------------------------------------------------------------- retry
 
@@ -341,15 +386,21 @@ class Arena:
         await request_run(self.services, event)
 
     async def _on_leaderboard(self, event: LeaderboardRequested, surface: Surface) -> None:
+        from bot.categories import parse_category
         from bot.leaderboard import build_leaderboard, parse_window, render_leaderboard
 
         try:
             parse_window(event.window)
+            category = parse_category(event.category) if event.category else None
         except ValueError as exc:
-            await notify_safely(event, render.error(str(exc)[0].upper() + str(exc)[1:] + "."))
+            hint = "; a window looks like 7d, 28d, 4w or all" if "category" in str(exc) else ""
+            await notify_safely(event, render.error(str(exc)[0].upper() + str(exc)[1:] + hint + "."))
             return
-        board = await self.store.run(build_leaderboard, window=event.window)
+        board = await self.store.run(build_leaderboard, window=event.window, category=category)
         await surface.post(Destination(event.channel), render_leaderboard(board))
+
+    async def _on_tag(self, event: TagRequested, surface: Surface) -> None:
+        await tag_task(self.store, self.settings, event, surface)
 
     async def _on_subscription(self, event: SubscriptionChanged, surface: Surface) -> None:
         from storage.leaderboard import set_subscription

@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import timedelta
+from typing import Any
 
 from bot.arena import Arena
 from bot.blind import BlindRevealer
 from bot.config import Settings
-from bot.weekly import WeeklyPoster
+from bot.weekly import WeeklyPoster, static_dashboard_link
 from storage import tasks as db
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,9 @@ async def scheduled_jobs(arena: Arena, settings: Settings) -> AsyncIterator[None
     """Run the timed jobs for this process's surfaces while the body runs."""
     registry = arena.services.surfaces
     surfaces = {platform: registry.get(platform) for platform in registry.platforms}
-    jobs: list[Callable[[], Awaitable[None]]] = [
-        WeeklyPoster(arena.store, surfaces, settings.leaderboard_tz).run_forever,
+    jobs: list[Callable[[], Coroutine[Any, Any, None]]] = [
+        WeeklyPoster(arena.store, surfaces, settings.leaderboard_tz,
+                     dashboard_link=static_dashboard_link(settings.dashboard_url)).run_forever,
         BlindRevealer(arena.store, surfaces, timedelta(hours=settings.blind_reveal_after_h)).run_forever,
         lambda: _prune_forever(arena),
     ]
@@ -43,7 +45,7 @@ async def scheduled_jobs(arena: Arena, settings: Settings) -> AsyncIterator[None
                 await task
 
 
-async def _run(job: Callable[[], Awaitable[None]]) -> None:
+async def _run(job: Callable[[], Coroutine[Any, Any, None]]) -> None:
     await job()
 
 

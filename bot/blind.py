@@ -22,7 +22,7 @@ from storage import leaderboard as lb_store
 from storage import tasks as task_store
 from storage import testresults
 from storage.db import Store
-from storage.models import AnswerStatus, Task, TaskStatus
+from storage.models import Answer, AnswerStatus, Task, TaskStatus
 
 log = logging.getLogger(__name__)
 DEFAULT_AFTER = timedelta(hours=24)
@@ -37,7 +37,7 @@ def should_reveal(task: Task, now: datetime, after: timedelta = DEFAULT_AFTER) -
     return now - created >= after
 
 
-def reveal_key(task: Task, answers: list) -> Message:  # type: ignore[type-arg]
+def reveal_key(task: Task, answers: list[Answer]) -> Message:
     """The thread message naming each blind answer's model."""
     lines = [f"• Answer {a.label} → {a.contestant_name or a.contestant_id}" for a in answers]
     return Message(title=f"🔓 Task #{task.id}: the models behind the answers", text="\n".join(lines), tone=Tone.INFO)

@@ -84,12 +84,16 @@ class TaskRequested(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class ReactionChanged(Event):
-    """A reaction was added to or removed from a message. ``emoji`` is its short name."""
+    """A reaction was added to or removed from a message. ``emoji`` is its short name.
+
+    ``occurred_us`` is when it happened (µs since the epoch: Slack's ``event_ts``, Discord's
+    receive time); ratings apply events in that order. None: when the core handles it."""
 
     channel: str
     message_id: str
     emoji: str
     added: bool
+    occurred_us: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,10 +114,23 @@ class RetryRequested(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class LeaderboardRequested(Event):
-    """Someone asked for the standings. ``window`` is e.g. '28d', '7d' or 'all'."""
+    """Someone asked for the standings. ``window`` is e.g. '28d', '7d' or 'all'; ``category`` a
+    kind of work or language as typed ('data', 'python'; the core checks it), None for all tasks."""
 
     channel: str
     window: str = "28d"
+    category: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TagRequested(Event):
+    """Someone corrects a task's category: ``tags`` as typed ('data', 'sql'); the core checks them.
+
+    ``task_id`` is None when the adapter found no task number where one was expected.
+    """
+
+    task_id: int | None
+    tags: tuple[str, ...]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,6 +19,7 @@ from bot.jobs import Job
 
 log = logging.getLogger(__name__)
 Executor = Callable[[Job], Awaitable[None]]
+CANCELLED_BY_ASKER = "cancelled by the asker"  # the cancel message jobs see (vs. a shutdown)
 
 
 class Tracker:
@@ -81,6 +82,7 @@ class InProcessQueue:
         self.tracker = Tracker("job")
         self._locks: dict[str, asyncio.Lock] = {}
         self._waiting: set[str] = set()
+        self._running: dict[asyncio.Task[Any], Job] = {}
         self._closed = False
 
     def bind(self, executor: Executor) -> None:
@@ -98,7 +100,9 @@ class InProcessQueue:
                 if key in self._waiting:
                     continue
                 self._waiting.add(key)
-            self.tracker.spawn(self._run(job), name=f"{job.kind}:{job.to_dict()}")
+            task = self.tracker.spawn(self._run(job), name=f"{job.kind}:{job.to_dict()}")
+            self._running[task] = job
+            task.add_done_callback(self._running.pop)
 
     async def _run(self, job: Job) -> None:
         lock = self._locks.setdefault(job.lock, asyncio.Lock()) if job.lock else None
@@ -125,6 +129,15 @@ class InProcessQueue:
                     return
                 log.warning("job %s failed (attempt %d); retrying", job, attempt, exc_info=True)
                 await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+
+    async def cancel(self, locks: set[str]) -> int:
+        """Stop the jobs (waiting or running) whose ``lock`` is one of ``locks``, as their asker
+        wants; returns how many. Each sees ``CancelledError(CANCELLED_BY_ASKER)``."""
+        chosen = [task for task, job in self._running.items() if job.lock in locks]
+        for task in chosen:
+            task.cancel(CANCELLED_BY_ASKER)
+        await asyncio.gather(*chosen, return_exceptions=True)
+        return len(chosen)
 
     async def join(self) -> None:
         """Wait until every deferred job (and the jobs those deferred) has finished."""

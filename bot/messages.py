@@ -65,6 +65,8 @@ class Message:
     actions: list[Action] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     tone: Tone = Tone.INFO
+    marker: str | None = None  # a tag the surface stores with the post, to find it again (find_recent)
+    task_id: int | None = None  # set on a task's header: lets an adapter act on the task (console: Ctrl-C cancels it)
 
     def plain(self) -> str:
         """All visible text in one string (for logs, the console and tests)."""

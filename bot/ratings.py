@@ -10,7 +10,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from bot.events import ReactionChanged
+from bot.events import Event, ReactionChanged
 from storage import ratings as rating_store
 from storage.db import Store
 
@@ -73,8 +73,17 @@ class RatingChange:
         return self.value != self.previous
 
 
+def ordering_key(event: Event) -> tuple[str, ...] | None:
+    """Events with the same key are applied in delivery order: one rater's reactions on one message."""
+    if isinstance(event, ReactionChanged):
+        return ("reaction", event.platform, event.channel, event.message_id, event.user.id)
+    return None
+
+
 async def apply_reaction(store: Store, event: ReactionChanged) -> RatingChange | None:
-    """Record (or retract) the rating a reaction expresses; None when it is not a rating."""
+    """Record (or retract) the rating a reaction expresses; None when it is not a rating.
+
+    An event older than what is stored for its (answer, rater, scale) changes nothing."""
     parsed = parse_reaction(event.emoji)
     if parsed is None:
         log.debug("reaction %r is not a rating emoji; ignored", event.emoji)
@@ -88,17 +97,12 @@ async def apply_reaction(store: Store, event: ReactionChanged) -> RatingChange |
         )
         return None
     canonical = _CANONICAL[parsed]
-    if event.added:
-        previous = await store.run(
-            rating_store.upsert_rating, answer.answer_id, event.user.id, scale, value, canonical
-        )
-        new: int | None = value
-    else:
-        previous, new = await store.run(
-            rating_store.retract_rating, answer.answer_id, event.user.id, scale, canonical
-        )
-        if previous is not None and new is not None:
-            log.debug("removed reaction %r is not the current rating; kept", event.emoji)
+    change = rating_store.upsert_rating if event.added else rating_store.retract_rating
+    previous, new = await store.run(
+        change, answer.answer_id, event.user.id, scale, value, canonical, event.occurred_us
+    )
+    if not event.added and new is not None:
+        log.debug("removed reaction %r is not the current rating; kept", event.emoji)
     return RatingChange(
         answer_id=answer.answer_id,
         task_id=answer.task_id,

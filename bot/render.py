@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from bot.categories import describe
 from bot.messages import Action, ActionKind, Field, Message, Tone
 from bot.roster import Availability
+from bot.surface import REACTION_RATING_HINT
 from bot.testing import render as tests_render
 from bot.testing.outcome import Outcome
 from bot.testing.suite import task_tests
 from storage.models import Answer, AnswerStatus, Task
 
-RATE_HINT = "React 👍/👎 or 1️⃣–5️⃣ on an answer to rate it."
+RATE_HINT = REACTION_RATING_HINT
 USAGE = (
     "*Usage:* `/codegen <task>`: e.g. `/codegen write a FastAPI CRUD app with JWT auth`.\n"
     "The task goes to every model at once; each answer arrives as its own reply in the thread.\n"
-    "• `/codegen leaderboard`: the standings\n"
+    "• `/codegen leaderboard [category] [window]`: the standings, e.g. `leaderboard data 7d`\n"
+    "• `/codegen tag <task number> <category>`: correct a task's category (the asker or an admin)\n"
     "• `/codegen subscribe` / `unsubscribe`: the weekly leaderboard post in this channel\n"
     "• `/codegen blind on` / `off`: hide model names in this channel until they are revealed\n"
     '• `/codegen --test "assert is_even(4)" <task>` (or a code block tagged `python test`, or an attached '
@@ -40,23 +43,28 @@ def skipped_fields(skipped: list[Availability]) -> list[Field]:
 
 
 def task_header(
-    task: Task, answers: list[Answer], skipped: list[Availability], blind: bool, *, extra: list[Field] | None = None
+    task: Task, answers: list[Answer], skipped: list[Availability], blind: bool,
+    rating_hint: str = RATE_HINT, *, extra: list[Field] | None = None,
 ) -> Message:
     """The parent message: the task, who asked, which models (and which were skipped, why).
 
-    ``extra`` are more header fields decided when the task was asked (stored with it)."""
+    ``rating_hint`` is the surface's wording for how to rate there (empty: none); ``extra`` are
+    more header fields decided when the task was asked (stored with it)."""
     models = ", ".join(answer_title(a, blind) for a in answers) if answers else "none"
-    fields = [Field("Asked by", task.requester_name or task.requester_id), Field("Models", models)]
+    fields = [Field("Asked by", task.requester_name or task.requester_id), Field("Models", models),
+              Field("Category", describe(task.kind, task.language))]
     fields += skipped_fields(skipped)
     fields += extra or []
     actions = [Action(ActionKind.REVEAL, task.id or 0, "🔓 Reveal models")] if blind else []
     tests = tests_render.header_section(task_tests(task.tests), task.show_tests)
+    notes = [rating_hint] + (["Models are hidden until revealed (blind mode)."] if blind else [])
     return Message(
         title=f"🧪 Codegen task #{task.id}",
         text=quote(task.text) + (f"\n\n{tests}" if tests else ""),
         fields=fields,
-        footer=RATE_HINT + (" Models are hidden until revealed (blind mode)." if blind else ""),
+        footer=" ".join(n for n in notes if n) or None,
         actions=actions,
+        task_id=task.id,
     )
 
 
@@ -93,16 +101,19 @@ def answer_final(answer: Answer, blind: bool, tests: Outcome | None = None) -> M
     failed = answer.status in (AnswerStatus.ERROR, AnswerStatus.INTERRUPTED, AnswerStatus.CANCELLED)
     if failed:
         actions.append(Action(ActionKind.RETRY, answer.id or 0, "🔁 Retry"))
+    cancelled = answer.status == AnswerStatus.CANCELLED
     text = answer.text or ""
     if answer.error:
+        if text.count("```") % 2:  # a partial answer cut inside a code block: close it first
+            text += "\n```"
         prefix = f"{text}\n\n" if text else ""
-        text = f"{prefix}⚠️ {answer.error}"
+        text = f"{prefix}{'⏹' if cancelled else '⚠️'} {answer.error}"
     return Message(
         title=answer_title(answer, blind),
         text=text or "_no answer_",
         footer=footer(answer) + (f" · {tests_render.footer_line(tests)}" if tests else ""),
         actions=actions,
-        tone=Tone.ERROR if failed else Tone.SUCCESS,
+        tone=Tone.ERROR if failed or cancelled else Tone.SUCCESS,
     )
 
 
@@ -140,3 +151,18 @@ def quote(text: str, limit: int = 1500) -> str:
     """Quote a task for the header (shortened: the full text is stored)."""
     short = text if len(text) <= limit else text[: limit - 1] + "…"
     return "\n".join(f"> {line}" if line else ">" for line in short.splitlines())
+
+
+_STORAGE_PROBLEMS = {
+    "busy": "The bot's database is busy right now (another process is writing to it), so your request "
+            "could not be recorded. Try again in a moment.",
+    "full": "The bot's database is full (out of disk space), so your request could not be recorded. "
+            "Ask an admin to free space, then try again.",
+    "unreachable": "The bot can't reach its database right now, so your request could not be recorded. "
+                   "Try again in a moment.",
+}
+
+
+def storage_unavailable(kind: str) -> Message:
+    """What a user is told when their request could not be written down (never silence)."""
+    return error(_STORAGE_PROBLEMS.get(kind, _STORAGE_PROBLEMS["busy"]))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from bot.errors import ConfigError
 from bot.local_model import unavailable_reason
 
 LOCAL_BASE_URL = "local"
@@ -19,7 +20,7 @@ DEFAULT_SYSTEM_PROMPT = (
 _ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
-class RosterError(ValueError):
+class RosterError(ConfigError):
     """The roster file is malformed; the message names the file, line and field."""
 
 
@@ -99,6 +100,41 @@ def check_availability(roster: Roster, settings: Settings) -> list[Availability]
         else:
             result.append(Availability(contestant, True))
     return result
+
+
+def check_reachable(rows: list[Availability], timeout: float = 1.5) -> list[Availability]:
+    """``rows`` with every available remote server probed: a server that refuses the connection
+    or does not answer within ``timeout`` seconds (Ollama stopped, a typo in the port) is marked
+    unreachable. Servers are probed at once, each host and port a single time."""
+    import socket
+    from concurrent.futures import ThreadPoolExecutor
+    from urllib.parse import urlsplit
+
+    def address(contestant: Contestant) -> tuple[str, int]:
+        url = urlsplit(contestant.base_url)
+        return url.hostname or "", url.port or (443 if url.scheme == "https" else 80)
+
+    def probe(where: tuple[str, int]) -> str | None:
+        try:
+            socket.create_connection(where, timeout=timeout).close()
+        except socket.gaierror:
+            return f"cannot resolve {where[0]}"
+        except TimeoutError:
+            return f"no answer from {where[0]}:{where[1]} within {timeout:g} s"
+        except OSError as error:
+            return f"{where[0]}:{where[1]}: {error.strerror or error}"
+        return None
+
+    targets = sorted({address(r.contestant) for r in rows if r.available and not r.contestant.is_local})
+    if not targets:
+        return rows
+    with ThreadPoolExecutor(max_workers=min(16, len(targets))) as pool:
+        problems = dict(zip(targets, pool.map(probe, targets), strict=True))
+    return [
+        Availability(r.contestant, False, f"unreachable: {problems[address(r.contestant)]}")
+        if r.available and not r.contestant.is_local and problems[address(r.contestant)] else r
+        for r in rows
+    ]
 
 
 def load_roster(path: str | Path) -> Roster:

@@ -7,6 +7,7 @@ with the one :class:`~bot.edits.Editor` that schedules each surface's edits.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -23,6 +24,22 @@ from storage.db import Store
 
 if TYPE_CHECKING:
     from bot.sandbox.service import SandboxService
+
+
+class TaskWaiters:
+    """Lets this process wait for a task it queued to finish (the console, the CLI's ``ask``)."""
+
+    def __init__(self) -> None:
+        self._events: dict[int, asyncio.Event] = {}
+
+    async def wait(self, task_id: int) -> None:
+        """Until :meth:`done` is called for ``task_id``."""
+        await self._events.setdefault(task_id, asyncio.Event()).wait()
+        self._events.pop(task_id, None)
+
+    def done(self, task_id: int) -> None:
+        """``task_id`` finished (every answer is final)."""
+        self._events.setdefault(task_id, asyncio.Event()).set()
 
 
 class NoSurface(LookupError):
@@ -80,3 +97,4 @@ class Services:
     local_model: LocalModelServer = field(default_factory=LocalModelServer)
     rng: random.Random = field(default_factory=random.SystemRandom)
     tracker: Tracker = field(default_factory=Tracker)
+    finished: TaskWaiters = field(default_factory=TaskWaiters)

@@ -44,6 +44,9 @@ class Surface(Protocol):
 
     ``edit_rate`` is the platform's edit budget (None: no limit worth scheduling for) and
     ``workspace`` names whose budget it is (a Slack team; empty when there is one).
+
+    A surface may also set ``rating_hint``: its own wording for how to rate an answer there
+    (see :func:`rating_hint`); chat platforms, where people react with emoji, need not.
     """
 
     platform: str
@@ -65,6 +68,24 @@ class Surface(Protocol):
     async def reply_privately(self, reply_to: str, message: Message) -> None:
         """Tell one user something only they see. ``reply_to`` is what this adapter put in the
         event (a Slack response_url, a Discord interaction…); any process can use it."""
+        ...
+
+
+REACTION_RATING_HINT = "React 👍/👎 or 1️⃣–5️⃣ on an answer to rate it."
+
+
+def rating_hint(surface: Surface) -> str:
+    """How to rate an answer on ``surface``: its ``rating_hint`` if it has one, else by reactions."""
+    hint = getattr(surface, "rating_hint", None)
+    return hint if isinstance(hint, str) else REACTION_RATING_HINT
+
+
+@runtime_checkable
+class FindsMarkedPosts(Protocol):
+    """A surface that can find its own recent post by the ``Message.marker`` it was posted with."""
+
+    async def find_recent(self, where: Destination, marker: str) -> MessageRef | None:
+        """The newest recent top-level post of ours in ``where`` tagged ``marker``, if any."""
         ...
 
 

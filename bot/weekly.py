@@ -1,9 +1,11 @@
 """The weekly leaderboard post: due every week (default Monday 09:00 in LEADERBOARD_TZ), exactly once.
 
 For each subscribed channel the poster claims a row keyed by (platform, channel, ISO week) with an
-INSERT that only one process can win, posts, then stores the message id. A rerun edits that message
-instead of posting again; a week whose time passed while the bot was down is posted on the next
-tick. A claim whose holder died before posting is taken over after ``claim_timeout``.
+INSERT that only one process can win, posts (tagged with the week, see :func:`marker`), then stores
+the message id. A rerun edits that message instead of posting again; a week whose time passed while
+the bot was down is posted on the next tick. A claim whose holder died without recording a message
+id is taken over after ``claim_timeout``: the taker first looks for the tagged post among the
+channel's recent messages and adopts it if the dead holder had posted, so the week is posted once.
 """
 
 from __future__ import annotations
@@ -13,17 +15,29 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.leaderboard import build_leaderboard, render_leaderboard
+from bot.leaderboard import CategoryLeader, Row, build_leaderboard, category_leaders, render_leaderboard
 from bot.messages import Message
-from bot.surface import Destination, MessageRef, Surface, SurfaceError
+from bot.surface import Destination, FindsMarkedPosts, MessageRef, Surface, SurfaceError
+from bot.value import money
 from storage import leaderboard as lb_store
 from storage.db import Store
 
 log = logging.getLogger(__name__)
+DashboardLink = Callable[[str], "str | None"]  # window ('28d') → a URL to the dashboard, or None
+
+
+def static_dashboard_link(base_url: str | None) -> DashboardLink:
+    """The placeholder link builder: ``DASHBOARD_URL`` as it is, or no link when it is unset.
+
+    The dashboard (issue 14, item 4) replaces this with one that points at the leaderboard page
+    for the window (and signs it, if the dashboard needs that).
+    """
+    return lambda window: base_url or None
 
 
 def parse_tz(tz: str | tzinfo) -> tzinfo:
@@ -38,7 +52,8 @@ def parse_tz(tz: str | tzinfo) -> tzinfo:
 
 @dataclass(frozen=True)
 class PostResult:
-    """What one tick did for one channel: 'posted', 'edited', 'skipped' or 'failed'."""
+    """What one tick did for one channel: 'posted', 'edited', 'adopted' (found already posted by a
+    process that died before recording it), 'skipped' or 'failed'."""
 
     platform: str
     channel: str
@@ -62,6 +77,7 @@ class WeeklyPoster:
         bootstrap: int = 1000,
         claim_timeout: timedelta = timedelta(minutes=15),
         poll_interval: float = 60.0,
+        dashboard_link: DashboardLink | None = None,
     ) -> None:
         if not 0 <= weekday <= 6 or not 0 <= hour <= 23:
             raise ValueError("weekday must be 0 (Monday) to 6 and hour 0 to 23")
@@ -74,6 +90,7 @@ class WeeklyPoster:
         self.bootstrap = bootstrap
         self.claim_timeout = claim_timeout
         self.poll_interval = poll_interval
+        self.dashboard_link = dashboard_link or static_dashboard_link(None)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     # --- schedule ---------------------------------------------------------------------------------
@@ -125,7 +142,7 @@ class WeeklyPoster:
                 continue
             if row is None:
                 won = await self.store.run(lb_store.claim_post, platform, channel, week, self.owner)
-            else:  # claimed but never posted: only take it over if the claimer looks dead
+            else:  # claimed but never recorded: only take it over if the claimer looks dead
                 cutoff = datetime.now(UTC) - self.claim_timeout
                 won = await self.store.run(
                     lb_store.take_over_stale_claim, platform, channel, week, self.owner, cutoff
@@ -133,6 +150,11 @@ class WeeklyPoster:
             if not won:
                 results.append(PostResult(platform, channel, week, "skipped"))
                 continue
+            if row is not None:  # the dead claimer may have posted before it could record the id
+                adopted = await self._adopt(surface, platform, channel, week)
+                if adopted is not None:
+                    results.append(adopted)
+                    continue
             message = message or await self._message(now, week)
             results.append(await self._post(surface, platform, channel, week, message))
         return results
@@ -141,9 +163,33 @@ class WeeklyPoster:
         board = await asyncio.to_thread(
             build_leaderboard, self.store, window=self.window, now=now, bootstrap=self.bootstrap
         )
+        leaders = await asyncio.to_thread(
+            category_leaders, self.store, window=self.window, now=now, bootstrap=self.bootstrap
+        )
         message = render_leaderboard(board)
         message.title = f"📊 Weekly leaderboard {week} · {board.window if board.since else 'all time'}"
+        extra = weekly_lines(leaders, self.dashboard_link(self.window))
+        if extra and board.rows:
+            message.text = "\n".join([message.text, *extra])
+        message.marker = marker(week)
         return message
+
+    async def _adopt(self, surface: Surface, platform: str, channel: str, week: str) -> PostResult | None:
+        """Find the week's post in the channel's recent messages and record it (instead of posting again)."""
+        if not isinstance(surface, FindsMarkedPosts):
+            return None
+        try:
+            found = await surface.find_recent(Destination(channel), marker(week))
+        except SurfaceError as exc:  # cannot look: posting again is worse than waiting a tick
+            log.warning("could not look for the weekly post in %s/%s: %s; will retry",
+                        platform, channel, exc.user_message)
+            await self.store.run(lb_store.release_claim, platform, channel, week, self.owner)
+            return PostResult(platform, channel, week, "failed")
+        if found is None:
+            return None
+        await self.store.run(lb_store.record_posted, platform, channel, week, found.message_id)
+        log.info("weekly leaderboard %s was already posted to %s/%s; recorded it", week, platform, channel)
+        return PostResult(platform, channel, week, "adopted", found.message_id)
 
     async def _post(self, surface: Surface, platform: str, channel: str, week: str, message: Message) -> PostResult:
         try:
@@ -176,6 +222,41 @@ class WeeklyPoster:
             now = datetime.now(UTC)
             wait = (self.next_slot(now) - now).total_seconds()
             await asyncio.sleep(max(1.0, min(self.poll_interval, wait)))
+
+
+def marker(week: str) -> str:
+    """The tag a week's post carries (Slack message metadata, Discord embed footer)."""
+    return f"weekly-leaderboard:{week}"
+
+
+def weekly_lines(leaders: list[CategoryLeader], dashboard_url: str | None) -> list[str]:
+    """The weekly post's additions: each category's leader, and the dashboard link when configured."""
+    lines = []
+    for is_language, heading in ((False, "Leaders by kind of work"), (True, "Leaders by language")):
+        picked = [c for c in leaders if c.is_language == is_language]
+        if picked:
+            lines.append(f"**{heading}** (leader, cost per answer; best value):")
+            lines += [f"• {c.label}: {_leader(c)}" for c in picked]
+    if dashboard_url:
+        lines.append(f"📈 Dashboard (filters, charts, every task): {dashboard_url}")
+    return lines
+
+
+def _leader(c: CategoryLeader) -> str:
+    def named(row: Row) -> str:
+        return f"{_name(row.name)}{'*' if row.provisional else ''} ({money(row.cost_per_answer_usd)})"
+
+    text = named(c.leader)
+    if c.best_value is None:
+        return text + "; no priced model within its interval"
+    if c.best_value.model == c.leader.model:
+        return text + "; also the best value"
+    return f"{text}; best value {named(c.best_value)}"
+
+
+def _name(name: str) -> str:
+    name = name.replace("`", "'").replace("\n", " ")
+    return name if len(name) <= 40 else name[:39] + "…"
 
 
 def _aware(moment: datetime) -> datetime:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import CursorResult, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
+from storage.categories import category_clause
 from storage.db import Store
-from storage.models import Answer, ChannelSettings, LeaderboardPost, Run, Task, utcnow
+from storage.models import Answer, ChannelSettings, LeaderboardPost, Rating, Run, Task, utcnow
 from storage.ratings import as_utc
 
 # --- channel settings -------------------------------------------------------------------------
@@ -32,7 +35,7 @@ def channel_settings(store: Store, platform: str, channel: str) -> ChannelSettin
     with store.session() as session:
         return session.scalars(
             select(ChannelSettings).where(
-                ChannelSettings.platform == platform, ChannelSettings.channel == channel
+                col(ChannelSettings.platform) == platform, col(ChannelSettings.channel) == channel
             )
         ).first()
 
@@ -44,11 +47,11 @@ def set_subscription(store: Store, platform: str, channel: str, subscribed: bool
 
 def subscribed_channels(store: Store, platforms: list[str] | None = None) -> list[tuple[str, str]]:
     """(platform, channel) of every subscribed channel, optionally only on ``platforms``."""
-    query = select(ChannelSettings.platform, ChannelSettings.channel).where(ChannelSettings.subscribed)
+    query = select(col(ChannelSettings.platform), col(ChannelSettings.channel)).where(col(ChannelSettings.subscribed))
     if platforms is not None:
-        query = query.where(ChannelSettings.platform.in_(platforms))  # type: ignore[attr-defined]
+        query = query.where(col(ChannelSettings.platform).in_(platforms))
     with store.session() as session:
-        return [(str(p), str(c)) for p, c in session.execute(query.order_by(ChannelSettings.id))]
+        return [(str(p), str(c)) for p, c in session.execute(query.order_by(col(ChannelSettings.id)))]
 
 
 def is_blind(store: Store, platform: str, channel: str) -> bool:
@@ -76,21 +79,21 @@ def autorun_enabled(store: Store, platform: str, channel: str) -> bool:
 def blind_tasks_due(store: Store, created_before: datetime) -> list[int]:
     """Ids of blind, unrevealed tasks created before ``created_before`` (due for a reveal)."""
     query = (
-        select(Task.id)
-        .where(Task.blind, ~Task.revealed, Task.created_at < as_utc(created_before))  # type: ignore[arg-type]
-        .order_by(Task.id)
+        select(col(Task.id))
+        .where(col(Task.blind), ~col(Task.revealed), col(Task.created_at) < as_utc(created_before))
+        .order_by(col(Task.id))
     )
     with store.session() as session:
-        return [int(x) for x in session.scalars(query)]
+        return [x for x in session.scalars(query) if x is not None]
 
 
 def mark_revealed(store: Store, task_id: int) -> bool:
     """Mark a blind task revealed; False if it already was (so only one reveal is posted)."""
     with store.session() as session:
         result = session.execute(
-            update(Task).where(Task.id == task_id, ~Task.revealed).values(revealed=True)  # type: ignore[arg-type]
+            update(Task).where(col(Task.id) == task_id, ~col(Task.revealed)).values(revealed=True)
         )
-        return bool(result.rowcount)
+        return bool(cast("CursorResult[Any]", result).rowcount)
 
 
 # --- weekly posts --------------------------------------------------------------------------------
@@ -111,9 +114,9 @@ def get_post(store: Store, platform: str, channel: str, iso_week: str) -> Leader
     with store.session() as session:
         return session.scalars(
             select(LeaderboardPost).where(
-                LeaderboardPost.platform == platform,
-                LeaderboardPost.channel == channel,
-                LeaderboardPost.iso_week == iso_week,
+                col(LeaderboardPost.platform) == platform,
+                col(LeaderboardPost.channel) == channel,
+                col(LeaderboardPost.iso_week) == iso_week,
             )
         ).first()
 
@@ -126,15 +129,15 @@ def take_over_stale_claim(
         result = session.execute(
             update(LeaderboardPost)
             .where(
-                LeaderboardPost.platform == platform,
-                LeaderboardPost.channel == channel,
-                LeaderboardPost.iso_week == iso_week,
-                LeaderboardPost.message_id.is_(None),  # type: ignore[union-attr]
-                LeaderboardPost.claimed_at < as_utc(claimed_before),
+                col(LeaderboardPost.platform) == platform,
+                col(LeaderboardPost.channel) == channel,
+                col(LeaderboardPost.iso_week) == iso_week,
+                col(LeaderboardPost.message_id).is_(None),
+                col(LeaderboardPost.claimed_at) < as_utc(claimed_before),
             )
             .values(claimed_by=owner, claimed_at=utcnow())
         )
-        return bool(result.rowcount)
+        return bool(cast("CursorResult[Any]", result).rowcount)
 
 
 def record_posted(store: Store, platform: str, channel: str, iso_week: str, message_id: str) -> None:
@@ -143,9 +146,9 @@ def record_posted(store: Store, platform: str, channel: str, iso_week: str, mess
         session.execute(
             update(LeaderboardPost)
             .where(
-                LeaderboardPost.platform == platform,
-                LeaderboardPost.channel == channel,
-                LeaderboardPost.iso_week == iso_week,
+                col(LeaderboardPost.platform) == platform,
+                col(LeaderboardPost.channel) == channel,
+                col(LeaderboardPost.iso_week) == iso_week,
             )
             .values(message_id=message_id, posted_at=utcnow())
         )
@@ -155,12 +158,12 @@ def release_claim(store: Store, platform: str, channel: str, iso_week: str, owne
     """Drop our claim after a failed post so the next tick retries."""
     with store.session() as session:
         session.execute(
-            LeaderboardPost.__table__.delete().where(  # type: ignore[attr-defined]
-                LeaderboardPost.platform == platform,
-                LeaderboardPost.channel == channel,
-                LeaderboardPost.iso_week == iso_week,
-                LeaderboardPost.claimed_by == owner,
-                LeaderboardPost.message_id.is_(None),  # type: ignore[union-attr]
+            delete(LeaderboardPost).where(
+                col(LeaderboardPost.platform) == platform,
+                col(LeaderboardPost.channel) == channel,
+                col(LeaderboardPost.iso_week) == iso_week,
+                col(LeaderboardPost.claimed_by) == owner,
+                col(LeaderboardPost.message_id).is_(None),
             )
         )
 
@@ -168,7 +171,7 @@ def release_claim(store: Store, platform: str, channel: str, iso_week: str, owne
 def posts(store: Store) -> list[LeaderboardPost]:
     """Every weekly-post row (for tests and the CLI)."""
     with store.session() as session:
-        return list(session.scalars(select(LeaderboardPost).order_by(LeaderboardPost.id)))
+        return list(session.scalars(select(LeaderboardPost).order_by(col(LeaderboardPost.id))))
 
 
 # --- side statistics -----------------------------------------------------------------------------
@@ -176,52 +179,81 @@ def posts(store: Store) -> list[LeaderboardPost]:
 
 @dataclass(frozen=True)
 class AnswerStat:
-    """One answer's model, status, latency and cost."""
+    """One answer's model, status, latency, cost and time to first token."""
 
     contestant_id: str
     contestant_name: str
     status: str
     latency_ms: float | None
     cost_usd: float | None
+    ttft_ms: float | None = None
 
 
-def answer_stats(store: Store, since: datetime | None, until: datetime) -> list[AnswerStat]:
-    """Answers of tasks created in [since, until)."""
+def answer_stats(
+    store: Store, since: datetime | None, until: datetime, *, kind: str | None = None, language: str | None = None
+) -> list[AnswerStat]:
+    """Answers of tasks created in [since, until) (of one category when ``kind``/``language`` are set)."""
     query = (
-        select(Answer.contestant_id, Answer.contestant_name, Answer.status, Answer.latency_ms, Answer.cost_usd)
+        select(Answer.contestant_id, Answer.contestant_name, Answer.status, Answer.latency_ms, Answer.cost_usd,
+               Answer.ttft_ms)
         .join(Task, Task.id == Answer.task_id)
-        .where(Task.created_at < as_utc(until))
+        .where(Task.created_at < as_utc(until), category_clause(kind, language))
     )
     if since is not None:
-        query = query.where(Task.created_at >= as_utc(since))
+        query = query.where(col(Task.created_at) >= as_utc(since))
     with store.session() as session:
-        return [AnswerStat(str(a), str(b or a), str(c), d, e) for a, b, c, d, e in session.execute(query)]
+        return [AnswerStat(str(a), str(b or a), str(c), d, e, f) for a, b, c, d, e, f in session.execute(query)]
 
 
-def run_stats(store: Store, since: datetime | None, until: datetime) -> dict[str, tuple[int, int]]:
+def run_stats(
+    store: Store, since: datetime | None, until: datetime, *, kind: str | None = None, language: str | None = None
+) -> dict[str, tuple[int, int]]:
     """Per model: (successful runs, runs) of answers of tasks created in [since, until).
 
     A run succeeds when it exited 0 without timing out, exceeding memory or failing to start.
     """
-    ok = (Run.exit_code == 0) & ~Run.timed_out & ~Run.memory_exceeded & Run.error.is_(None)  # type: ignore[union-attr,operator]
+    ok = (col(Run.exit_code) == 0) & ~col(Run.timed_out) & ~col(Run.memory_exceeded) & col(Run.error).is_(None)
     query = (
-        select(Answer.contestant_id, func.count(Run.id), func.sum(case((ok, 1), else_=0)))
+        select(col(Answer.contestant_id), func.count(col(Run.id)), func.sum(case((ok, 1), else_=0)))
         .select_from(Run)
         .join(Answer, Answer.id == Run.answer_id)
         .join(Task, Task.id == Answer.task_id)
-        .where(Task.created_at < as_utc(until))
+        .where(Task.created_at < as_utc(until), category_clause(kind, language))
         .group_by(Answer.contestant_id)
     )
     if since is not None:
-        query = query.where(Task.created_at >= as_utc(since))
+        query = query.where(col(Task.created_at) >= as_utc(since))
     with store.session() as session:
         return {str(m): (int(good or 0), int(total)) for m, total, good in session.execute(query)}
 
 
-def count_tasks(store: Store, since: datetime, until: datetime) -> int:
-    """Tasks created in [since, until)."""
+def count_tasks(
+    store: Store, since: datetime, until: datetime, *, kind: str | None = None, language: str | None = None
+) -> int:
+    """Tasks created in [since, until) (of one category when ``kind``/``language`` are set)."""
     query = select(func.count(Task.id)).where(
-        Task.created_at >= as_utc(since), Task.created_at < as_utc(until)
+        Task.created_at >= as_utc(since), Task.created_at < as_utc(until), category_clause(kind, language)
     )
     with store.session() as session:
         return int(session.execute(query).scalar() or 0)
+
+
+def rated_categories(store: Store, since: datetime | None, until: datetime) -> tuple[set[str], set[str]]:
+    """(kinds, languages) of tasks created in [since, until) that have at least one rating."""
+    query: Any = (
+        select(Task.kind, Task.language).distinct()
+        .join(Answer, Answer.task_id == Task.id)
+        .join(Rating, Rating.answer_id == Answer.id)
+        .where(Task.created_at < as_utc(until))
+    )
+    if since is not None:
+        query = query.where(Task.created_at >= as_utc(since))
+    kinds: set[str] = set()
+    languages: set[str] = set()
+    with store.session() as session:
+        for kind, language in session.execute(query):
+            if kind:
+                kinds.add(str(kind))
+            if language:
+                languages.add(str(language))
+    return kinds, languages

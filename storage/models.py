@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -20,6 +20,7 @@ class TaskStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
     INTERRUPTED = "interrupted"
+    CANCELLED = "cancelled"  # the asker stopped it while it streamed (the console's Ctrl-C)
 
 
 class AnswerStatus(StrEnum):
@@ -57,6 +58,10 @@ class Task(SQLModel, table=True):
     show_tests: bool = False  # the asker sent the tests to the models too (--show-tests)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     finished_at: datetime | None = None
+    kind: str | None = Field(default=None, index=True)  # kind of work (bot/categories.py)
+    language: str | None = Field(default=None, index=True)  # None: the task named none
+    tagged_by: str | None = None  # who corrected the category (None: the classifier set it)
+    tagged_at: datetime | None = None
 
 
 class Answer(SQLModel, table=True):
@@ -88,7 +93,12 @@ class Answer(SQLModel, table=True):
 
 
 class Rating(SQLModel, table=True):
-    """A rater's current rating of an answer on one scale ('thumbs' 0/1 or 'stars' 1-5)."""
+    """A rater's current rating of an answer on one scale ('thumbs' 0/1 or 'stars' 1-5).
+
+    ``event_us`` is the platform time (µs since the epoch) of the event that last set the row; an
+    older event never overwrites it. A retraction keeps the row as a tombstone (``retracted``) so a
+    late, older "add" cannot bring the rating back; the leaderboard and exports skip tombstones.
+    """
 
     __table_args__ = (UniqueConstraint("answer_id", "rater_id", "scale", name="uq_rating"),)
 
@@ -100,6 +110,8 @@ class Rating(SQLModel, table=True):
     emoji: str = ""
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
+    event_us: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    retracted: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
 
 
 class Run(SQLModel, table=True):

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col
 
+from storage.categories import category_clause
 from storage.db import Store
 from storage.models import Answer, Rating, Task, TestResult, utcnow
 
@@ -31,16 +34,21 @@ class RatedAnswer:
 
 
 def find_answer(store: Store, platform: str, channel: str, message_id: str) -> RatedAnswer | None:
-    """The answer posted as (platform, channel, message_id), if its task still exists."""
+    """The answer posted as (platform, channel, message_id), if its task still exists.
+
+    A platform's message id names one message, but a surface that reused ids across runs (the
+    console before its ids were made unique) left several answers with the same reference: the
+    newest is the message on screen, so it is the one a rating means.
+    """
     query = (
-        select(Answer.id, Answer.task_id, Answer.contestant_id)
-        .join(Task, Task.id == Answer.task_id)
+        select(col(Answer.id), col(Answer.task_id), col(Answer.contestant_id))
+        .join(Task, col(Task.id) == col(Answer.task_id))
         .where(
-            Task.platform == platform,
-            Answer.message_channel == channel,
-            Answer.message_id == message_id,
+            col(Task.platform) == platform,
+            col(Answer.message_channel) == channel,
+            col(Answer.message_id) == message_id,
         )
-        .order_by(Answer.id)
+        .order_by(Answer.id.desc())  # type: ignore[union-attr]
         .limit(1)
     )
     with store.session() as session:
@@ -49,61 +57,84 @@ def find_answer(store: Store, platform: str, channel: str, message_id: str) -> R
 
 
 def upsert_rating(
-    store: Store, answer_id: int, rater_id: str, scale: str, value: int, emoji: str
-) -> int | None:
-    """Set a rater's rating of an answer on a scale (the latest wins); returns the previous value.
+    store: Store, answer_id: int, rater_id: str, scale: str, value: int, emoji: str, at_us: int | None = None
+) -> tuple[int | None, int | None]:
+    """Set a rater's rating of an answer on a scale, as of event time ``at_us`` (µs since the
+    epoch; None: now); returns the rating (before, after).
 
-    One statement, relying on the (answer, rater, scale) unique key, so concurrent and duplicate
-    events converge on one row on SQLite and PostgreSQL alike.
+    One conditional upsert on the (answer, rater, scale) key: it only lands when no newer event
+    (rating or retraction) for that key is stored, so a late, older event changes nothing, on any
+    replica and any backend, and a duplicate delivery is a no-op.
     """
     now = utcnow()
-    insert = postgresql.insert if store.engine.dialect.name == "postgresql" else sqlite.insert
-    values = dict(
+    at_us = now_us() if at_us is None else at_us
+    statement = _insert(store)(Rating).values(
         answer_id=answer_id, rater_id=rater_id, scale=scale, value=value, emoji=emoji,
-        created_at=now, updated_at=now,
+        created_at=now, updated_at=now, event_us=at_us, retracted=False,
     )
-    statement = insert(Rating).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=["answer_id", "rater_id", "scale"],
-        set_={"value": value, "emoji": emoji, "updated_at": now},
+        set_={"value": value, "emoji": emoji, "updated_at": now, "event_us": at_us, "retracted": False},
+        where=_RATING.c.event_us < at_us,
     )
-    with store.session() as session:
-        previous = session.execute(
-            select(Rating.value).where(
-                Rating.answer_id == answer_id, Rating.rater_id == rater_id, Rating.scale == scale
-            )
-        ).scalar()
-        session.execute(statement)
-    return None if previous is None else int(previous)
+    return _apply(store, statement, answer_id, rater_id, scale)
 
 
 def retract_rating(
-    store: Store, answer_id: int, rater_id: str, scale: str, emoji: str
+    store: Store, answer_id: int, rater_id: str, scale: str, value: int, emoji: str, at_us: int | None = None
 ) -> tuple[int | None, int | None]:
-    """Delete the rating if it still comes from ``emoji``; returns (value before, value after).
+    """Retract the rating if it still comes from ``emoji`` (a removed reaction that is no longer the
+    rater's current one leaves the current rating alone); returns the rating (before, after).
 
-    A removed reaction that is no longer the rater's current one (they reacted again since)
-    leaves the current rating alone.
+    A retraction leaves a tombstone row (``retracted``, with its event time), also when the rating
+    it retracts has not arrived yet, so an older "add" delivered late cannot bring it back.
     """
-    key = and_(Rating.answer_id == answer_id, Rating.rater_id == rater_id, Rating.scale == scale)
-    with store.session() as session:
-        row = session.execute(select(Rating.value, Rating.emoji).where(key)).first()
-        if row is None:
-            return None, None
-        if row[1] != emoji:
-            return int(row[0]), int(row[0])
-        result = session.execute(delete(Rating).where(key, Rating.emoji == emoji))
-    return int(row[0]), (None if result.rowcount else int(row[0]))
+    now = utcnow()
+    at_us = now_us() if at_us is None else at_us
+    statement = _insert(store)(Rating).values(
+        answer_id=answer_id, rater_id=rater_id, scale=scale, value=value, emoji=emoji,
+        created_at=now, updated_at=now, event_us=at_us, retracted=True,
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["answer_id", "rater_id", "scale"],
+        set_={"retracted": True, "updated_at": now, "event_us": at_us},
+        where=(_RATING.c.event_us < at_us) & (_RATING.c.emoji == emoji),
+    )
+    return _apply(store, statement, answer_id, rater_id, scale)
+
+
+def now_us() -> int:
+    """Now in µs since the epoch: the event time of a reaction whose platform gives none."""
+    return time.time_ns() // 1000
+
+
+_RATING = Rating.__table__  # type: ignore[attr-defined]
+_LIVE = ~Rating.retracted  # type: ignore[operator]  # tombstones are never a rating
+
+
+def _insert(store: Store) -> Any:
+    return postgresql.insert if store.engine.dialect.name == "postgresql" else sqlite.insert
+
+
+def _apply(store: Store, statement: Any, answer_id: int, rater_id: str, scale: str) -> tuple[int | None, int | None]:
+    current = select(Rating.value).where(
+        Rating.answer_id == answer_id, Rating.rater_id == rater_id, Rating.scale == scale, _LIVE
+    )
+    with store.engine.begin() as conn:
+        before = conn.execute(current).scalar()
+        conn.execute(statement)
+        after = conn.execute(current).scalar()
+    return (None if before is None else int(before)), (None if after is None else int(after))
 
 
 def answer_messages(store: Store, platform: str, since: datetime) -> list[tuple[int, str, str]]:
     """(answer id, channel, message id) of answers posted on ``platform`` for tasks created since."""
     query = (
-        select(Answer.id, Answer.message_channel, Answer.message_id)
-        .join(Task, Task.id == Answer.task_id)
-        .where(Task.platform == platform, Task.created_at >= as_utc(since),
-               Answer.message_id.is_not(None), Answer.message_channel.is_not(None))  # type: ignore[union-attr]
-        .order_by(Answer.id)
+        select(col(Answer.id), col(Answer.message_channel), col(Answer.message_id))
+        .join(Task, col(Task.id) == col(Answer.task_id))
+        .where(col(Task.platform) == platform, col(Task.created_at) >= as_utc(since),
+               col(Answer.message_id).is_not(None), col(Answer.message_channel).is_not(None))
+        .order_by(col(Answer.id))
     )
     with store.session() as session:
         return [(int(r[0]), str(r[1]), str(r[2])) for r in session.execute(query).all()]
@@ -112,7 +143,7 @@ def answer_messages(store: Store, platform: str, since: datetime) -> list[tuple[
 def ratings_of(store: Store, answer_id: int) -> list[Rating]:
     """Every current rating of one answer."""
     with store.session() as session:
-        return list(session.scalars(select(Rating).where(Rating.answer_id == answer_id).order_by(Rating.id)))
+        return list(session.scalars(select(Rating).where(Rating.answer_id == answer_id, _LIVE).order_by(Rating.id)))
 
 
 @dataclass(frozen=True)
@@ -126,39 +157,51 @@ class RankingRow:
     contestant_name: str
     value: int
     first: bool  # the answer was shown first among its task's answers
+    length: int = 0  # characters in the rated answer's text
 
 
-def ranking_rows(store: Store, since: datetime | None, until: datetime) -> list[RankingRow]:
-    """Ratings of answers whose task was created in [since, until), as they stood at ``until``."""
+def ranking_rows(
+    store: Store, since: datetime | None, until: datetime, *, kind: str | None = None, language: str | None = None
+) -> list[RankingRow]:
+    """Ratings of answers whose task was created in [since, until), as they stood at ``until``.
+
+    ``kind`` / ``language`` keep only tasks of that category.
+    """
     until_n = as_utc(until)
     first_pos = (
-        select(Answer.task_id, func.min(Answer.position).label("first"))
-        .group_by(Answer.task_id)
+        select(col(Answer.task_id), func.min(col(Answer.position)).label("first"))
+        .group_by(col(Answer.task_id))
         .subquery()
     )
     query = (
         select(
             Task.id, Rating.rater_id, Rating.scale, Answer.contestant_id, Answer.contestant_name,
-            Rating.value, Answer.position == first_pos.c.first,
+            Rating.value, Answer.position == first_pos.c.first, func.length(Answer.text),
         )
         .select_from(Rating)
-        .join(Answer, Answer.id == Rating.answer_id)
-        .join(Task, Task.id == Answer.task_id)
+        .join(Answer, col(Answer.id) == col(Rating.answer_id))
+        .join(Task, col(Task.id) == col(Answer.task_id))
         .join(first_pos, first_pos.c.task_id == Task.id)
-        .where(Task.created_at < until_n, Rating.updated_at < until_n)
+        .where(Task.created_at < until_n, Rating.updated_at < until_n, _LIVE, category_clause(kind, language))
     )
     if since is not None:
-        query = query.where(Task.created_at >= as_utc(since))
+        query = query.where(col(Task.created_at) >= as_utc(since))
     with store.session() as session:
         rows = session.execute(query).all()
-    return [RankingRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4] or r[3]), int(r[5]), bool(r[6])) for r in rows]
+    return [RankingRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4] or r[3]), int(r[5]), bool(r[6]),
+                       int(r[7] or 0)) for r in rows]
 
 
-def count_ratings(store: Store, since: datetime, until: datetime) -> int:
-    """Ratings given (or last changed) in [since, until)."""
+def count_ratings(
+    store: Store, since: datetime, until: datetime, *, kind: str | None = None, language: str | None = None
+) -> int:
+    """Ratings given (or last changed) in [since, until) (on tasks of one category, when set)."""
     query = select(func.count(Rating.id)).where(
-        Rating.updated_at >= as_utc(since), Rating.updated_at < as_utc(until)
+        Rating.updated_at >= as_utc(since), Rating.updated_at < as_utc(until), _LIVE
     )
+    if kind is not None or language is not None:
+        query = (query.join(Answer, Answer.id == Rating.answer_id).join(Task, Task.id == Answer.task_id)
+                 .where(category_clause(kind, language)))
     with store.session() as session:
         return int(session.execute(query).scalar() or 0)
 
@@ -178,21 +221,21 @@ def export_records(store: Store, since: datetime | None = None, batch: int = 500
     """Tasks created since ``since`` (oldest first), each with its answers and their ratings."""
     last_id = 0
     while True:
-        query = select(Task).where(Task.id > last_id).order_by(Task.id).limit(batch)
+        query = select(Task).where(col(Task.id) > last_id).order_by(col(Task.id)).limit(batch)
         if since is not None:
-            query = query.where(Task.created_at >= as_utc(since))
+            query = query.where(col(Task.created_at) >= as_utc(since))
         with store.session() as session:
             tasks = list(session.scalars(query))
             if not tasks:
                 return
             ids = [t.id for t in tasks]
             answers = list(session.scalars(select(Answer).where(Answer.task_id.in_(ids)).order_by(Answer.task_id, Answer.position, Answer.id)))  # type: ignore[union-attr]
-            ratings = list(session.scalars(select(Rating).where(Rating.answer_id.in_([a.id for a in answers])).order_by(Rating.id))) if answers else []  # type: ignore[union-attr]
+            ratings = list(session.scalars(select(Rating).where(Rating.answer_id.in_([a.id for a in answers]), _LIVE).order_by(Rating.id))) if answers else []  # type: ignore[union-attr]
             tested = {r.answer_id: r for r in session.scalars(select(TestResult).where(TestResult.answer_id.in_([a.id for a in answers])))} if answers else {}  # type: ignore[attr-defined]
         by_answer: dict[int, list[dict[str, Any]]] = {}
         for rating in ratings:
             by_answer.setdefault(rating.answer_id, []).append({c: getattr(rating, c) for c in RATING_COLUMNS})
-        by_task: dict[int, list[dict[str, Any]]] = {}
+        by_task: dict[int | None, list[dict[str, Any]]] = {}
         for answer in answers:
             record = {c: getattr(answer, c) for c in ANSWER_COLUMNS}
             result = tested.get(answer.id)  # type: ignore[arg-type]
@@ -201,6 +244,6 @@ def export_records(store: Store, since: datetime | None = None, batch: int = 500
             by_task.setdefault(answer.task_id, []).append(record)
         for task in tasks:
             record = {c: getattr(task, c) for c in TASK_COLUMNS}
-            record["answers"] = by_task.get(task.id, [])  # type: ignore[arg-type]
+            record["answers"] = by_task.get(task.id, [])
             yield record
-        last_id = tasks[-1].id  # type: ignore[assignment]
+        last_id = tasks[-1].id or last_id

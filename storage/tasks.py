@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Update, bindparam, insert
+from sqlalchemy import Update, bindparam, insert, inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select, update
 
@@ -26,10 +26,13 @@ UNFINISHED_ANSWER = (AnswerStatus.PENDING, AnswerStatus.STREAMING)
 
 
 def claim_event(store: Store, key: str) -> bool:
-    """Record a platform delivery; False when it was already handled (a retry)."""
+    """Record a platform delivery; False when it was already handled (a retry).
+
+    Raises :class:`storage.errors.StorageUnavailable` (after a short wait on SQLite) when the
+    claim cannot be written, so the user hears about it instead of silence."""
     try:
-        with store.session() as session:
-            session.add(ProcessedEvent(key=key))
+        with store.engine.begin() as conn, store.fail_fast(conn):
+            conn.execute(insert(ProcessedEvent).values(key=key, created_at=utcnow()))
     except IntegrityError:
         return False
     return True
@@ -38,26 +41,28 @@ def claim_event(store: Store, key: str) -> bool:
 def prune_events(store: Store, older_than: timedelta = timedelta(days=2)) -> int:
     """Forget processed-event keys older than the platforms' retry horizon."""
     with store.session() as session:
-        result = session.exec(  # type: ignore[call-overload]
+        result = session.exec(
             delete(ProcessedEvent).where(col(ProcessedEvent.created_at) < utcnow() - older_than)
         )
         return int(result.rowcount or 0)
 
 
 def create_task(store: Store, task: Task, answers: list[Answer]) -> tuple[Task, list[Answer]]:
-    """Insert a task (blind when its channel is) and its answers; returns them with ids."""
-    with store.engine.begin() as conn:  # Core statements: this runs for every task, keep it light
+    """Insert a task (blind when its channel is) and its answers; returns them with ids.
+
+    Like :func:`claim_event`, waits only briefly for another process's SQLite write lock."""
+    with store.engine.begin() as conn, store.fail_fast(conn):  # Core statements: keep it light
         task.blind = bool(conn.execute(
             select(ChannelSettings.blind).where(
                 ChannelSettings.platform == task.platform, ChannelSettings.channel == task.channel
             )
         ).scalar())
-        task.id = conn.execute(insert(Task).values(_columns(task)).returning(Task.id)).scalar_one()
+        task.id = task_id = cast(int, conn.execute(insert(Task).values(_columns(task)).returning(col(Task.id))).scalar_one())
         for answer in answers:
-            answer.task_id = task.id
+            answer.task_id = task_id
         if answers:
             ids = conn.execute(
-                insert(Answer).returning(Answer.id, sort_by_parameter_order=True),
+                insert(Answer).returning(col(Answer.id), sort_by_parameter_order=True),
                 [_columns(a) for a in answers],
             ).scalars()
             for answer, answer_id in zip(answers, ids, strict=True):
@@ -152,7 +157,7 @@ def finish_task_if_done(store: Store, task_id: int) -> list[Answer]:
     """
     with store.engine.begin() as conn:
         rows = conn.execute(
-            select(Answer.__table__).where(col(Answer.task_id) == task_id).order_by(col(Answer.position))
+            select(*inspect(Answer).local_table.c).where(col(Answer.task_id) == task_id).order_by(col(Answer.position))
         ).mappings()
         answers = [Answer(**row) for row in rows]
         if not any(a.status in UNFINISHED_ANSWER for a in answers):
@@ -224,6 +229,25 @@ def abandon_task(store: Store, task_id: int, reason: str) -> None:
         task = session.get(Task, task_id)
         if task is not None:
             task.status, task.finished_at = TaskStatus.INTERRUPTED, now
+
+
+def cancel_task(store: Store, task_id: int) -> tuple[Task, list[Answer]] | None:
+    """End a task its asker stopped: unfinished answers become cancelled (finished ones stay).
+
+    Returns the task and its answers in display order, or None when there is no such task.
+    """
+    now = utcnow()
+    with store.session() as session:
+        task = session.get(Task, task_id)
+        if task is None:
+            return None
+        answers = list(session.exec(select(Answer).where(Answer.task_id == task_id).order_by(col(Answer.position))))
+        for answer in answers:
+            if answer.status in UNFINISHED_ANSWER:
+                answer.status, answer.error, answer.finished_at = AnswerStatus.CANCELLED, "cancelled", now
+        if task.status in (TaskStatus.PENDING, TaskStatus.RUNNING):
+            task.status, task.finished_at = TaskStatus.CANCELLED, now
+        return task, answers
 
 
 def record_run(store: Store, run: Run) -> Run:

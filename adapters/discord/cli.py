@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
 from typing import Any
+
+from bot.errors import ConfigError
 
 
 def add_discord_commands(sub: Any) -> None:
@@ -25,12 +26,13 @@ def add_discord_commands(sub: Any) -> None:
 
 def _application_id(args: argparse.Namespace) -> int | None:
     from adapters.discord.invite import application_id_from_token
+    from bot.config import env_setting, integer
 
     if args.client_id:
         return int(args.client_id)
-    env = os.environ.get("DISCORD_APPLICATION_ID", "").strip()
-    if env:
-        return int(env) if env.isdigit() else None
+    from_env = env_setting("DISCORD_APPLICATION_ID", None, integer(minimum=1))
+    if from_env is not None:
+        return from_env
     token = os.environ.get("DISCORD_TOKEN", "")
     return application_id_from_token(token) if token else None
 
@@ -41,33 +43,27 @@ def invite_command(args: argparse.Namespace) -> int:
 
     app_id = _application_id(args)
     if app_id is None:
-        print("error: no application id: pass --client-id, or set DISCORD_APPLICATION_ID (digits) or "
-              "DISCORD_TOKEN (the id is read from the token's first part)", file=sys.stderr)
-        return 2
+        raise ConfigError("no application id: pass --client-id, or set DISCORD_APPLICATION_ID (digits) or "
+                          "DISCORD_TOKEN (the id is read from the token's first part)")
     url = invite_url(app_id)
     if args.json:
         print(json.dumps({"url": url, "permissions": permissions().value, "permission_names": list(PERMISSIONS)}))
     else:
         print(url)
-        for name, why in PERMISSIONS.items():
-            print(f"  {name}: {why}", file=sys.stderr)
+        print("It asks for: " + ", ".join(name.replace("_", " ") for name in PERMISSIONS) + ".", file=sys.stderr)
     return 0
 
 
 def sync_command(args: argparse.Namespace) -> int:
     """Sync the application commands (a deliberate step, not done on every start)."""
+    import asyncio
+
     import discord
 
-    from adapters.discord.serve import DiscordConfigError, sync_commands
+    from adapters.discord.serve import sync_commands
 
     try:
         names = asyncio.run(sync_commands(args.guild))
-    except DiscordConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except discord.LoginFailure:
-        print("error: Discord refused DISCORD_TOKEN (improper token)", file=sys.stderr)
-        return 2
     except discord.HTTPException as exc:
         print(f"error: Discord refused the sync (HTTP {exc.status}, code {exc.code})", file=sys.stderr)
         return 1

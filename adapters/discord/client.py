@@ -12,15 +12,18 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import discord
 from discord import app_commands
 
 from adapters.discord.render import render
 from adapters.discord.surface import NO_MENTIONS, DiscordSurface, private_reply_target
 from adapters.discord.views import BUTTONS
+from bot import metrics
 from bot.events import (
     Event,
     ReactionChanged,
@@ -64,11 +67,36 @@ def intents() -> discord.Intents:
     return wanted
 
 
+_ID = re.compile(r"^\d+$")
+_TOKEN = re.compile(r"^[A-Za-z0-9_.-]{30,}$")
+
+
+def route_of(path: str) -> str:
+    """A REST path as a metric label: ids → {id}, tokens → {token} (never a secret in a label)."""
+    parts = [p for p in path.split("/") if p]
+    if len(parts) >= 2 and parts[0] == "api" and parts[1].startswith("v"):
+        parts = parts[2:]
+    return "/" + "/".join("{id}" if _ID.match(p) else "{token}" if _TOKEN.match(p) else p for p in parts)
+
+
+def rate_limit_trace() -> aiohttp.TraceConfig:
+    """Counts every HTTP 429 discord.py receives (it retries most itself), per method and route."""
+    trace = aiohttp.TraceConfig()
+
+    async def on_request_end(session: Any, context: Any, params: aiohttp.TraceRequestEndParams) -> None:
+        if params.response.status == 429:
+            metrics.rate_limited(PLATFORM, f"{params.method} {route_of(params.url.path)}")
+
+    trace.on_request_end.append(on_request_end)
+    return trace
+
+
 class ArenaClient(discord.AutoShardedClient):
     """``AutoShardedClient`` so the gateway URL comes from ``GET /gateway/bot`` of the API base."""
 
     def __init__(self, arena: Arena, *, reconcile_days: float = 7.0, **options: Any) -> None:
         quiet_discord_logs()
+        options.setdefault("http_trace", rate_limit_trace())
         super().__init__(intents=intents(), allowed_mentions=NO_MENTIONS, **options)
         self.arena = arena
         self.surface = DiscordSurface(self)
@@ -83,6 +111,7 @@ class ArenaClient(discord.AutoShardedClient):
         self._idle = asyncio.Event()
         self._idle.set()
         self._reconcile_started = False
+        self._last_reaction_us = 0
 
     async def setup_hook(self) -> None:
         """Register the persistent buttons (they work for messages sent before a restart)."""
@@ -169,10 +198,14 @@ class ArenaClient(discord.AutoShardedClient):
     async def _reaction(self, payload: discord.RawReactionActionEvent, *, added: bool) -> None:
         if self.user is not None and payload.user_id == self.user.id:
             return
+        # Raw reaction events carry no time: the receive time, strictly increasing in this process,
+        # orders them (the core applies one rater's events on a message in this order).
+        self._last_reaction_us = max(time.time_ns() // 1000, self._last_reaction_us + 1)
         async with self.busy():
             await self.submit(ReactionChanged(
                 platform=PLATFORM, user=User(str(payload.user_id)), channel=str(payload.channel_id),
-                message_id=str(payload.message_id), emoji=str(payload.emoji), added=added))
+                message_id=str(payload.message_id), emoji=str(payload.emoji), added=added,
+                occurred_us=self._last_reaction_us))
 
     # -- interactions ----------------------------------------------------------------------------
 

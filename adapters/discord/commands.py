@@ -1,4 +1,5 @@
-"""The ``/codegen`` application command group: ask, leaderboard, subscribe, unsubscribe, blind, autorun.
+"""The ``/codegen`` application command group: ask, leaderboard, tag, subscribe, unsubscribe, blind,
+autorun.
 
 Discord does not allow options on a command that also has subcommands, so the task is
 ``/codegen ask task:<text>``. Commands are synced by ``codegen-bot discord-sync``, never on start.
@@ -11,7 +12,8 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 from discord import app_commands
 
-from bot.events import AutorunChanged, BlindModeChanged, LeaderboardRequested, SubscriptionChanged
+from bot import categories
+from bot.events import AutorunChanged, BlindModeChanged, LeaderboardRequested, SubscriptionChanged, TagRequested
 
 if TYPE_CHECKING:
     from adapters.discord.client import ArenaClient
@@ -20,6 +22,8 @@ MODES = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="o
 WINDOWS = [app_commands.Choice(name="last 7 days", value="7d"),
            app_commands.Choice(name="last 28 days", value="28d"),
            app_commands.Choice(name="all time", value="all")]
+KINDS = [app_commands.Choice(name=k.label, value=k.slug) for k in categories.KINDS]
+LANGUAGES = [app_commands.Choice(name=lang.label, value=lang.slug) for lang in categories.LANGUAGES]
 
 
 def _client(interaction: discord.Interaction[Any]) -> ArenaClient:
@@ -41,13 +45,27 @@ def codegen_group() -> app_commands.Group:
                                                 show_tests=show_tests)
 
     @group.command(name="leaderboard", description="Show the current standings")
-    @app_commands.describe(window="Which ratings to count (default: last 28 days)")
-    @app_commands.choices(window=WINDOWS)
+    @app_commands.describe(window="Which ratings to count (default: last 28 days)",
+                           category="Only tasks of this kind of work or language")
+    @app_commands.choices(window=WINDOWS, category=KINDS + LANGUAGES)
     async def leaderboard(interaction: discord.Interaction[Any],
-                          window: app_commands.Choice[str] | None = None) -> None:
+                          window: app_commands.Choice[str] | None = None,
+                          category: app_commands.Choice[str] | None = None) -> None:
         channel = str(interaction.channel_id)
         await _client(interaction).command_simple(interaction, lambda base: LeaderboardRequested(
-            channel=channel, window=window.value if window else "28d", **base))
+            channel=channel, window=window.value if window else "28d",
+            category=category.value if category else None, **base))
+
+    @group.command(name="tag", description="Correct a task's category (the asker or an admin)")
+    @app_commands.describe(task="The task number (#12 in its header)", kind="Its kind of work",
+                           language="Its language")
+    @app_commands.choices(kind=KINDS, language=LANGUAGES)
+    async def tag(interaction: discord.Interaction[Any], task: app_commands.Range[int, 1],
+                  kind: app_commands.Choice[str] | None = None,
+                  language: app_commands.Choice[str] | None = None) -> None:
+        tags = tuple(choice.value for choice in (kind, language) if choice is not None)
+        await _client(interaction).command_simple(
+            interaction, lambda base: TagRequested(task_id=task, tags=tags, **base))
 
     @group.command(name="subscribe", description="Post the weekly leaderboard in this channel")
     async def subscribe(interaction: discord.Interaction[Any]) -> None:

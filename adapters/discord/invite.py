@@ -14,8 +14,9 @@ PERMISSIONS: dict[str, str] = {
     "send_messages": "post the task's parent message",
     "send_messages_in_threads": "post one answer per model in the task's thread",
     "create_public_threads": "open a thread per task",
-    "read_message_history": "find answers' reactions when reconciling ratings after a restart",
-    "add_reactions": "seed rating reactions on answers (asked for by the design; not used yet)",
+    "read_message_history": "find answers' reactions when reconciling ratings after a restart, and a "
+                            "weekly post that a crashed process made",
+    "add_reactions": "add reactions to answers (rating prompts)",
     "attach_files": "attach long answers, run output and the leaderboard chart",
     "embed_links": "show each answer's footer (latency, tokens, cost) as an embed",
     "use_application_commands": "offer /codegen",

@@ -106,10 +106,12 @@ def split_content(text: str, limit: int = CONTENT_LIMIT) -> list[str]:
 
 
 def _embed(message: Message) -> discord.Embed | None:
-    if not message.fields and not message.footer:
+    # The marker (a weekly post's week, found again by find_recent) ends the footer, never cut off.
+    marker = f" · {message.marker}" if message.marker and message.footer else (message.marker or "")
+    footer = (_truncate(message.footer, FOOTER_LIMIT - len(marker)) if message.footer else "") + marker
+    if not message.fields and not footer:
         return None
     embed = discord.Embed(colour=COLOURS.get(message.tone, discord.Colour.blurple()))
-    footer = _truncate(message.footer, FOOTER_LIMIT) if message.footer else ""
     fields = [(_truncate(f.name, FIELD_NAME_LIMIT) or "\u200b", _truncate(f.value, FIELD_VALUE_LIMIT) or "\u200b")
               for f in message.fields[:MAX_FIELDS]]
     budget = EMBED_TOTAL_LIMIT - len(footer)

@@ -8,20 +8,24 @@ import logging
 import os
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 
 from adapters.discord.client import ArenaClient
 from adapters.discord.surface import NO_MENTIONS, DiscordSurface
+from bot.config import env_setting, number
+from bot.errors import ConfigError, ServiceUnreachable
 
 if TYPE_CHECKING:
     from bot.arena import Arena
     from bot.config import Settings
 
 log = logging.getLogger(__name__)
+discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # no voice here: no warning on every start
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 
 
-class DiscordConfigError(ValueError):
+class DiscordConfigError(ConfigError):
     """A Discord setting is unusable; the message says which and why."""
 
 
@@ -46,6 +50,29 @@ def _token() -> str:
     return token
 
 
+def check_env() -> None:
+    """Check the Discord settings before anything starts (raises :class:`DiscordConfigError`)."""
+    _token()
+    configure_api_base()
+    _reconcile_days()
+
+
+def _reconcile_days() -> float:
+    return env_setting("DISCORD_RECONCILE_DAYS", 7.0, number(minimum=0))
+
+
+async def login(client: discord.Client) -> None:
+    """Log ``client`` in; a refused token or an unreachable API is an error a person can act on."""
+    try:
+        await client.login(_token())
+    except discord.LoginFailure:
+        raise DiscordConfigError("Discord refused DISCORD_TOKEN (improper token): copy the bot token again "
+                                 "from the application's Bot page") from None
+    except (aiohttp.ClientConnectionError, OSError) as error:
+        raise ServiceUnreachable(f"cannot reach Discord's API at {discord.http.Route.BASE} "
+                                 f"({type(error).__name__}: {error}); check DISCORD_API_BASE and the network") from None
+
+
 class DiscordRunning:
     """A started Discord adapter: the gateway connection, in the background."""
 
@@ -59,7 +86,7 @@ class DiscordRunning:
 
     async def close(self) -> None:
         """Disconnect (after the work in flight is done)."""
-        with contextlib.suppress(asyncio.TimeoutError):
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.client.wait_idle(settle=0), timeout=5)
         if not self.client.is_closed():
             await self.client.close()
@@ -71,12 +98,10 @@ class DiscordRunning:
 async def start_discord(arena: Arena, settings: Settings) -> DiscordRunning:
     """Log in and connect to the gateway (in the background); the client's surface serves jobs."""
     configure_api_base()
-    days = float(os.environ.get("DISCORD_RECONCILE_DAYS", "7"))
-    client = ArenaClient(arena, reconcile_days=days)
+    client = ArenaClient(arena, reconcile_days=_reconcile_days())
     try:
-        await client.login(_token())
-    except discord.LoginFailure:
-        log.error("Discord refused DISCORD_TOKEN (improper token); check the bot token.")
+        await login(client)
+    except BaseException:
         await client.close()
         raise
     return DiscordRunning(client, asyncio.create_task(_connect(client)))
@@ -86,7 +111,8 @@ async def _connect(client: ArenaClient) -> None:
     try:
         await client.connect()
     except discord.PrivilegedIntentsRequired:
-        log.error("Discord refused the gateway intents; this bot needs no privileged intent.")
+        log.error("Discord refused the gateway intents; this bot needs no privileged intent, "
+                  "so switch them off in the application's Bot page")
         raise
 
 
@@ -94,7 +120,7 @@ async def rest_surface() -> DiscordSurface:
     """A Discord surface for a worker: REST through discord.py, logged in without the gateway."""
     configure_api_base()
     client = discord.Client(intents=discord.Intents.none(), allowed_mentions=NO_MENTIONS)
-    await client.login(_token())
+    await login(client)
     return DiscordSurface(client)
 
 
@@ -109,7 +135,7 @@ async def sync_commands(guild_id: int | None = None) -> list[str]:
     tree = app_commands.CommandTree(client)
     tree.add_command(codegen_group())
     try:
-        await client.login(_token())
+        await login(client)
         guild = discord.Object(guild_id) if guild_id else None
         if guild is not None:
             tree.copy_global_to(guild=guild)

@@ -155,6 +155,20 @@ class DiscordSurface:
             await channel.get_partial_message(stale).edit(content="\u200b", allowed_mentions=NO_MENTIONS)
         del state.continuations[len(rest):]
 
+    async def find_recent(self, where: Destination, marker: str, limit: int = 50) -> MessageRef | None:
+        """Our newest message among the channel's last ``limit`` whose embed footer carries ``marker``."""
+        target = where.thread or where.channel
+        me = self.client.user
+        try:
+            async for message in self._messageable(target).history(limit=limit):
+                if me is not None and message.author.id != me.id:
+                    continue
+                if any(marker in (embed.footer.text or "") for embed in message.embeds):
+                    return MessageRef(target, str(message.id), where.thread)
+        except discord.HTTPException as exc:
+            raise surface_error(exc, "read this channel's recent messages") from exc
+        return None
+
     async def open_thread(self, parent: MessageRef, name: str) -> Destination:
         """Open a public thread on ``parent`` (or reuse it) and return it as the destination."""
         if parent.thread:

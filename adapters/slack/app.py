@@ -2,9 +2,10 @@
 
 Handlers ack at once and hand the event to :meth:`bot.arena.Arena.handle` in a background task:
 
-- ``/codegen <task>`` → TaskRequested (``leaderboard [window]``, ``subscribe``, ``unsubscribe``,
-  ``blind on|off``, ``autorun on|off`` map to their events; ``help`` / empty go to the core, which
-  answers with usage; ``--test "…"`` / ``--show-tests`` stay in the text for the core)
+- ``/codegen <task>`` → TaskRequested (``leaderboard [category] [window]``, ``tag <task> <category>``,
+  ``subscribe``, ``unsubscribe``, ``blind on|off``, ``autorun on|off`` map to their events; ``help`` /
+  empty go to the core, which answers with usage; ``--test "…"`` / ``--show-tests`` stay in the text
+  for the core)
 - ``app_mention`` → TaskRequested (threaded when the mention is in a thread)
 - ``reaction_added`` / ``reaction_removed`` on a message → ReactionChanged
 - ``codegen_run`` / ``codegen_retry`` / ``codegen_reveal`` buttons → Run/Retry/RevealRequested
@@ -39,6 +40,7 @@ from bot.events import (
     RevealRequested,
     RunRequested,
     SubscriptionChanged,
+    TagRequested,
     TaskRequested,
     User,
 )
@@ -56,6 +58,12 @@ _SWITCH = {"on": True, "off": False, "enable": True, "disable": False}
 _BUTTON = re.compile(rf"^{ACTION_PREFIX}(run|retry|reveal)(?:_\d+)?$")
 
 
+def _task_number(word: str) -> int | None:
+    """'12' or '#12' → 12; anything else → None (the core answers with usage)."""
+    digits = word.strip().removeprefix("#")
+    return int(digits) if digits.isdigit() and len(digits) < 10 else None
+
+
 def task_text(text: str, bot_user_id: str | None = None) -> str:
     """Slack message text → the task as the user meant it (mentions of the bot removed,
     links and entities decoded, other mentions kept as readable ``@U…`` without pinging)."""
@@ -71,6 +79,14 @@ def task_text(text: str, bot_user_id: str | None = None) -> str:
     return text.strip()
 
 
+def ts_to_us(ts: Any) -> int | None:
+    """Slack's ``"1700000000.123456"`` timestamp as exact µs since the epoch (None if malformed)."""
+    seconds, _, fraction = str(ts or "").partition(".")
+    if not seconds.isdigit() or (fraction and not fraction.isdigit()):
+        return None
+    return int(seconds) * 1_000_000 + int((fraction + "000000")[:6])
+
+
 @dataclass
 class SlackAdapter:
     """A Bolt app bound to an arena, with its Web API client and surface."""
@@ -79,6 +95,7 @@ class SlackAdapter:
     client: AsyncWebClient
     surface: SlackSurface
     arena: Any
+    signing_secret: str | None = None
     _session: aiohttp.ClientSession | None = None
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -148,7 +165,8 @@ def create_app(
         signing_secret), process_before_response=True, raise_error_for_unhandled_request=False)
     surface = SlackSurface(client)
     arena.services.surfaces.add(surface)  # this process's jobs post through this app's client
-    adapter = SlackAdapter(app=app, client=client, surface=surface, arena=arena, _session=session)
+    adapter = SlackAdapter(app=app, client=client, surface=surface, arena=arena, signing_secret=signing_secret,
+                           _session=session)
     _register(adapter)
     return adapter
 
@@ -171,7 +189,13 @@ def _register(adapter: SlackAdapter) -> None:
         keyword = word.lower()
         event: Event
         if keyword == "leaderboard":
-            event = LeaderboardRequested(channel=channel, window=rest.strip() or "28d", **common)
+            from bot.leaderboard import split_leaderboard_words  # numpy loads on first use, not at start
+
+            window, category = split_leaderboard_words(rest.split())
+            event = LeaderboardRequested(channel=channel, window=window, category=category, **common)
+        elif keyword == "tag":
+            number, _, tags = rest.strip().partition(" ")
+            event = TagRequested(task_id=_task_number(number), tags=tuple(tags.split()), **common)
         elif keyword in ("subscribe", "unsubscribe") and not rest.strip():
             event = SubscriptionChanged(channel=channel, subscribed=keyword == "subscribe", **common)
         elif keyword == "blind" and rest.strip().lower() in _SWITCH:
@@ -202,6 +226,7 @@ def _register(adapter: SlackAdapter) -> None:
             platform="slack", user=User(user_id), event_id=body.get("event_id"),
             notify=adapter.ephemeral_notify(item["channel"], user_id, None),
             channel=item["channel"], message_id=item["ts"], emoji=event.get("reaction", ""), added=added,
+            occurred_us=ts_to_us(event.get("event_ts")),
         ))
 
     @app.event("reaction_added")

@@ -10,12 +10,16 @@ import json
 from typing import Any
 from urllib.parse import urlparse
 
+from bot.errors import ConfigError
+
 BOT_SCOPES = [
     "app_mentions:read",  # @Codegen Arena <task>
+    "channels:history",  # conversations.history: find a weekly post a crashed process made (bot/weekly.py)
     "channels:read",  # conversations.info
     "chat:write",  # post answers, edit them while they stream
     "commands",  # /codegen
     "files:write",  # full run output, long answers, the leaderboard chart
+    "groups:history",  # the same in private channels
     "groups:read",  # conversations.info on private channels
     "reactions:read",  # reactions become ratings
     "reactions:write",
@@ -23,7 +27,7 @@ BOT_SCOPES = [
 BOT_EVENTS = ["app_home_opened", "app_mention", "reaction_added", "reaction_removed"]
 
 
-class ManifestError(ValueError):
+class ManifestError(ConfigError):
     """The requested manifest options make no sense (e.g. HTTP mode without a public https URL)."""
 
 
@@ -37,6 +41,9 @@ def build_manifest(
     if not command.startswith("/") or " " in command or len(command) > 32:
         raise ManifestError("The command must look like /codegen (a slash, no spaces, at most 32 characters).")
     events_url: str | None = None
+    if socket_mode and request_url:
+        raise ManifestError("--url is for HTTP mode: add --http (Socket Mode needs no public URL, so the URL "
+                            "would be left out of the manifest).")
     if not socket_mode:
         if not request_url:
             raise ManifestError("HTTP mode needs --url: the public https URL where this bot is reachable.")
@@ -48,7 +55,7 @@ def build_manifest(
     slash: dict[str, Any] = {
         "command": command,
         "description": "Compare code-generation models on a task",
-        "usage_hint": "<task> | leaderboard | subscribe | unsubscribe | help",
+        "usage_hint": "<task> | leaderboard [category] [window] | tag <task> <category> | subscribe | unsubscribe | blind on|off | help",
         "should_escape": False,
     }
     interactivity: dict[str, Any] = {"is_enabled": True}
@@ -99,11 +106,6 @@ def add_cli(sub: Any) -> None:
 
 
 def _cli(args: Any) -> int:
-    import sys
-
-    try:
-        print(render_manifest(name=args.name, socket_mode=args.socket_mode, request_url=args.url))
-    except ManifestError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    """Print the manifest; bad options raise :class:`ManifestError` (the CLI prints it)."""
+    print(render_manifest(name=args.name, socket_mode=args.socket_mode, request_url=args.url))
     return 0

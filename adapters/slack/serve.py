@@ -1,8 +1,10 @@
 """Run the Slack adapter: Socket Mode when ``SLACK_APP_TOKEN`` is set, else HTTP.
 
-HTTP mode serves ``POST /slack/events`` (commands, events and interactivity, each verified
-with the signing secret by Bolt) and ``GET /healthz`` with aiohttp, so several stateless
-replicas can run behind a load balancer. ``SLACK_API_URL`` overrides the Web API base.
+HTTP mode serves ``POST /slack/events`` (commands, events and interactivity) as a Starlette
+route (:func:`slack_routes`) inside the web process's one ASGI app (``app/web.py``), so several
+stateless replicas can run behind a load balancer. Every request's signature and timestamp are
+checked before its body is parsed: unsigned, badly signed or stale requests get 401 and one short
+log line at INFO. ``SLACK_API_URL`` overrides the Web API base.
 """
 
 from __future__ import annotations
@@ -11,45 +13,96 @@ import logging
 import os
 from typing import Any
 
-from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
+from slack_sdk.signature import SignatureVerifier
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 
 from adapters.slack.app import SlackAdapter, create_app, pooled_session, web_client
 from adapters.slack.surface import SlackSurface
 from bot.arena import Arena
-from bot.config import Settings
+from bot.config import Settings, env_setting, integer
+from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
+MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are far smaller; anything bigger is not Slack
 
 
-class SlackConfigError(ValueError):
+class SlackConfigError(ConfigError):
     """A required Slack setting is missing; the message says which and where to find it."""
 
 
-def build_web_app(adapter: SlackAdapter) -> web.Application:
-    """The aiohttp application for HTTP mode."""
+def slack_routes(adapter: SlackAdapter) -> list[Route]:
+    """The Starlette route(s) of Slack HTTP mode, for the web process's ASGI app."""
+    if not adapter.signing_secret:
+        raise SlackConfigError("Slack HTTP mode needs the signing secret (SLACK_SIGNING_SECRET).")
+    verifier = SignatureVerifier(adapter.signing_secret)
 
-    async def events(request: web.Request) -> web.Response:
-        bolt_request = await to_bolt_request(request)
-        bolt_response = await adapter.app.async_dispatch(bolt_request)
-        return await to_aiohttp_response(bolt_response)
+    async def events(request: Request) -> Response:
+        body = await _read_body(request)
+        if body is None:
+            return PlainTextResponse("request body too large\n", status_code=413)
+        if not _signed_by_slack(verifier, request, body):
+            client = request.client.host if request.client else "?"
+            log.info("Slack: rejected a request from %s without a valid, current signature", client)
+            return PlainTextResponse("invalid or missing Slack signature\n", status_code=401)
+        try:
+            bolt_response = await adapter.app.async_dispatch(to_async_bolt_request(request, body))
+        except Exception as exc:  # signed but unreadable: one line, never a traceback per request
+            log.warning("Slack: could not handle a signed request: %s", type(exc).__name__)
+            return PlainTextResponse("malformed request\n", status_code=400)
+        return to_starlette_response(bolt_response)
 
-    async def health(request: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
+    return [Route(EVENTS_PATH, events, methods=["POST"])]
 
-    web_app = web.Application(client_max_size=1024 * 1024)
-    web_app.router.add_post(EVENTS_PATH, events)
-    web_app.router.add_get(HEALTH_PATH, health)
-    return web_app
+
+async def _read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes | None:
+    """The request body, or None when it exceeds ``limit`` (read no further than that)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+    except ClientDisconnect:
+        return b""
+    return b"".join(chunks)
+
+
+def _signed_by_slack(verifier: SignatureVerifier, request: Request, body: bytes) -> bool:
+    """Slack's v0 signature over the raw body, with a timestamp no more than 5 minutes off."""
+    timestamp = request.headers.get("x-slack-request-timestamp", "")
+    signature = request.headers.get("x-slack-signature", "")
+    if not timestamp.isdigit() or not signature.startswith("v0="):
+        return False
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False  # Slack signs UTF-8 text; these bytes cannot be its request
+    return verifier.is_valid(text, timestamp, signature)
 
 
 def adapter_from_env(arena: Arena, settings: Settings, env: dict[str, str] | None = None) -> SlackAdapter:
     """Build the adapter from ``SLACK_BOT_TOKEN``, ``SLACK_SIGNING_SECRET``, ``SLACK_APP_TOKEN``,
     ``SLACK_API_URL``. Raises :class:`SlackConfigError` when HTTP mode lacks its signing secret."""
     env = dict(os.environ) if env is None else env
+    token, secret = check_env(env)
+    return create_app(arena, token=token, signing_secret=secret, api_url=env.get("SLACK_API_URL") or None)
+
+
+def check_env(env: dict[str, str]) -> tuple[str, str | None]:
+    """The bot token and signing secret, checked before anything starts.
+
+    Raises :class:`SlackConfigError` naming the setting that is wrong and where to find it.
+    """
     token = env.get("SLACK_BOT_TOKEN", "")
     if not token.startswith("xox"):
         raise SlackConfigError("SLACK_BOT_TOKEN must be the app's Bot User OAuth Token (it starts with xoxb-).")
@@ -57,50 +110,20 @@ def adapter_from_env(arena: Arena, settings: Settings, env: dict[str, str] | Non
     secret = env.get("SLACK_SIGNING_SECRET") or None
     if not socket_mode and not secret:
         raise SlackConfigError(
-            "HTTP mode needs SLACK_SIGNING_SECRET (Basic Information → App Credentials in the app's "
-            "settings), or set SLACK_APP_TOKEN (xapp-…) to use Socket Mode instead."
+            "SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not: HTTP mode needs the signing secret "
+            "(Basic Information → App Credentials in the app's settings), or set SLACK_APP_TOKEN (xapp-…) "
+            "to use Socket Mode instead."
         )
-    return create_app(arena, token=token, signing_secret=secret, api_url=env.get("SLACK_API_URL") or None)
+    if not socket_mode:
+        _port(env)
+    if socket_mode and not env.get("SLACK_APP_TOKEN", "").startswith("xapp-"):
+        raise SlackConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp- "
+                               "(Basic Information → App-Level Tokens, scope connections:write).")
+    return token, secret
 
 
-class SlackRunning:
-    """A started Slack adapter: HTTP server or Socket Mode connection."""
-
-    def __init__(self, adapter: SlackAdapter, runner: web.AppRunner | None = None, socket: Any = None) -> None:
-        self.adapter = adapter
-        self.runner = runner
-        self.socket = socket
-
-    async def stop_accepting(self) -> None:
-        """Stop taking events (close the listening socket / the Socket Mode connection)."""
-        if self.runner is not None:
-            for site in list(self.runner.sites):
-                await site.stop()
-        if self.socket is not None:
-            await self.socket.close_async()
-            self.socket = None
-
-    async def close(self) -> None:
-        """Release the server and the Web API session (after the work in flight is done)."""
-        if self.runner is not None:
-            await self.runner.cleanup()
-            self.runner = None
-        await self.adapter.close()
-
-
-async def start_slack(arena: Arena, settings: Settings, env: dict[str, str] | None = None) -> SlackRunning:
-    """Start taking Slack events: Socket Mode when SLACK_APP_TOKEN is set, else HTTP."""
-    env = dict(os.environ) if env is None else env
-    adapter = adapter_from_env(arena, settings, env)
-    app_token = env.get("SLACK_APP_TOKEN")
-    if app_token:
-        return SlackRunning(adapter, socket=await _connect_socket_mode(adapter, app_token))
-    host, port = env.get("HOST", "0.0.0.0"), int(env.get("PORT", "3000"))
-    runner = web.AppRunner(build_web_app(adapter), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    log.warning("Slack: HTTP mode on http://%s:%d%s", host, port, EVENTS_PATH)
-    return SlackRunning(adapter, runner=runner)
+def _port(env: dict[str, str]) -> int:
+    return env_setting("PORT", 3000, integer(minimum=1, maximum=65535), env)
 
 
 def web_api_surface(env: dict[str, str] | None = None) -> SlackSurface:
@@ -109,11 +132,11 @@ def web_api_surface(env: dict[str, str] | None = None) -> SlackSurface:
     token = env.get("SLACK_BOT_TOKEN", "")
     if not token.startswith("xox"):
         raise SlackConfigError("SLACK_BOT_TOKEN must be the app's Bot User OAuth Token (it starts with xoxb-).")
-    api_url = env.get("SLACK_API_URL") or None
-    return SlackSurface(web_client(token, api_url, pooled_session()))
+    return SlackSurface(web_client(token, env.get("SLACK_API_URL") or None, pooled_session()))
 
 
-async def _connect_socket_mode(adapter: SlackAdapter, app_token: str) -> Any:
+async def connect_socket_mode(adapter: SlackAdapter, app_token: str) -> Any:
+    """Connect ``adapter`` to Slack over Socket Mode; returns the handler (``close_async()`` stops it)."""
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     if not app_token.startswith("xapp-"):

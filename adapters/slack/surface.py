@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.render import Rendered, escape, home_view, render
+from bot import metrics
 from bot.messages import Attachment, Message, Tone
 from bot.surface import Destination, EditRate, MessageRef, SurfaceError
 
@@ -42,6 +43,7 @@ _USER_MESSAGES = {
     "account_inactive": "The Slack app was deactivated; ask an admin to reinstall it.",
 }
 OVERFLOW_FILENAME = "answer.md"
+MARKER_EVENT = "codegen_arena_post"  # message metadata event_type of tagged posts (Message.marker)
 
 
 def user_message(error: str) -> str:
@@ -92,8 +94,9 @@ class SlackSurface:
     async def post(self, where: Destination, message: Message) -> MessageRef:
         """chat.postMessage (threaded when ``where.thread``); attachments follow as files."""
         rendered = render(message)
+        metadata = {"event_type": MARKER_EVENT, "event_payload": {"marker": message.marker}} if message.marker else None
         response = await self._send_message("chat.postMessage", rendered, channel=where.channel,
-                                            thread_ts=where.thread)
+                                            thread_ts=where.thread, metadata=metadata)
         ref = MessageRef(str(response.get("channel") or where.channel), str(response["ts"]), where.thread)
         await self._upload_extras(ref, rendered, message)
         return ref
@@ -108,6 +111,18 @@ class SlackSurface:
     async def open_thread(self, parent: MessageRef, name: str) -> Destination:
         """Slack threads need no creation: replies carry the parent's ts."""
         return Destination(parent.channel, parent.thread or parent.message_id)
+
+    async def find_recent(self, where: Destination, marker: str, limit: int = 100) -> MessageRef | None:
+        """Our newest post among the channel's last ``limit`` messages whose metadata carries ``marker``
+        (conversations.history with include_all_metadata; needs channels:history / groups:history)."""
+        response = await self._call("conversations.history", channel=where.channel, limit=limit,
+                                    include_all_metadata=True)
+        for item in response.get("messages") or []:
+            metadata = item.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if item.get("bot_id") and metadata.get("event_type") == MARKER_EVENT and payload.get("marker") == marker:
+                return MessageRef(where.channel, str(item["ts"]))
+        return None
 
     # ------------------------------------------------------------------------ extras
 
@@ -226,6 +241,7 @@ class SlackSurface:
                 status = exc.response.status_code
                 error = str(exc.response.get("error") or f"http_{status}")
                 if status == 429:
+                    metrics.rate_limited("slack", method)
                     retry_after = _retry_after(exc.response.headers)
                     attempt += 1
                     self._blocked_until[method] = time.monotonic() + retry_after

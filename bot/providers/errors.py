@@ -1,29 +1,11 @@
-"""Readable, secret-free one-line messages for provider failures."""
+"""Readable one-line messages for provider failures."""
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable
+from urllib.parse import urlsplit
 
-import httpx
-
-_KEY_PATTERNS = [
-    re.compile(r"\b(?:sk|pk|rk|gsk|xai|or)-[A-Za-z0-9_\-]{8,}"),
-    re.compile(r"(?i)(bearer\s+)\S+"),
-    re.compile(r"(?i)([?&](?:api[_-]?key|key|token)=)[^&\s]+"),
-]
 MAX_MESSAGE_CHARS = 300
-
-
-def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """Replace the given secrets and anything shaped like an API key with ``***``."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    for pattern in _KEY_PATTERNS:
-        text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + "***", text)
-    return text
 
 
 def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
@@ -35,13 +17,15 @@ def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
 def public_url(url: str) -> str:
     """The URL without credentials or query string (which may carry keys)."""
     try:
-        u = httpx.URL(url)
-    except Exception:
+        u = urlsplit(url)
+        host, port = u.hostname, u.port
+    except ValueError:
         return "<invalid URL>"
-    if not u.scheme or not u.host:
+    if not u.scheme or not host:
         return "<invalid URL>"
-    port = f":{u.port}" if u.port else ""
-    return f"{u.scheme}://{u.host}{port}{u.path}".rstrip("/")
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{u.scheme}://{host}{f':{port}' if port else ''}{u.path}".rstrip("/")
 
 
 def provider_message(body: bytes, reason: str = "") -> str:

@@ -1,63 +1,53 @@
-"""Server-sent events: turn a stream of text lines into event data payloads."""
+"""Server-sent events, decoded incrementally from the raw bytes of a response."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator
-from dataclasses import dataclass
+DATA, ERROR, COMMENT = 0, 1, 2
+"""Kinds of :meth:`SSEParser.feed` items: an event's data, an ``error:`` line, a comment."""
 
 
-@dataclass(frozen=True)
-class SSEItem:
-    """One thing read from the stream: an event's data, an ``error:`` line, or a comment."""
+class SSEParser:
+    """Turns the byte chunks of an SSE stream into ``(kind, payload)`` items.
 
-    data: str | None = None
-    comment: bool = False
-    error: str | None = None
-
-
-async def byte_lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[str]:
-    """Split a byte stream into text lines (without their newline).
-
-    Splitting on ``\n`` before decoding keeps multi-byte characters whole (no UTF-8 sequence
-    contains that byte), and is several times cheaper per line than a text decoder + line splitter.
+    ``DATA``: an event's ``data:`` lines joined by newlines (bytes, for ``json.loads``).
+    ``COMMENT``: a comment line (``: OPENROUTER PROCESSING``), a sign of life.
+    ``ERROR``: an ``error:`` line (llama.cpp's server reports failures so).
+    ``event:``/``id:``/``retry:`` fields are ignored. Lines are split on ``\\n`` before any
+    decoding, so a multi-byte character split across chunks stays whole (no UTF-8 sequence
+    contains that byte).
     """
-    pending = b""
-    async for chunk in chunks:
-        pending += chunk
-        if b"\n" not in chunk:
-            continue
-        *complete, pending = pending.split(b"\n")
-        for line in complete:
-            yield line.decode("utf-8", "replace")
-    if pending:
-        yield pending.decode("utf-8", "replace")
 
+    __slots__ = ("_data", "_pending")
 
-async def sse_items(lines: AsyncIterable[str]) -> AsyncIterator[SSEItem]:
-    """Yield each event's data (``data:`` lines joined by newlines) and each comment line.
+    def __init__(self) -> None:
+        self._pending = b""
+        self._data: list[bytes] = []
 
-    Comments (``: OPENROUTER PROCESSING``) are yielded so a caller can count them as signs of
-    life; an ``error:`` line (llama.cpp's server reports failures so) is yielded as ``error``;
-    ``event:``/``id:``/``retry:`` fields are ignored. A final event without the closing
-    blank line is still yielded.
-    """
-    data: list[str] = []
-    async for raw in lines:
-        line = raw.rstrip("\r\n")
-        if not line:
-            if data:
-                yield SSEItem(data="\n".join(data))
-                data = []
-            continue
-        if line.startswith(":"):
-            yield SSEItem(comment=True)
-            continue
-        field, _, value = line.partition(":")
-        if value.startswith(" "):
-            value = value[1:]
-        if field == "data":
-            data.append(value)
-        elif field == "error":
-            yield SSEItem(error=value)
-    if data:
-        yield SSEItem(data="\n".join(data))
+    def feed(self, chunk: bytes) -> list[tuple[int, bytes]]:
+        """The items completed by this chunk (the rest waits for the next one)."""
+        if self._pending:
+            chunk = self._pending + chunk
+        lines = chunk.split(b"\n")
+        self._pending = lines.pop()
+        items: list[tuple[int, bytes]] = []
+        data = self._data
+        for line in lines:
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            if not line:
+                if data:
+                    items.append((DATA, data[0] if len(data) == 1 else b"\n".join(data)))
+                    data.clear()
+            elif line.startswith(b"data:"):
+                data.append(line[6:] if line.startswith(b"data: ") else line[5:])
+            elif line.startswith(b":"):
+                items.append((COMMENT, b""))
+            elif line.startswith(b"error:"):
+                items.append((ERROR, line[7:] if line.startswith(b"error: ") else line[6:]))
+        return items
+
+    def end(self) -> list[tuple[int, bytes]]:
+        """The items left when the stream ends (a last event without its closing blank line)."""
+        items = self.feed(b"\n\n") if self._pending or self._data else []
+        self._pending = b""
+        return items

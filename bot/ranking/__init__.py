@@ -1,6 +1,6 @@
 """Ranking math (pure numpy): ballots → pairwise outcomes → Bradley–Terry fit → bootstrap intervals.
 
-See DESIGN.md, "Ratings and the leaderboard". Nothing here touches storage or chat.
+See the README, "The CLI", for the method. Nothing here touches storage or chat.
 """
 
 from bot.ranking.ballots import Comparisons, RatingRows, compare

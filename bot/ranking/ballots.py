@@ -24,6 +24,27 @@ class RatingRows:
     model: Sequence[str]
     value: Sequence[float]
     first: Sequence[bool] | None = None
+    length: Sequence[float] | None = None  # the rated answer's length; when given, pairs are kept
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """Every within-ballot comparison (kept when ratings carry lengths), one entry per pair.
+
+    ``outcome`` is 1 when model ``first`` won, 0 when ``second`` won, 0.5 for a tie; ``weight`` is
+    the ballot's 1/(k−1); ``task`` indexes ``Comparisons.tasks``; lengths are the two answers'.
+    """
+
+    task: np.ndarray
+    first: np.ndarray
+    second: np.ndarray
+    outcome: np.ndarray
+    weight: np.ndarray
+    length_first: np.ndarray
+    length_second: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.outcome)
 
 
 @dataclass(frozen=True)
@@ -39,6 +60,7 @@ class Comparisons:
     first_weight: float  # weighted comparisons that involved the first-shown answer
     first_pairs: int  # number of such comparisons (unweighted)
     n_ballots: int = 0  # ballots comparing at least two models
+    pairs: Pairs | None = None  # per-comparison records, when the rows carried answer lengths
 
     @property
     def total(self) -> np.ndarray:
@@ -72,7 +94,10 @@ def compare(rows: RatingRows, models: Sequence[str] | None = None) -> Comparison
     _, scale = _codes(rows.scale)
     value = np.asarray(rows.value, dtype=float)
     first = np.zeros(n, bool) if rows.first is None else np.asarray(rows.first, dtype=bool)
-    task, rater, scale, model, value, first = (a[keep] for a in (task, rater, scale, model, value, first))
+    length = np.zeros(n) if rows.length is None else np.asarray(rows.length, dtype=float)
+    task, rater, scale, model, value, first, length = (
+        a[keep] for a in (task, rater, scale, model, value, first, length)
+    )
 
     n_r, n_s = int(rater.max(initial=0)) + 1, int(scale.max(initial=0)) + 1
     key = (task * n_r + rater) * n_s + scale
@@ -85,12 +110,17 @@ def compare(rows: RatingRows, models: Sequence[str] | None = None) -> Comparison
     with np.errstate(invalid="ignore", divide="ignore"):
         v = sums / counts  # a duplicate rating of one model in one ballot is averaged
     is_first = np.bincount(cell, weights=first.astype(float), minlength=nb * m).reshape(nb, m) > 0
+    keep_pairs = rows.length is not None
+    lengths = np.zeros((nb, m))
+    if keep_pairs:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lengths = np.bincount(cell, weights=length, minlength=nb * m).reshape(nb, m) / counts
 
     k = present.sum(axis=1)
     multi = k >= 2
     ballot_task = ballot_keys // (n_r * n_s)
     ballot_rater = (ballot_keys // n_s) % n_r
-    v, present, is_first, k = v[multi], present[multi], is_first[multi], k[multi]
+    v, present, is_first, k, lengths = v[multi], present[multi], is_first[multi], k[multi], lengths[multi]
     ballot_task, ballot_rater = ballot_task[multi], ballot_rater[multi]
 
     used_tasks, tpos = np.unique(ballot_task, return_inverse=True)
@@ -99,6 +129,7 @@ def compare(rows: RatingRows, models: Sequence[str] | None = None) -> Comparison
     acc = np.zeros(t * m * m)
     first_score = first_weight = 0.0
     first_pairs = 0
+    pair_parts: list[tuple[np.ndarray, ...]] = []
     for i in range(m):
         for j in range(i + 1, m):
             both = present[:, i] & present[:, j]
@@ -106,6 +137,9 @@ def compare(rows: RatingRows, models: Sequence[str] | None = None) -> Comparison
                 continue
             vi, vj, w, tt = v[both, i], v[both, j], weight[both], tpos[both]
             outcome = (vi > vj) + 0.5 * (vi == vj)
+            if keep_pairs:
+                pair_parts.append((tt, np.full(len(tt), i), np.full(len(tt), j), outcome, w,
+                                   lengths[both, i], lengths[both, j]))
             acc += np.bincount(tt * m * m + i * m + j, weights=w * outcome, minlength=t * m * m)
             acc += np.bincount(tt * m * m + j * m + i, weights=w * (1 - outcome), minlength=t * m * m)
             fi, fj = is_first[both, i], is_first[both, j]
@@ -128,7 +162,16 @@ def compare(rows: RatingRows, models: Sequence[str] | None = None) -> Comparison
         first_weight=first_weight,
         first_pairs=first_pairs,
         n_ballots=len(k),
+        pairs=_pairs(pair_parts) if keep_pairs else None,
     )
+
+
+def _pairs(parts: list[tuple[np.ndarray, ...]]) -> Pairs:
+    if not parts:
+        empty = np.zeros(0)
+        return Pairs(empty.astype(int), empty.astype(int), empty.astype(int), empty, empty, empty, empty)
+    columns = [np.concatenate(column) for column in zip(*parts, strict=True)]
+    return Pairs(columns[0].astype(int), columns[1].astype(int), columns[2].astype(int), *columns[3:])
 
 
 def _rater_model_keys(ballot_rater: np.ndarray, present: np.ndarray, m: int) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Run an answer's code safely: extraction, sandbox backends, results and their rendering.
 
-Exception tree::
+Exception tree (its root is :class:`bot.errors.ArenaError`, the root of every error a person
+can act on)::
 
     SandboxError                 anything the sandbox refuses; ``str(exc)`` is safe to show a user
     ├── NoRunnableCode           the answer has no code block we can run

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from bot.errors import ArenaError
 
-class SandboxError(Exception):
+
+class SandboxError(ArenaError):
     """Base class: the sandbox refused or could not do a run."""
 
 

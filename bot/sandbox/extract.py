@@ -13,15 +13,8 @@ import re
 from dataclasses import dataclass
 
 from bot.sandbox.errors import NoRunnableCode
+from bot.sandbox.languages import RUNNABLE, normalize_language
 
-RUNNABLE = ("python", "javascript", "bash")
-
-_ALIASES = {
-    "python": "python", "py": "python", "python3": "python", "py3": "python", "pycon": "python",
-    "javascript": "javascript", "js": "javascript", "node": "javascript", "nodejs": "javascript",
-    "mjs": "javascript", "cjs": "javascript",
-    "bash": "bash", "sh": "bash", "shell": "bash", "zsh": "bash",
-}
 _OUTPUT_TAGS = {"text", "txt", "output", "plaintext", "plain", "log", "stdout", "console",
                 "shell-session", "terminal", "out", "result"}
 
@@ -47,11 +40,6 @@ class _Block:
     code: str
 
 
-def normalize_language(tag: str) -> str | None:
-    """Map a fence tag or CLI name to a runnable language, or None."""
-    return _ALIASES.get(tag.strip().lower())
-
-
 def _blocks(markdown: str) -> list[_Block]:
     """Fenced blocks in order; an unclosed last fence runs to the end (cut-off answers)."""
     blocks: list[_Block] = []
@@ -75,6 +63,11 @@ def _blocks(markdown: str) -> list[_Block]:
         tag = tag.lower().split(":", 1)[0]  # ```python:main.py
         blocks.append(_Block(tag, "\n".join(body).strip("\n")))
     return blocks
+
+
+def fence_tags(markdown: str) -> list[str]:
+    """The tags of a text's fenced code blocks, in order, lowercased ('' for an untagged block)."""
+    return [block.tag for block in _blocks(markdown)]
 
 
 def _strip_repl(code: str) -> str:
@@ -106,6 +99,13 @@ def _looks_python(code: str) -> bool:
     return bool(meaningful)
 
 
+# Lines only Python writes: they mark a block as Python even when it does not parse, so a
+# syntax error is run (and shown) instead of the answer being called code-free.
+_PY_HINTS = re.compile(
+    r"^\s*(async\s+def|def|class)\s+\w+.*:\s*$|^\s*(from\s+[\w.]+\s+)?import\s+[\w.]+(\s+as\s+\w+)?"
+    r"(\s*,\s*[\w.]+)*\s*$|^\s*(elif|except|with|for\s+\w+\s+in)\b.*:\s*$|^if\s+__name__\s*==|^\s*print\(",
+    re.M,
+)
 _JS_HINTS = re.compile(
     r"\bconsole\.log\(|\bfunction\s+\w*\s*\(|=>|\b(const|let|var)\s+\w+\s*=|\brequire\(|"
     r"\bmodule\.exports\b|\bdocument\.|;\s*$",
@@ -130,6 +130,8 @@ def detect_language(code: str) -> str | None:
             return "bash"
     if _looks_python(code):
         return "python"
+    if _PY_HINTS.search(code) and not _JS_HINTS.search(code):
+        return "python"  # Python that does not parse: running it shows the SyntaxError
     if _JS_HINTS.search(code):
         return "javascript"
     if _BASH_HINTS.search(code):

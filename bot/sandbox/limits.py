@@ -1,21 +1,13 @@
-"""Resource limits of one sandboxed run (defaults from DESIGN.md, overridable from the env)."""
+"""Resource limits of one sandboxed run (defaults as the README gives them, overridable from the env)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
+from bot.config import env_setting, integer, number
+
 MIB = 1024 * 1024
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+MIN_MEMORY_MIB = 32  # python3 cannot even load its shared libraries under ~16 MiB of address space
 
 
 @dataclass(frozen=True)
@@ -36,10 +28,13 @@ class Limits:
     @classmethod
     def from_env(cls) -> Limits:
         """Read ``SANDBOX_WALL_S``, ``SANDBOX_MEMORY_MIB`` and ``SANDBOX_PROCESSES``."""
-        wall = _env_float("SANDBOX_WALL_S", cls.wall_s)
+        wall = env_setting("SANDBOX_WALL_S", cls.wall_s, number(minimum=0.1))
+        memory_mib = env_setting("SANDBOX_MEMORY_MIB", cls.memory / MIB, number(
+            minimum=MIN_MEMORY_MIB,
+            too_low=f"the limit is too low: an interpreter needs at least {MIN_MEMORY_MIB} MiB to start"))
         return cls(
             wall_s=wall,
             cpu_s=max(1, int(wall + 0.999)),
-            memory=int(_env_float("SANDBOX_MEMORY_MIB", cls.memory / MIB) * MIB),
-            processes=int(_env_float("SANDBOX_PROCESSES", cls.processes)),
+            memory=int(memory_mib * MIB),
+            processes=env_setting("SANDBOX_PROCESSES", cls.processes, integer(minimum=1)),
         )

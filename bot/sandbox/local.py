@@ -270,7 +270,21 @@ class LocalBackend:
         reason = self.languages().get(language, f"unknown language {language!r}")
         if reason:
             raise UnsupportedLanguage(reason)
-        await self.check()
+        if self._checked is None and not self.unsafe:
+            # Not probed yet: run at once, and probe only when the run failed, to tell bwrap
+            # failing from the snippet failing (saves one sandbox start, e.g. per CLI run).
+            try:
+                first: RunResult | None = await self._execute(language, code)
+            except SandboxUnavailable:
+                first = None  # the probe below says why, with what to do
+            if first is not None and first.ok:
+                self._checked = ""
+                return first
+            await self.check()  # raises SandboxUnavailable (or goes unsafe) if bwrap cannot start
+            if first is not None and not self.unsafe:
+                return first  # bwrap works: the failure was the snippet's own
+        else:
+            await self.check()
         return await self._execute(language, code)
 
     async def _execute(self, language: str, code: str, probe: bool = False) -> RunResult:

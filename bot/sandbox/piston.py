@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import httpx
 
@@ -66,8 +67,8 @@ class PistonBackend:
         return _to_result(data, elapsed, self.limits)
 
 
-def _to_result(data: dict, elapsed_ms: int, limits: Limits) -> RunResult:
-    stage = data.get("compile") if (data.get("compile") or {}).get("code") else data["run"]
+def _to_result(data: dict[str, Any], elapsed_ms: int, limits: Limits) -> RunResult:
+    stage: dict[str, Any] = data["compile"] if (data.get("compile") or {}).get("code") else data["run"]
     stdout = str(stage.get("stdout") or "")
     stderr = str(stage.get("stderr") or "")
     status = str(stage.get("status") or "")

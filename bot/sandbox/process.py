@@ -8,7 +8,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import IO
 
@@ -70,7 +70,7 @@ async def spawn(
     )
 
 
-def kill_until_gone(list_pids: Callable[[], list[int]], patience: float = 2.0) -> None:
+def kill_until_gone(list_pids: Callable[[], Collection[int]], patience: float = 2.0) -> None:
     """SIGKILL every pid ``list_pids()`` names until it names none (or ``patience`` runs out)."""
     deadline = time.monotonic() + patience
     while time.monotonic() < deadline:
@@ -108,7 +108,12 @@ async def wait_exit(proc: subprocess.Popen[bytes]) -> int:
     except (AttributeError, OSError):
         return await asyncio.to_thread(proc.wait)
     exited = loop.create_future()
-    loop.add_reader(pidfd, lambda: exited.done() or exited.set_result(None))
+
+    def on_exit() -> None:
+        if not exited.done():
+            exited.set_result(None)
+
+    loop.add_reader(pidfd, on_exit)
     try:
         await exited
     finally:

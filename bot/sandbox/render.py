@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from bot.messages import Attachment, Message, Tone
-from bot.sandbox.result import RunResult
+from bot.sandbox.result import RunResult, status_line
 
 ZWSP = "\u200b"
 INLINE_CHARS = 1500
@@ -27,24 +27,6 @@ def neutralise(text: str) -> str:
     text = _ANGLE.sub(lambda m: "<" + ZWSP + m.group(1), text)
     text = _FENCE.sub(lambda m: ZWSP.join(m.group(1)), text)
     return text.replace("\x00", "\\0")
-
-
-def status_line(result: RunResult) -> str:
-    """One line: ✅/❌/⏱ and what happened, with the duration."""
-    took = f"{result.duration_ms / 1000:.2f} s" if result.duration_ms >= 1000 else (
-        f"{result.duration_ms} ms"
-    )
-    if result.timed_out:
-        return f"⏱ timed out after {took} (the time limit stopped it)"
-    if result.memory_exceeded:
-        return f"❌ memory limit exceeded after {took}"
-    if result.truncated and result.signal == "SIGKILL":
-        return f"❌ stopped after {took}: too much output"
-    if result.signal:
-        return f"❌ killed by {result.signal} after {took}"
-    if result.exit_code == 0:
-        return f"✅ exited 0 in {took}"
-    return f"❌ exited with code {result.exit_code} in {took}"
 
 
 def _cut(text: str, chars: int, lines: int) -> tuple[str, bool]:

@@ -48,3 +48,21 @@ def signal_name(number: int) -> str:
         return _signal.Signals(number).name
     except ValueError:
         return f"SIG{number}"
+
+
+def status_line(result: RunResult) -> str:
+    """One line: ✅/❌/⏱ and what happened, with the duration."""
+    took = f"{result.duration_ms / 1000:.2f} s" if result.duration_ms >= 1000 else (
+        f"{result.duration_ms} ms"
+    )
+    if result.timed_out:
+        return f"⏱ timed out after {took} (the time limit stopped it)"
+    if result.memory_exceeded:
+        return f"❌ memory limit exceeded after {took}"
+    if result.truncated and result.signal == "SIGKILL":
+        return f"❌ stopped after {took}: too much output"
+    if result.signal:
+        return f"❌ killed by {result.signal} after {took}"
+    if result.exit_code == 0:
+        return f"✅ exited 0 in {took}"
+    return f"❌ exited with code {result.exit_code} in {took}"

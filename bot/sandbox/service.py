@@ -7,7 +7,7 @@ import os
 from typing import Protocol
 
 from bot.sandbox.errors import SandboxBusy, UnsupportedLanguage
-from bot.sandbox.extract import RUNNABLE, normalize_language
+from bot.sandbox.languages import RUNNABLE, normalize_language
 from bot.sandbox.result import RunResult
 
 
@@ -44,10 +44,14 @@ class SandboxService:
     @classmethod
     def from_env(cls) -> SandboxService:
         """Piston when ``SANDBOX_URL`` is set, else local bwrap; ``SANDBOX_CONCURRENCY`` caps runs."""
-        cap = os.environ.get("SANDBOX_CONCURRENCY")
+        from bot.config import env_setting, integer
+        from bot.sandbox.limits import Limits
+
+        Limits.from_env()  # malformed limits are a start-up error, not a failed run later
+        cap = env_setting("SANDBOX_CONCURRENCY", None, integer(minimum=1))
         # The backend is built on first run, so a host without bwrap still starts the bot and
         # the Run button answers with the reason.
-        return cls(backend=None, global_cap=int(cap) if cap and cap.isdigit() else None)
+        return cls(backend=None, global_cap=cap)
 
     @property
     def backend(self) -> Backend:

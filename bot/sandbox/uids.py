@@ -21,7 +21,9 @@ UID_POOL = 64
 
 def sandbox_uids() -> range:
     """The host uids sandboxed jobs run as."""
-    base = int(os.environ.get("SANDBOX_UID_BASE", UID_BASE))
+    from bot.config import env_setting, integer
+
+    base = env_setting("SANDBOX_UID_BASE", UID_BASE, integer(minimum=1000, maximum=2**31 - UID_POOL - 1))
     return range(base, base + UID_POOL)
 
 

@@ -91,3 +91,24 @@ async def test_db_upgrade_creates_the_database(tmp_path):
     code, out, err = await codegen_bot(tmp_path, "db", "upgrade")
     assert code == 0, err
     assert (tmp_path / "home" / "codegen.db").is_file()
+
+
+async def test_ask_with_no_task_says_how_to_ask_in_cli_terms(tmp_path, fake_openai):
+    for task in ("", "  ", "help"):
+        code, out, err = await codegen_bot(tmp_path, "ask", task, roster=ROSTER.format(url=fake_openai.base_url))
+        assert code == 2
+        assert err.startswith("error: give a coding task, e.g. codegen-bot ask \"")
+        assert "/codegen" not in err + out and "Traceback" not in err
+    code, out, err = await codegen_bot(tmp_path, "ask", "", "--json", roster=ROSTER.format(url=fake_openai.base_url))
+    assert code == 2 and json.loads(out)["error"].startswith("give a coding task")
+    assert fake_openai.requests == []
+
+
+async def test_plain_ask_output_has_the_answers_and_no_chat_buttons_or_hints(tmp_path, fake_openai):
+    fake_openai.script("alpha", text="Here:\n```python\nprint(42)\n```")
+    code, out, err = await codegen_bot(tmp_path, "ask", "print 42", "--models", "alpha",
+                                       roster=ROSTER.format(url=fake_openai.base_url))
+    assert code == 0, err
+    assert "print(42)" in out and "Codegen task #1" in out
+    assert "▶ Run" not in out and "Retry" not in out  # buttons nobody can press here
+    assert "React" not in out and "rate <label>" not in out  # no way to rate from a one-shot ask

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from adapters.memory import MemorySurface
@@ -31,7 +30,7 @@ async def test_local_server_streams_a_real_answer_on_loopback(local_server):
     base_url = await local_server.base_url()
     assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/v1")
     pieces: list[str] = []
-    async with ChatClient(httpx.AsyncClient(), timeouts=Timeouts(first_token=120, idle=60, total=240)) as client:
+    async with ChatClient(timeouts=Timeouts(first_token=120, idle=60, total=240)) as client:
         completion = await client.complete(
             ChatRequest(base_url=base_url, model="smollm2", max_tokens=24,
                         messages=[{"role": "user", "content": "Write a Python function that adds two numbers."}]),

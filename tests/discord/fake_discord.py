@@ -343,6 +343,12 @@ class FakeDiscord(SpecChecked):
             if len(parts) == 2 and m == "GET":
                 chan = self.channels.get(int(cid))
                 return _json(chan) if chan else self._error(404, 10003, "Unknown Channel")
+            if parts[2:] == ["messages"] and m == "GET":  # channel history, newest first
+                limit = int(request.query.get("limit", "50"))
+                if not 1 <= limit <= 100:
+                    return self._error(400, 50035, "Invalid Form Body")
+                newest = list(reversed(self.channel_messages(cid)))[:limit]
+                return _json([self._with_reactions(msg) for msg in newest])
             if parts[2:] == ["messages"] and m == "POST":
                 if self._archived(cid):
                     return self._error(400, 50083, "Thread is archived")

@@ -227,7 +227,31 @@ async def test_subscribe_leaderboard_and_the_weekly_post(
     assert result.action == "posted"
     weekly = fake_discord.messages[int(result.message_id or 0)]
     assert weekly["channel_id"] == str(CHANNEL_ID) and "Weekly leaderboard" in weekly["content"]
-    assert [a["filename"] for a in weekly["attachments"]] == ["leaderboard.png"]
+    assert [a["filename"] for a in weekly["attachments"]] == ["leaderboard.png", "value.png"]
+
+
+async def test_a_weekly_post_whose_id_was_never_recorded_is_found_and_adopted(
+        arena: Arena, start_client: StartClient, fake_discord: FakeDiscord) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlmodel import update
+
+    from bot.weekly import WeeklyPoster
+    from storage.leaderboard import posts, set_subscription
+    from storage.models import LeaderboardPost
+
+    client = await start_client(arena)
+    set_subscription(arena.store, "discord", str(CHANNEL_ID), True)
+    [first] = await WeeklyPoster(arena.store, {"discord": client.surface}, "UTC", bootstrap=20).tick()
+    assert first.action == "posted"
+    with arena.store.session() as s:  # as if the process died between posting and recording the id
+        s.exec(update(LeaderboardPost).values(message_id=None))  # type: ignore[call-overload]
+    fake_discord.message_payload(CHANNEL_ID, ALICE, "someone chats after the post")  # not the newest now
+    rerun = WeeklyPoster(arena.store, {"discord": client.surface}, "UTC", bootstrap=20, claim_timeout=timedelta(0))
+    [result] = await rerun.tick(datetime.now(UTC))
+    assert result.action == "adopted" and result.message_id == first.message_id
+    weekly = [m for m in fake_discord.channel_messages(CHANNEL_ID) if "Weekly leaderboard" in m["content"]]
+    assert len(weekly) == 1 and [p.message_id for p in posts(arena.store)] == [first.message_id]
 
 
 async def test_button_in_an_archived_thread_explains_instead_of_failing(

@@ -60,7 +60,8 @@ async def test_sync_registers_the_codegen_group_against_the_configured_api(
     [put] = fake_discord.calls("PUT", f"/applications/{APP_ID}/commands")
     [group] = put.json
     assert group["name"] == "codegen"
-    assert [o["name"] for o in group["options"]] == ["ask", "leaderboard", "subscribe", "unsubscribe", "blind", "autorun"]
+    assert [o["name"] for o in group["options"]] == ["ask", "leaderboard", "tag", "subscribe", "unsubscribe", "blind",
+                                                   "autorun"]
     ask = group["options"][0]["options"][0]
     assert (ask["name"], ask["required"]) == ("task", True)
 
@@ -77,3 +78,10 @@ async def test_serve_connects_to_the_gateway_named_by_the_configured_api(
     assert [r.path for r in fake_discord.requests][:3] == ["/users/@me", "/oauth2/applications/@me",
                                                           "/gateway/bot"]
     assert fake_discord.identify_count == 1
+
+
+def test_invite_prints_no_internal_notes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["discord-invite", "--client-id", "123"]) == 0
+    shown = capsys.readouterr()
+    assert "design" not in (shown.out + shown.err).lower() and "not used yet" not in shown.out + shown.err
+    assert "It asks for: view channel, send messages" in shown.err

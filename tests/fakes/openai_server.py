@@ -71,6 +71,9 @@ class Script:
     mid_stream_error: str | None = None
     ignore_stream: bool = False
     keepalive: bool = False
+    html: str | None = None
+    echo_auth: bool = False
+    redirect_to: str | None = None
 
 
 class RecordedRequest(NamedTuple):
@@ -97,6 +100,7 @@ class FakeOpenAI:
         self.scripts: dict[str, Script] = {}
         self.attempts: dict[str, int] = {}
         self.disconnects: int = 0  # streams the client closed before the fake finished
+        self.peers: list[tuple[str, int]] = []  # the client's (host, port) of each request
         self._runner: web.AppRunner | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -155,6 +159,9 @@ class FakeOpenAI:
         mid_stream_error: str | None = None,
         ignore_stream: bool = False,
         keepalive: bool = False,
+        html: str | None = None,
+        echo_auth: bool = False,
+        redirect_to: str | None = None,
     ) -> None:
         """Set how ``model`` answers (replaces any earlier script and resets its attempt count).
 
@@ -176,6 +183,12 @@ class FakeOpenAI:
         - ``ignore_stream``: answer with one JSON completion even when asked to stream.
         - ``keepalive``: send ``: OPENROUTER PROCESSING`` comments every 0.05 s while waiting
           for the first token.
+        - ``html``: answer 200 with an HTML page (a captive portal, a website) served with this
+          Content-Type.
+        - ``echo_auth``: answer with the request's ``Authorization`` header quoted in the text,
+          streamed 5 characters per delta (so the key is split across chunks), like a provider
+          that echoes what it was sent.
+        - ``redirect_to``: answer 301 with this ``Location``.
         """
         self.scripts[model] = Script(
             chunks=chunks,
@@ -195,6 +208,9 @@ class FakeOpenAI:
             mid_stream_error=mid_stream_error,
             ignore_stream=ignore_stream,
             keepalive=keepalive,
+            html=html,
+            echo_auth=echo_auth,
+            redirect_to=redirect_to,
         )
         self.attempts[model] = 0
 
@@ -236,8 +252,13 @@ class FakeOpenAI:
             if script.retry_after is not None:
                 headers["Retry-After"] = _format_seconds(script.retry_after)
             return _error(script.status, script.error_message, headers)
+        if script.redirect_to is not None:
+            return web.Response(status=301, headers={"Location": script.redirect_to})
+        if script.html is not None:
+            page = "<!DOCTYPE html>\n<html><head><title>Sign in to the Wi-Fi</title></head><body>Welcome</body></html>"
+            return web.Response(body=page.encode(), headers={"Content-Type": script.html})
 
-        deltas = self._deltas(model, script)
+        deltas = self._deltas(model, script, request.headers.get("Authorization", ""))
         max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
         prompt_tokens = sum(
             len(str(m.get("content", "")).split()) + 4
@@ -248,7 +269,10 @@ class FakeOpenAI:
             return await self._stream(request, body, model, script, deltas, max_tokens, prompt_tokens)
         return self._complete(body, model, script, deltas, max_tokens, prompt_tokens)
 
-    def _deltas(self, model: str, script: Script) -> list[str]:
+    def _deltas(self, model: str, script: Script, authorization: str) -> list[str]:
+        if script.echo_auth:
+            text = f"Here is what you sent me: Authorization: {authorization}. Anything else?"
+            return [text[i : i + 5] for i in range(0, len(text), 5)]
         if script.chunks is not None:
             return list(script.chunks)
         return split_text(script.text if script.text is not None else default_answer(model))
@@ -390,6 +414,8 @@ class FakeOpenAI:
     def _record(self, request: web.Request, body: Any) -> None:
         headers = {k.lower(): v for k, v in request.headers.items()}
         self.requests.append(RecordedRequest(request.path, headers, body))
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        self.peers.append(tuple(peer[:2]) if peer else ("", 0))
         self.request_times.append(time.monotonic())
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
 from bot.providers import ChatClient, ChatRequest, Timeouts
 from tests.fakes import FakeOpenAI
+from tests.fakes.hosts import session_resolving
 
 MESSAGES = [{"role": "user", "content": "write add(a, b) in python"}]
 FAST = Timeouts(connect=2, first_token=2, idle=2, total=5)
@@ -77,28 +78,13 @@ async def test_async_callback_and_extra_body(fake: FakeOpenAI, client: ChatClien
     assert fake.requests[0].json["seed"] == 7
 
 
-class _ToFake(httpx.AsyncBaseTransport):
-    """Sends requests for openrouter.ai to the fake instead (like a hosts-file entry)."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.inner = httpx.AsyncHTTPTransport()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        request.url = request.url.copy_with(scheme="http", host="127.0.0.1", port=self.port)
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
 async def test_openrouter_is_asked_for_cost_and_reported_cost_wins(fake: FakeOpenAI) -> None:
     fake.script("openai/gpt-4o", text="print(1)", cost=0.00042)
-    async with httpx.AsyncClient(transport=_ToFake(fake.port)) as http:
-        client = ChatClient(http, timeouts=FAST)
+    async with session_resolving("openrouter.ai") as session:
+        client = ChatClient(session, timeouts=FAST)
         result = await client.complete(
             ChatRequest(
-                base_url="https://openrouter.ai/api/v1",
+                base_url=f"http://openrouter.ai:{fake.port}/api/v1",
                 model="openai/gpt-4o",
                 messages=MESSAGES,
                 api_key="sk-or-v1-abcdefghijklmnop",
@@ -112,6 +98,24 @@ async def test_openrouter_is_asked_for_cost_and_reported_cost_wins(fake: FakeOpe
     assert path == "/api/v1/chat/completions"
     assert body["usage"] == {"include": True}
     assert headers["authorization"] == "Bearer sk-or-v1-abcdefghijklmnop"
+
+
+async def test_openai_and_reasoning_models_get_max_completion_tokens(fake: FakeOpenAI) -> None:
+    """OpenAI's reasoning models refuse max_tokens; OpenAI takes max_completion_tokens for all."""
+    fake.script("gpt-4o", text="one two three")
+    fake.script("o3-mini", text="one two three")
+    async with session_resolving("api.openai.com") as session:
+        client = ChatClient(session, timeouts=FAST)
+        openai = await client.complete(ChatRequest(
+            base_url=f"http://api.openai.com:{fake.port}/v1", model="gpt-4o", messages=MESSAGES, max_tokens=2))
+        elsewhere = await client.complete(req(fake, "o3-mini", max_tokens=2))
+        plain = await client.complete(req(fake, "gpt-4o", max_tokens=2))
+    for result in (openai, elsewhere, plain):
+        assert result.text == "one two" and result.finish_reason == "length"
+    bodies = [r.json for r in fake.requests]
+    assert [("max_completion_tokens" in b, "max_tokens" in b) for b in bodies] == [
+        (True, False), (True, False), (False, True)
+    ]
 
 
 async def test_429_with_retry_after_is_waited_then_succeeds(fake: FakeOpenAI) -> None:
@@ -229,9 +233,9 @@ async def test_endless_stream_cut_at_char_cap_and_stream_closed(fake: FakeOpenAI
         result = await client.complete(req(fake))
     finally:
         await client.aclose()
-    assert result.truncated
+    assert result.truncated and result.finish_reason == "length" and not result.ok
     assert len(result.text) == 100
-    assert result.error == "answer cut at 100 characters"
+    assert result.error == "answer cut at 100 characters: it ran past the length limit"
     for _ in range(100):  # the fake notices the closed connection on its next write
         if fake.disconnects:
             break
@@ -322,3 +326,109 @@ async def test_invalid_base_url_is_a_clear_error(client: ChatClient) -> None:
         result = await client.complete(ChatRequest(base_url=url, model="m", messages=MESSAGES))
         assert result.error is not None
         assert "must start with http:// or https://" in result.error
+
+
+@pytest.mark.parametrize("content_type", ["text/html; charset=utf-8", "text/event-stream"])
+async def test_html_page_with_status_200_is_reported_as_such(
+    fake: FakeOpenAI, client: ChatClient, content_type: str
+) -> None:
+    """A captive portal or a base_url pointing at a website answers 200 with a web page."""
+    fake.script("m", html=content_type)
+    result = await client.complete(req(fake))
+    assert result.error == (
+        f"the provider at 127.0.0.1:{fake.port} returned an HTML page, not an API response: check base_url"
+    )
+    assert result.text == "" and result.retries == 0 and len(fake.requests) == 1
+
+
+async def test_redirect_is_reported_not_followed(fake: FakeOpenAI, client: ChatClient) -> None:
+    fake.script("m", redirect_to="https://example.com/login?session=abc123")
+    result = await client.complete(req(fake))
+    assert result.error == (
+        f"the provider at 127.0.0.1:{fake.port} redirected to https://example.com/login: check base_url"
+    )
+    assert len(fake.requests) == 1
+
+
+async def test_connections_are_kept_alive_between_answers(fake: FakeOpenAI, client: ChatClient) -> None:
+    fake.script("m", text="first answer")
+    first = await client.complete(req(fake))
+    second = await client.complete(req(fake))
+    assert first.ok and second.ok
+    assert fake.peers[0] == fake.peers[1]  # the second request reused the first one's connection
+
+
+KEY = "sk-or-v1-0123456789abcdefECHOED"
+
+
+async def test_echoed_key_split_across_chunks_is_redacted_everywhere(
+    fake: FakeOpenAI, client: ChatClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A provider that quotes the Authorization header back: the key, arriving in 5-character
+    pieces, reaches no delta, no Completion field and no log record."""
+    caplog.set_level(logging.DEBUG)
+    fake.script("m", echo_auth=True)
+    seen: list[str] = []
+    result = await client.complete(req(fake, api_key=KEY), seen.append)
+    assert fake.requests[0].headers["authorization"] == f"Bearer {KEY}"
+    assert result.ok
+    assert result.text == "Here is what you sent me: Authorization: Bearer [redacted]. Anything else?"
+    assert "".join(seen) == result.text
+    for piece in seen:
+        assert not any(KEY[i:i + 6] in piece for i in range(len(KEY) - 5))  # not even a part
+    assert all(KEY not in str(value) for value in vars(result).values())
+    assert KEY not in repr(req(fake, api_key=KEY))
+    assert all(KEY not in r.getMessage() for r in caplog.records)
+
+
+async def test_configured_secrets_are_redacted_from_answers_and_errors(fake: FakeOpenAI) -> None:
+    """Secrets the client is built with (a Slack token, say) are caught like the request's key,
+    also when the stream is cut in the middle of one."""
+    slack = "xoxb-1111-2222-SECRETSLACKTOKEN"
+    fake.script("echo", chunks=["you are ", slack[:5], slack[5:9], slack[9:], " right"])
+    fake.script("cut", chunks=["token: ", slack[:12], slack[12:]], endless=True)
+    fake.script("err", status=400, error_message=f"bad header {slack}")
+    client = ChatClient(timeouts=FAST, secrets=[slack])
+    capped = ChatClient(timeouts=FAST, secrets=[slack], max_answer_chars=25)
+    try:
+        echoed = await client.complete(req(fake, "echo", api_key="sk-another-key-0000"))
+        err = await client.complete(req(fake, "err"))
+        cut = await capped.complete(req(fake, "cut"))
+    finally:
+        await client.aclose()
+        await capped.aclose()
+    assert echoed.text == "you are [redacted] right"
+    assert cut.truncated and cut.text == "token: [redacted]"  # 18 of its characters fit the cap
+    assert err.error == "provider returned 400: bad header [redacted]"
+    for result in (echoed, cut, err):
+        assert slack[:8] not in result.text and slack[:8] not in (result.error or "")
+
+
+async def test_proxy_from_the_environment_is_used(fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Behind a corporate proxy: HTTP_PROXY is honoured (here the fake plays the proxy)."""
+    for name in ("NO_PROXY", "no_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{fake.port}")
+    fake.script("m", text="through the proxy")
+    client = ChatClient(timeouts=FAST, max_retries=0)
+    try:
+        result = await client.complete(ChatRequest(base_url="http://provider.invalid/v1", model="m", messages=MESSAGES))
+    finally:
+        await client.aclose()
+    assert result.error is None and result.text == "through the proxy"
+    assert fake.requests[0].headers["host"] == "provider.invalid"
+
+
+async def test_a_slow_async_callback_is_not_the_models_stall(fake: FakeOpenAI) -> None:
+    """Time spent in on_text (say, a chat edit) does not count against the idle timeout."""
+    fake.script("m", chunks=["a", "b", "c"], chunk_delay=0.05)
+    client = ChatClient(timeouts=Timeouts(connect=1, first_token=1, idle=0.2, total=5))
+
+    async def slow(delta: str) -> None:
+        await asyncio.sleep(0.4)
+
+    try:
+        result = await client.complete(req(fake), slow)
+    finally:
+        await client.aclose()
+    assert result.error is None and result.text == "abc"

@@ -14,9 +14,9 @@ from tests.conftest import PostgresSchemas
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
+def pg_url(postgres_url: str) -> Iterator[str]:
     """A URL on a fresh, migrated PostgreSQL schema (dropped afterwards): for multi-process tests."""
-    schemas = PostgresSchemas()
+    schemas = PostgresSchemas(postgres_url)
     store = schemas.store()
     store.dispose()
     try:
@@ -43,6 +43,7 @@ class Seeder:
         positions: list[int] | None = None,
         latency_ms: float | None = 900.0,
         cost_usd: float | None = 0.001,
+        names: list[str] | None = None,
     ) -> tuple[Task, list[Answer]]:
         """A finished task with one answer per model, each posted as message ``<task>.<i>``."""
         self._n += 1
@@ -55,7 +56,7 @@ class Seeder:
         positions = positions or list(range(len(models)))
         answers = [
             Answer(
-                task_id=0, contestant_id=m, contestant_name=m.upper(), position=positions[i],
+                task_id=0, contestant_id=m, contestant_name=names[i] if names else m.upper(), position=positions[i],
                 label="ABCDEFGH"[positions[i]], status=AnswerStatus.DONE, text="```python\nprint(1)\n```",
                 message_channel=channel, message_id=f"{self._n}.{i}", latency_ms=latency_ms, cost_usd=cost_usd,
             )

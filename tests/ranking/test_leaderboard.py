@@ -6,7 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.leaderboard import build_leaderboard, parse_window, render_chart, render_leaderboard
+from bot.leaderboard import (
+    MIN_BALLOTS,
+    TABLE_WIDTH,
+    build_leaderboard,
+    parse_window,
+    render_chart,
+    render_leaderboard,
+    render_table,
+)
 from storage.db import Store
 from storage.models import Run, utcnow
 from storage.ratings import upsert_rating
@@ -83,6 +91,48 @@ def test_provisional_under_minimums(store: Store, seed) -> None:  # type: ignore
     assert [r.provisional for r in lb.rows] == [True, True]  # one rater only
     assert "* provisional" in (render_leaderboard(lb).footer or "")
     assert "A*" in render_leaderboard(lb).text
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_one_ballot_is_neither_ranked_nor_shown_with_a_certain_interval(store: Store, seed) -> None:  # type: ignore[no-untyped-def]
+    _, answers = seed.task(["a", "b"])
+    rate(store, answers, "u1", {"a": 5, "b": 1})
+    lb = build_leaderboard(store, bootstrap=50)
+    assert [(r.rank, r.provisional) for r in lb.rows] == [(None, True), (None, True)]
+    table = render_table(lb)
+    assert "+0/-0" not in table
+    assert table.count(f"needs {MIN_BALLOTS - 1} more") == 2
+    assert [line.split()[0] for line in table.splitlines()[2:]] == ["–", "–"]  # no rank 1 or 2
+    message = render_leaderboard(lb)
+    assert "not ranked yet" in (message.footer or "")
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_ranked_models_come_first_and_rank_among_themselves(store: Store, seed) -> None:  # type: ignore[no-untyped-def]
+    for i in range(12):
+        _, answers = seed.task(["a", "b"])
+        rate(store, answers, f"u{i % 2}", {"a": 5, "b": 1})
+    _, answers = seed.task(["newcomer", "a"])
+    rate(store, answers, "u1", {"newcomer": 5, "a": 1})
+    lb = build_leaderboard(store, bootstrap=100)
+    assert [(r.model, r.rank) for r in lb.rows] == [("a", 1), ("b", 2), ("newcomer", None)]
+    assert "needs 9 more" in render_table(lb).splitlines()[-1]
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_table_fits_80_columns_and_explains_its_columns(store: Store, seed) -> None:  # type: ignore[no-untyped-def]
+    names = ["Mixtral 8x7B Instruct (a very long display name)", "Llama 3.2 3B Instruct, temperature 0.9"]
+    for i in range(12):
+        _, answers = seed.task(["m", "l"], names=names, cost_usd=0.00123, latency_ms=12345.0)
+        rate(store, answers, f"u{i % 3}", {"m": 5, "l": 1 + i % 5})
+        rate(store, answers, f"u{i % 3}", {"m": 1, "l": 0}, scale="thumbs")
+    lb = build_leaderboard(store, bootstrap=50)
+    table = render_table(lb)
+    assert max(len(line) for line in table.splitlines()) <= TABLE_WIDTH
+    assert "Mixtral 8x7B" in table and "…" in table
+    footer = render_leaderboard(lb).footer or ""
+    assert "Stars: the 1–5 average shrunk towards" in footer
+    assert "Thumbs LB: the lower end of the 95% Wilson interval" in footer
 
 
 def test_window_excludes_old_tasks(store: Store, seed) -> None:  # type: ignore[no-untyped-def]

@@ -95,3 +95,53 @@ async def test_duplicate_and_concurrent_events_leave_one_rating(store: Store, se
     assert [(r.scale, r.value) for r in ratings_of(store, answers[0].id)] == [("stars", 3)]
     await asyncio.gather(*(apply_reaction(store, react(mid, "three", added=False)) for _ in range(4)))
     assert ratings_of(store, answers[0].id) == []
+
+
+def at(event: ReactionChanged, us: int) -> ReactionChanged:
+    """The same event, stamped with platform time ``us``."""
+    from dataclasses import replace
+
+    return replace(event, occurred_us=us)
+
+
+async def test_a_late_older_event_never_overwrites_a_newer_one(store: Store, seed) -> None:  # type: ignore[no-untyped-def]
+    """As when two replicas get one rater's events and apply them in the wrong order."""
+    _, answers = seed.task(["a", "b"])
+    mid = answers[0].message_id
+    await apply_reaction(store, at(react(mid, "four"), 2_000))
+    await apply_reaction(store, at(react(mid, "two"), 1_000))  # older: arrives late, changes nothing
+    assert [(r.scale, r.value) for r in ratings_of(store, answers[0].id)] == [("stars", 4)]
+
+
+async def test_a_retraction_leaves_a_tombstone_an_older_add_cannot_resurrect(store: Store, seed) -> None:  # type: ignore[no-untyped-def]
+    from storage.ratings import count_ratings, export_records, ranking_rows
+
+    _, answers = seed.task(["a", "b"])
+    mid, other = answers[0].message_id, answers[1].message_id
+    await apply_reaction(store, at(react(mid, "+1"), 1_000))
+    await apply_reaction(store, at(react(mid, "+1", added=False), 3_000))
+    await apply_reaction(store, at(react(mid, "+1"), 2_000))  # the add before the removal, delivered last
+    assert ratings_of(store, answers[0].id) == []
+    # a removal that overtakes its own add leaves the add nothing to bring back, too
+    await apply_reaction(store, at(react(other, "-1", added=False), 5_000))
+    await apply_reaction(store, at(react(other, "-1"), 4_000))
+    assert ratings_of(store, answers[1].id) == []
+    # the leaderboard, the counts and the export see no rating (tombstones are no ratings)
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    assert count_ratings(store, now - timedelta(days=1), now + timedelta(days=1)) == 0
+    assert all(a["ratings"] == [] for t in export_records(store) for a in t["answers"])
+    assert ranking_rows(store, None, now + timedelta(days=1)) == []
+    # and a newer add after the tombstone counts again
+    await apply_reaction(store, at(react(mid, "-1"), 6_000))
+    assert [(r.scale, r.value) for r in ratings_of(store, answers[0].id)] == [("thumbs", 0)]
+
+
+async def test_a_duplicate_delivery_counts_once(store: Store, seed) -> None:  # type: ignore[no-untyped-def]
+    _, answers = seed.task(["a", "b"])
+    mid = answers[0].message_id
+    add, remove = at(react(mid, "five"), 1_000), at(react(mid, "five", added=False), 2_000)
+    for event in (add, remove, add):  # the add delivered again after its removal: still retracted
+        await apply_reaction(store, event)
+    assert ratings_of(store, answers[0].id) == []

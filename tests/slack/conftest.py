@@ -1,8 +1,10 @@
-"""Slack end-to-end harness: the real Bolt app behind its aiohttp endpoint, a fake Web API,
-fake models, and helpers that send signed requests with real Slack payload shapes."""
+"""Slack end-to-end harness: the real Bolt app in the web process's real ASGI app and server
+(Starlette on uvicorn, app/web.py), a fake Web API, fake models, and helpers that send signed
+requests with real Slack payload shapes."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import time
@@ -16,11 +18,10 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack.app import SlackAdapter, create_app
-from adapters.slack.serve import build_web_app
+from app.web import WebServer, build_web_app
 from bot.arena import Arena
 from storage.db import Store
-from tests.conftest import contestant
-from tests.fakes.loopback import serve_on_loopback
+from tests.conftest import PostgresSchemas, contestant
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.violations import fail_on_violations
 from tests.slack.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
@@ -145,16 +146,35 @@ class Harness:
         await self.adapter.drain(timeout=20)
 
 
-@pytest.fixture
-async def harness(sqlite_store: Store, fake_openai: FakeOpenAI,
-                  make_arena: Callable[..., Arena]) -> AsyncIterator[Harness]:
-    """Two fake models, a SQLite store, the Slack app on a random port, the fake Web API."""
-    arena = make_arena(sqlite_store, [contestant(fake_openai, "alpha"), contestant(fake_openai, "beta")],
+@contextlib.asynccontextmanager
+async def running_harness(store: Store, fake_openai: FakeOpenAI, make_arena: Callable[..., Arena]) -> AsyncIterator[Harness]:
+    """Two fake models, ``store``, the Slack app in the real web server on a random port, the fake Web API."""
+    arena = make_arena(store, [contestant(fake_openai, "alpha"), contestant(fake_openai, "beta")],
                        edit_interval=0.1)
     async with FakeSlack() as slack:
         adapter = create_app(arena, token="xoxb-test-token", signing_secret=SECRET, api_url=slack.api_url)
-        runner, port = await serve_on_loopback(build_web_app(adapter))
-        async with aiohttp.ClientSession() as session:
-            yield Harness(slack, fake_openai, arena, adapter, session, f"http://127.0.0.1:{port}/slack/events")
-        await adapter.close()
-        await runner.cleanup()
+        async with WebServer(build_web_app(slack=adapter), "127.0.0.1", 0) as server, aiohttp.ClientSession() as session:
+            yield Harness(slack, fake_openai, arena, adapter, session, f"http://127.0.0.1:{server.port}/slack/events")
+            await adapter.close()
+
+
+@pytest.fixture
+async def harness(sqlite_store: Store, fake_openai: FakeOpenAI,
+                  make_arena: Callable[..., Arena]) -> AsyncIterator[Harness]:
+    """The Slack harness on a SQLite store."""
+    async with running_harness(sqlite_store, fake_openai, make_arena) as h:
+        yield h
+
+
+@pytest.fixture
+async def pg_harness(fake_openai: FakeOpenAI, make_arena: Callable[..., Arena],
+                     postgres_url: str) -> AsyncIterator[Harness]:
+    """The Slack harness on a fresh PostgreSQL schema."""
+    schemas = PostgresSchemas(postgres_url)
+    store = schemas.store()
+    try:
+        async with running_harness(store, fake_openai, make_arena) as h:
+            yield h
+    finally:
+        store.dispose()
+        schemas.drop_all()

@@ -2,7 +2,7 @@
 
 It speaks the methods the adapter uses (``auth.test``, ``chat.postMessage``, ``chat.update``,
 ``chat.postEphemeral``, ``reactions.add``, the three-step file upload, ``views.publish``,
-``conversations.info``) plus ``response_url`` webhooks and Socket Mode (``apps.connections.open``
+``conversations.info``, ``conversations.history`` with message ``metadata``) plus ``response_url`` webhooks and Socket Mode (``apps.connections.open``
 and a WebSocket that delivers envelopes and records acks), answers with realistic JSON, and records
 every call with its body.
 
@@ -12,7 +12,8 @@ Every call is checked against Slack's published Web API spec and Block Kit limit
 in ``violations``; the autouse fixture in tests/slack/conftest.py fails the test on any (a test that
 sends a bad call on purpose takes them with ``take_violations()``). Failures on demand:
 ``fail(method, error)`` (e.g. ``not_in_channel``), ``rate_limit(method, retry_after)`` (HTTP 429),
-``slow(method, seconds)`` (a call Slack applies late),
+``slow(method, seconds)`` (a call Slack applies late), ``hold_reply(method)`` (a call Slack applies
+but whose reply never comes back, as for a client killed mid-request),
 and ``msg_too_long`` whenever top-level ``text`` exceeds ``text_limit``.
 
     async with FakeSlack() as slack:
@@ -61,6 +62,7 @@ class PostedMessage:
     thread_ts: str | None
     edits: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
+    metadata: dict[str, Any] | None = None  # chat.postMessage `metadata` (event_type, event_payload)
 
     def all_text(self) -> str:
         """Top-level text plus every text found in the blocks (what a user can read)."""
@@ -122,6 +124,7 @@ class FakeSlack(SpecChecked):
         self._tiers: dict[str, tuple[int, float]] = {}
         self._served: dict[str, list[float]] = {}
         self.throttled: list[Call] = []  # every call answered 429 (scripted or by a tier limit)
+        self._held_replies: dict[str, list[Any]] = {}
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self._pending_uploads: dict[str, dict[str, Any]] = {}
@@ -170,6 +173,18 @@ class FakeSlack(SpecChecked):
     def slow(self, method: str, seconds: float, times: int = 1) -> None:
         """Make the next ``times`` calls of ``method`` take ``seconds`` before Slack applies them."""
         self._delays.setdefault(method, []).extend([seconds] * times)
+
+    def hold_reply(self, method: str = "chat.postMessage") -> asyncio.Event:
+        """Apply the next call of ``method`` (the message is posted) but withhold the HTTP reply until
+        the returned event is set: the client never learns the ts, as when it dies mid-request."""
+        released = asyncio.Event()
+
+        async def reply_later() -> web.Response:  # the handler awaits this coroutine's result
+            await released.wait()
+            return self._err("request_abandoned")
+
+        self._held_replies.setdefault(method, []).append(reply_later)
+        return released
 
     def rate_limit(self, method: str, retry_after: float = 1, times: int = 1) -> None:
         """Make the next ``times`` calls of ``method`` answer HTTP 429 with ``Retry-After``."""
@@ -230,7 +245,7 @@ class FakeSlack(SpecChecked):
                 params.update(json.loads(raw))
             else:
                 params.update(dict(parse_qsl(raw.decode())))
-        for key in ("blocks", "view", "files", "attachments"):
+        for key in ("blocks", "view", "files", "attachments", "metadata"):
             if isinstance(params.get(key), str):
                 try:
                     params[key] = json.loads(params[key])
@@ -277,7 +292,10 @@ class FakeSlack(SpecChecked):
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         if handler is None:
             return self._err("unknown_method", status=404)
-        return handler(params)
+        response = handler(params)
+        if callable(response):  # a held reply (hold_reply): wait for the test to release it
+            return await response()
+        return response
 
     def _tier_wait(self, method: str) -> float | None:
         """Seconds to wait when ``method`` is over its tier (the call is not counted), else None."""
@@ -346,15 +364,44 @@ class FakeSlack(SpecChecked):
             return self._err(error)
         assert channel is not None
         thread_ts = params.get("thread_ts") or None
+        metadata = params.get("metadata")
+        if metadata is not None and not (isinstance(metadata, dict) and isinstance(metadata.get("event_type"), str)
+                                         and isinstance(metadata.get("event_payload"), dict)):
+            return self._err("invalid_metadata_format")
         msg = PostedMessage(
             channel=channel,
             ts=self._next_ts(),
             text=params.get("text") or "",
             blocks=params.get("blocks") or [],
             thread_ts=thread_ts,
+            metadata=metadata,
         )
         self.messages[(channel, msg.ts)] = msg
+        for hold in self._held_replies.get("chat.postMessage", [])[:1]:  # applied; the reply is held back
+            self._held_replies["chat.postMessage"].pop(0)
+            return hold
         return self._ok({"channel": channel, "ts": msg.ts, "message": self._bot_message(msg)})
+
+    def _m_conversations_history(self, params: dict[str, Any]) -> web.Response:
+        """Top-level messages of a channel, newest first; metadata only with include_all_metadata."""
+        channel = params.get("channel") or ""
+        error = self._channel_error(channel)
+        if error:
+            return self._err(error)
+        try:
+            limit = min(int(params.get("limit") or 100), 999)
+        except (TypeError, ValueError):
+            return self._err("invalid_limit")
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        top = [m for m in self.channel_messages(channel) if m.thread_ts in (None, m.ts)]
+        out = []
+        for msg in reversed(top[-limit:]):
+            item = self._bot_message(msg)
+            if with_metadata and msg.metadata is not None:
+                item["metadata"] = msg.metadata
+            out.append(item)
+        return self._ok({"messages": out, "has_more": len(top) > limit, "pin_count": 0,
+                         "response_metadata": {"next_cursor": ""}})
 
     def _m_chat_update(self, params: dict[str, Any]) -> web.Response:
         channel = params.get("channel")

@@ -22,6 +22,7 @@ def test_socket_mode_manifest_matches_what_the_adapter_handles(capsys: pytest.Ca
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/codegen"]
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "app_mentions:read", "reactions:read", "files:write"} <= scopes
+    assert {"channels:history", "groups:history"} <= scopes  # the weekly post finds its own message
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
 
 
@@ -43,3 +44,10 @@ def test_http_mode_without_https_url_is_a_clear_error(capsys: pytest.CaptureFixt
         build_manifest(socket_mode=False, request_url="http://insecure.example.com")
     with pytest.raises(ManifestError, match="1–35"):
         build_manifest(name="x" * 40)
+
+
+def test_usage_hint_lists_blind_mode() -> None:
+    from adapters.slack.manifest import build_manifest
+
+    [command] = build_manifest()["features"]["slash_commands"]
+    assert "blind on|off" in command["usage_hint"]

@@ -1,4 +1,4 @@
-"""Socket Mode and configuration: `serve_slack` picks the mode from the environment."""
+"""Socket Mode and configuration: `start_slack` picks the mode from the environment."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from adapters.slack.serve import SlackConfigError, adapter_from_env, start_slack
+from adapters.slack.serve import SlackConfigError, adapter_from_env
+from app.serve import start_slack
 from bot.arena import Arena
 from storage.db import Store
 from tests.conftest import contestant

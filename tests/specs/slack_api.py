@@ -62,6 +62,14 @@ LATER_METHODS = (
 )
 ALT_TXT_LIMIT = 1000  # files.getUploadURLExternal: alt_txt_too_large
 
+# Arguments newer than the 2020 spec, as the methods' documentation pages give them:
+# docs.slack.dev/reference/methods/chat.postMessage (``metadata``: {event_type, event_payload}) and
+# .../conversations.history (``include_all_metadata``: return every message's metadata).
+LATER_PARAMS = {
+    "chat.postMessage": (Param("metadata", "string"),),
+    "conversations.history": (Param("include_all_metadata", "boolean"),),
+}
+
 # Arguments slack_sdk sends that the spec does not list (tests/specs/README.md): the library's own.
 LIBRARY_PARAMS = {"auth.test": {"team_id"}}
 
@@ -109,6 +117,8 @@ def _load_methods(spec: dict[str, Any]) -> dict[str, Method]:
             methods[path.lstrip("/")] = Method(path.lstrip("/"), tuple(op.get("consumes", [FORM])), params)
     for method in LATER_METHODS:
         methods[method.name] = method
+    for name, later in LATER_PARAMS.items():
+        methods[name].params.update({param.name: param for param in later})
     return methods
 
 

@@ -13,7 +13,7 @@ from storage.models import Answer, AnswerStatus, ProcessedEvent, Task, TaskStatu
 
 def new_task(store, n_answers: int = 2):
     task = Task(platform="slack", channel="C1", requester_id="U1", text="write fizzbuzz")
-    answers = [Answer(task_id=0, contestant_id=f"m{i}", position=i, label="AB"[i]) for i in range(n_answers)]
+    answers = [Answer(task_id=0, contestant_id=f"m{i}", position=i, label=chr(65 + i)) for i in range(n_answers)]
     return db.create_task(store, task, answers)
 
 
@@ -96,3 +96,33 @@ def test_tasks_in_blind_channels_are_created_blind(store):
     set_blind(store, "slack", "C1", True)
     task, _ = new_task(store)
     assert task.blind and db.get_task(store, task.id).blind
+
+
+def test_a_reused_message_reference_finds_the_newest_answer(store):
+    """A surface that reused message ids (the console before its ids were unique) must not send a
+    rating to an earlier task's answer: the newest message with that reference is the one on screen."""
+    from storage.ratings import find_answer
+
+    ids = []
+    for _ in range(3):
+        task, answers = new_task(store, 1)
+        db.start_answers(store, task.id, {answers[0].id: ("terminal", "c2")})
+        ids.append(answers[0].id)
+    found = find_answer(store, "slack", "terminal", "c2")
+    assert found is not None and found.answer_id == ids[-1]
+
+
+def test_cancel_task_ends_unfinished_answers_and_keeps_finished_ones(store):
+    task, answers = new_task(store, 3)
+    db.start_answers(store, task.id, {a.id: ("C1", f"m{a.id}") for a in answers})
+    db.update_answer(store, answers[0].id, status=AnswerStatus.DONE, text="finished")
+    db.update_answer(store, answers[1].id, text="half an ans")
+
+    cancelled_task, after = db.cancel_task(store, task.id)
+
+    assert cancelled_task.status == TaskStatus.CANCELLED and cancelled_task.finished_at is not None
+    assert [(a.status, a.text) for a in after] == [
+        (AnswerStatus.DONE, "finished"), (AnswerStatus.CANCELLED, "half an ans"), (AnswerStatus.CANCELLED, "")]
+    assert [a.status for a in db.task_answers(store, task.id)] == [a.status for a in after]
+    assert db.unfinished_tasks(store) == []
+    assert db.cancel_task(store, 10_000) is None

@@ -8,6 +8,7 @@ On PostgreSQL this also installs procrastinate's schema (the job queue several p
 """
 import sqlalchemy as sa
 import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision = "0002"

@@ -1,14 +1,15 @@
 """tests on tasks: task.tests/show_tests, channelsettings.autorun, the testresult table
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 """
 import sqlalchemy as sa
 import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision = '0004'
-down_revision = "0002"
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
