@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from bot import render
+from bot import logcontext, metrics, render
 from bot.inprocess import CANCELLED_BY_ASKER
 from bot.jobs import AnswerJob, StartTask
 from bot.local_model import LocalModelUnavailable
@@ -28,7 +28,8 @@ from bot.messages import Field, Message
 from bot.providers.client import ChatRequest, Completion
 from bot.roster import Contestant
 from bot.services import NoSurface, Services
-from bot.surface import Destination, MessageRef, Surface, SurfaceError
+from bot.surface import Destination, MessageRef, Surface, SurfaceError, rating_hint
+from bot.tagging import fill_language
 from storage import tasks as db
 from storage.models import Answer, AnswerStatus, Task, TaskStatus, utcnow
 
@@ -69,6 +70,7 @@ async def start_task(services: Services, job: StartTask) -> None:
     if found is None:
         return
     task, answers = found
+    logcontext.bind(task=task.id)
     if task.status in FINISHED_TASK:
         services.finished.done(job.task_id)
         return
@@ -104,11 +106,19 @@ async def _done_if_finished(services: Services, task_id: int) -> None:
         services.finished.done(task_id)
 
 
+async def _task_finished(services: Services, task_id: int) -> None:
+    """Every answer of the task is final: name its language from the code when the task did not
+    (bot.tagging), and wake whoever in this process waits for it."""
+    answers = await services.store.run(db.task_answers, task_id)
+    await services.store.run(fill_language, task_id, answers)
+    services.finished.done(task_id)
+
+
 async def _ensure_thread(services: Services, surface: Surface, task: Task, answers: list[Answer]) -> Destination:
     """The answers' thread, posting the header (and opening the thread) unless that was done."""
     if task.parent_message_id is not None:
         return Destination(task.channel, task.thread)
-    header = render.task_header(task, answers, [], is_blind(task), extra=header_notes(task))
+    header = render.task_header(task, answers, [], is_blind(task), rating_hint(surface), extra=header_notes(task))
     name = _thread_name(task.text)
     if task.thread:
         destination = Destination(task.channel, task.thread)
@@ -158,6 +168,7 @@ async def answer(services: Services, job: AnswerJob) -> tuple[Answer, Task] | No
     if claimed is None:
         return None
     ans, task = claimed
+    logcontext.bind(task=task.id, answer=ans.id)
     ref = answer_ref(ans, task)
     if task.platform not in services.surfaces:  # another process serves it; give the job back
         await services.store.run(db.update_answer, ans.id or 0, status=AnswerStatus.PENDING)
@@ -275,12 +286,17 @@ async def _finish(
     values["finished_at"] = utcnow()
     for key, value in values.items():
         setattr(ans, key, value)
+    if completion is not None:
+        outcome = "truncated" if completion.truncated else "done" if values["status"] == AnswerStatus.DONE else "error"
+        metrics.answer_finished(ans.contestant_id, outcome, completion.latency_ms, completion.ttft_ms)
+    else:
+        metrics.answer_finished(ans.contestant_id, str(status))
     if ref is not None:
         landed = await services.surfaces.editor(task.platform).final(ref, render.answer_final(ans, is_blind(task)))
         if not landed:
             log.warning("answer %s: its final state could not be shown", ans.id)
     if await services.store.run(db.finish_answer, ans.id or 0, task.id or 0, values):
-        services.finished.done(task.id or 0)
+        await _task_finished(services, task.id or 0)
 
 
 # ------------------------------------------------------------------------------ start-up
@@ -306,6 +322,7 @@ async def _interrupt(services: Services, task: Task) -> None:
     error = "interrupted: the bot restarted before this answer finished. Press Retry."
     for ans in await services.store.run(db.task_answers, task.id or 0):
         if ans.status in db.UNFINISHED_ANSWER:
+            metrics.answer_finished(ans.contestant_id, "interrupted")
             await services.store.run(db.update_answer, ans.id or 0, status=AnswerStatus.INTERRUPTED,
                                      error=error, finished_at=now)
     await services.store.run(db.update_task, task.id or 0, status=TaskStatus.INTERRUPTED, finished_at=now)

@@ -191,6 +191,10 @@ class Arena:
 
     async def execute(self, job: Job) -> None:
         """Run one job (what a worker calls)."""
+        with logcontext.scope():
+            await self._execute(job)
+
+    async def _execute(self, job: Job) -> None:
         if isinstance(job, AnswerJob):
             finished = await answering.answer(self.services, job)
             if finished is not None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import time
 from collections import deque
@@ -65,6 +66,7 @@ class LiveEdit:
     ref: MessageRef
     render: Callable[[], Message]
     editor: Editor
+    context: contextvars.Context = field(default_factory=contextvars.copy_context)  # the owner's (log ids)
     dirty: bool = False
     closed: bool = False
     last_sent: float = float("-inf")
@@ -87,6 +89,7 @@ class _Final:
     ref: MessageRef
     message: Message
     done: asyncio.Future[bool]
+    context: contextvars.Context = field(default_factory=contextvars.copy_context)
     not_before: float = 0.0
     attempt: int = 0
     give_up_at: float = 0.0
@@ -135,7 +138,10 @@ class Editor:
         self._event.set()
         if self._loop_task is None or self._loop_task.done():
             self._slots = asyncio.Semaphore(self.concurrency)
-            self._loop_task = asyncio.get_running_loop().create_task(self._loop(), name="editor")
+            # The scheduler belongs to no answer; each send runs in its message's owner's context,
+            # so its log lines carry that task's and answer's ids.
+            self._loop_task = asyncio.get_running_loop().create_task(
+                self._loop(), name="editor", context=contextvars.Context())
 
     async def _loop(self) -> None:
         assert self._slots is not None
@@ -155,7 +161,7 @@ class Editor:
                 if isinstance(job, _Final):
                     self._finals.appendleft(job)
                 raise
-            self._sending.add(asyncio.get_running_loop().create_task(self._send(job)))
+            self._sending.add(asyncio.get_running_loop().create_task(self._send(job), context=job.context.copy()))
         self._loop_task = None
 
     def _next(self) -> tuple[_Final | LiveEdit | None, float]:

@@ -98,7 +98,7 @@ def answer_final(answer: Answer, blind: bool, tests: Outcome | None = None) -> M
     actions: list[Action] = []
     if answer.status == AnswerStatus.DONE and answer.code:
         actions.append(Action(ActionKind.RUN, answer.id or 0, "▶ Run"))
-    failed = answer.status in (AnswerStatus.ERROR, AnswerStatus.INTERRUPTED, AnswerStatus.CANCELLED)
+    failed = answer.status in (AnswerStatus.ERROR, AnswerStatus.INTERRUPTED)
     if failed:
         actions.append(Action(ActionKind.RETRY, answer.id or 0, "🔁 Retry"))
     cancelled = answer.status == AnswerStatus.CANCELLED

@@ -119,7 +119,7 @@ async def test_buttons_carry_their_labels(fake_discord: FakeDiscord) -> None:
     client = discord.Client(intents=discord.Intents.none())
     await client.login("fake-token")
     try:
-        surface = DiscordSurface(client, edit_interval=0)
+        surface = DiscordSurface(client)
         actions = [Action(ActionKind.RUN, 7, "▶ Run"), Action(ActionKind.RETRY, 8, "🔁 Retry"),
                    Action(ActionKind.REVEAL, 9, "🔓 Reveal models")]
         ref = await surface.post(Destination(str(CHANNEL_ID)), Message(text="answer", actions=actions))
@@ -139,7 +139,7 @@ async def test_the_largest_message_the_core_can_make_is_one_discord_accepts(fake
     client = discord.Client(intents=discord.Intents.none())
     await client.login("fake-token")
     try:
-        surface = DiscordSurface(client, edit_interval=0)
+        surface = DiscordSurface(client)
         text = block("python", 3000)
         message = Message(title="T" * 300, text=text, fields=[Field("n" * 300, "v" * 2000) for _ in range(30)],
                           footer="f" * 3000, tone=Tone.SUCCESS,

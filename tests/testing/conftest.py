@@ -56,7 +56,7 @@ def ask(sqlite_store: Store, fake_openai: FakeOpenAI, make_arena: Callable[..., 
         outcome = await arena.ask(
             TaskRequested(platform="memory", user=ASKER, channel="C1", text=text, notify=notify, **event), surface)
         assert outcome is not None, notes
-        await arena.join()
+        await arena.join()  # the automatic test runs too
         return outcome, surface
 
     return run

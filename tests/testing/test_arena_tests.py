@@ -269,6 +269,7 @@ async def test_without_a_sandbox_the_footer_says_so_and_nothing_is_stored(
     arena = make_arena(sqlite_store, [contestant(fake_openai, "m1")], sandbox=None)
     surface = MemorySurface()
     outcome = await arena.ask(TaskRequested(platform="memory", user=ASKER, channel="C1", text=TWO_ASSERTS), surface)
+    await arena.join()
     assert outcome is not None
     footer = final(surface, outcome.answers[0]).footer or ""
     assert "tests: did not run (running code is switched off on this bot)" in footer
