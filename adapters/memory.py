@@ -6,12 +6,12 @@ import itertools
 from dataclasses import dataclass, field
 
 from bot.messages import Message
-from bot.surface import Destination, MessageRef, SurfaceError
+from bot.surface import Destination, EditRate, MessageRef, SurfaceError
 
 
 @dataclass
 class Call:
-    """One surface call: 'post', 'edit' or 'thread', with where and what."""
+    """One surface call: 'post', 'edit', 'thread' or 'private', with where and what."""
 
     op: str
     ref: MessageRef
@@ -23,6 +23,8 @@ class MemorySurface:
     """Records posts, edits and threads; ``messages`` holds each message's latest content."""
 
     platform: str = "memory"
+    edit_rate: EditRate | None = None
+    workspace: str = ""
     calls: list[Call] = field(default_factory=list)
     messages: dict[MessageRef, Message] = field(default_factory=dict)
     fail_posts_with: str | None = None  # make every post fail with this user message
@@ -45,6 +47,13 @@ class MemorySurface:
     async def open_thread(self, parent: MessageRef, name: str) -> Destination:
         self.calls.append(Call("thread", parent, Message(text=name)))
         return Destination(parent.channel, parent.message_id)
+
+    async def reply_privately(self, reply_to: str, message: Message) -> None:
+        self.calls.append(Call("private", MessageRef(reply_to, ""), message))
+
+    def private_replies(self) -> list[Call]:
+        """Private replies sent from jobs (``reply_privately``), in order."""
+        return [c for c in self.calls if c.op == "private"]
 
     def posts(self, thread: str | None = None) -> list[Call]:
         """Posts, optionally only those in one thread."""

@@ -113,7 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the bot (Slack/Discord when tokens are set, else the console)")
     serve.add_argument("--adapter", choices=["auto", "slack", "discord", "console"], default="auto",
                        help="which adapter to run (default: every platform whose token is set, else the console)")
+    serve.add_argument("--no-worker", action="store_true",
+                       help="take events only; `codegen-bot worker` processes run the jobs (PostgreSQL)")
     serve.set_defaults(func=_serve)
+
+    worker = sub.add_parser("worker", help="run jobs only: answers, runs, reveals (PostgreSQL; scale these out)")
+    worker.set_defaults(func=_worker)
 
     ask = sub.add_parser("ask", help="one-shot comparison of a task")
     ask.add_argument("task", help="the coding task")
@@ -158,7 +163,14 @@ def _serve(args: argparse.Namespace) -> int:
     from app.serve import serve
     from app.wiring import run_async
 
-    return run_async(serve(_settings(), getattr(args, "adapter", "auto")))
+    return run_async(serve(_settings(), getattr(args, "adapter", "auto"), worker=not getattr(args, "no_worker", False)))
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from app.serve import work
+    from app.wiring import run_async
+
+    return run_async(work(_settings()))
 
 
 def _ask(args: argparse.Namespace) -> int:
@@ -182,7 +194,7 @@ async def _ask_async(args: argparse.Namespace) -> int:
         print(json.dumps({"error": ASK_USAGE}) if args.json else f"error: {ASK_USAGE}",
               file=sys.stdout if args.json else sys.stderr)
         return 2
-    arena = build_arena(_settings(), with_sandbox=False)
+    arena = build_arena(_settings(), with_sandbox=False, shared_queue=False)
     problems: list[str] = []
 
     async def notify(message: Message) -> None:
@@ -193,12 +205,12 @@ async def _ask_async(args: argparse.Namespace) -> int:
                           channel="cli", text=args.task, models=wanted, notify=notify)
     try:
         if args.json:
-            outcome = await arena.request_task(event, MemorySurface(platform=PLATFORM))
+            outcome = await arena.ask(event, MemorySurface(platform=PLATFORM))
         else:
             surface = ConsoleSurface(interactive=False)
             surface.begin()
             try:
-                outcome = await arena.request_task(event, surface)
+                outcome = await arena.ask(event, surface)
             finally:
                 surface.end()
     finally:

@@ -196,20 +196,16 @@ def header_timeout_from_env(env: Mapping[str, str] | None = None) -> float:
     return env_setting("HTTP_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT_S, number(minimum=0.001), env)
 
 
+def listen_address(env: Mapping[str, str] | None = None) -> tuple[str, int]:
+    """``HOST``:``PORT`` (default 0.0.0.0:3000), where the web process listens."""
+    env = env if env is not None else os.environ
+    return env.get("HOST") or "0.0.0.0", env_setting("PORT", 3000, integer(minimum=1, maximum=65535), env)
+
+
 async def serve_web(app: ASGIApp, env: Mapping[str, str] | None = None) -> None:
     """Serve ``app`` on ``HOST``:``PORT`` (default 0.0.0.0:3000) until cancelled."""
     env = env if env is not None else os.environ
-    host = env.get("HOST") or "0.0.0.0"
-    port = env_setting("PORT", 3000, integer(minimum=1, maximum=65535), env)
+    host, port = listen_address(env)
     async with running(app, host, port, header_timeout=header_timeout_from_env(env)) as server:
         log.warning("web: serving on http://%s:%d (%s, %s)", host, server.port, HEALTH_PATH, METRICS_PATH)
         await server.serve_forever()
-
-
-def serve_slack_http(arena: Arena, env: Mapping[str, str] | None = None) -> Any:
-    """The ``serve_http`` that :func:`adapters.slack.serve.serve_slack` runs in HTTP mode."""
-
-    async def serve(adapter: SlackAdapter) -> None:
-        await serve_web(build_web_app(slack=adapter, mounts=web_mounts(arena)), env)
-
-    return serve

@@ -10,14 +10,18 @@ from typing import Any, TypeVar
 
 from bot.arena import Arena
 from bot.config import Settings
+from bot.edits import LimitsBudget
+from bot.inprocess import InProcessQueue
 from bot.local_model import LocalModelServer
 from bot.providers.client import ChatClient
 from bot.roster import Roster, load_roster
 from bot.secrets import redact_logs
+from bot.services import Services, Surfaces
 from storage.db import Store
+from storage.pgqueue import ProcrastinateQueue
+from storage.rate_budget import DatabaseStorage
 
 T = TypeVar("T")
-TESTS_GRACE_S = 20.0  # how long shutdown waits for automatic test runs still going
 
 
 def run_async(main: Coroutine[Any, Any, T]) -> T:
@@ -58,8 +62,13 @@ def provider_client(settings: Settings, roster: Roster) -> ChatClient:
     return ChatClient(secrets=secrets)
 
 
-def build_arena(settings: Settings, *, with_sandbox: bool = True) -> Arena:
-    """An arena over the configured database (migrated) and roster."""
+def build_arena(settings: Settings, *, with_sandbox: bool = True, shared_queue: bool = True) -> Arena:
+    """The core over the configured database (migrated) and roster.
+
+    On PostgreSQL (and unless ``shared_queue`` is False: the console, ``ask``) jobs go to the
+    queue every process shares and edit budgets are shared through the database; otherwise jobs
+    run in this process.
+    """
     store = Store(settings.database_url)
     store.upgrade()
     roster = load_roster(settings.roster_path)
@@ -68,12 +77,27 @@ def build_arena(settings: Settings, *, with_sandbox: bool = True) -> Arena:
         from bot.sandbox.service import SandboxService
 
         sandbox = SandboxService.from_env()
-    return Arena(store, roster, provider_client(settings, roster), settings, sandbox=sandbox, local_model=LocalModelServer())
+    queue: InProcessQueue | ProcrastinateQueue
+    if shared_queue and not store.is_sqlite:
+        queue = ProcrastinateQueue(store)
+        budget = LimitsBudget(DatabaseStorage(store))
+    else:
+        queue = InProcessQueue()
+        budget = LimitsBudget()
+    services = Services(
+        store=store, roster=roster, client=provider_client(settings, roster), settings=settings, queue=queue,
+        surfaces=Surfaces(edit_interval=settings.edit_interval, budget=budget), sandbox=sandbox,
+        local_model=LocalModelServer(),
+    )
+    arena = Arena(services=services)
+    queue.bind(arena.execute)
+    return arena
 
 
 async def close_arena(arena: Arena) -> None:
-    """Release the HTTP client, the local model and the database pool."""
-    await arena.tests.drain(timeout=TESTS_GRACE_S)  # the rest are resumed on the next start
+    """Release the queue, the HTTP client, the local model and the database pool."""
+    if isinstance(arena.queue, ProcrastinateQueue):
+        await arena.queue.close()
     await arena.client.aclose()
     if arena.sandbox is not None:
         await arena.sandbox.drain()  # let finished runs' cleanup (processes, cgroups) complete

@@ -134,7 +134,7 @@ async def arena_path(url: str, store: Store, latency: float, tasks: int, contest
 
         async def run_task(i: int) -> None:
             event = TaskRequested(platform="bench", user=User(f"U{i}"), channel=f"C{i}", text=f"task {i}")
-            await arena.request_task(event, MemorySurface())
+            await arena.ask(event, MemorySurface())
 
         return await measure(run_task, tasks, latency)
 

@@ -1,4 +1,11 @@
-"""The arena: handles core events, fans tasks out to contestants, streams answers to a surface."""
+"""The arena: the core's front door. Adapters call :meth:`Arena.handle` with core events.
+
+An event is handled at once (validated, stored, answered privately when it is wrong) and any
+work that outlives an acknowledgement is deferred as a durable job (:mod:`bot.jobs`): answering
+a task, running code, revealing a blind task. Jobs run wherever the queue sends them: this
+process (the embedded default) or any worker sharing the PostgreSQL queue. :meth:`execute` is
+what a worker calls for each job.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +13,11 @@ import asyncio
 import logging
 import random
 import string
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot import logcontext, metrics, render
+from bot import answering, logcontext, metrics, render
 from bot.categories import classify
 from bot.config import Settings
 from bot.events import (
@@ -29,29 +34,34 @@ from bot.events import (
     TaskRequested,
     notify_safely,
 )
-from bot.live import LiveMessage
-from bot.local_model import LocalModelServer, LocalModelUnavailable
-from bot.messages import Message
+from bot.inprocess import InProcessQueue
+from bot.jobs import AnswerJob, Job, JobQueue, RevealJob, RunJob, StartTask, TestRunJob
+from bot.local_model import LocalModelServer
 from bot.ordering import KeyedOrder
-from bot.providers.client import ChatClient, ChatRequest, Completion
+from bot.providers.client import ChatClient
 from bot.ratings import ordering_key
 from bot.roster import Availability, Contestant, Roster, check_availability
-from bot.surface import Destination, MessageRef, Surface, SurfaceError, rating_hint
-from bot.tagging import fill_language, tag_task
+from bot.services import Services, Surfaces
+from bot.surface import Destination, MessageRef, Surface, SurfaceError
+from bot.tagging import tag_task
 from bot.testing.suite import TestsError, split_tests
 from bot.testruns import TestRuns
 from storage import tasks as db
 from storage.db import Store
 from storage.errors import StorageUnavailable
-from storage.models import Answer, AnswerStatus, Task, TaskStatus, utcnow
+from storage.models import Answer, AnswerStatus, Task, TaskStatus
+
+if TYPE_CHECKING:
+    from bot.sandbox.service import SandboxService
 
 log = logging.getLogger(__name__)
 HELP_WORDS = {"", "help", "-h", "--help", "?", "usage"}
+Handler = Callable[[Any, Surface], Awaitable[Any]]
 
 
 @dataclass
 class TaskOutcome:
-    """What a finished comparison produced (used by the CLI's `ask` and by tests)."""
+    """A task and its answers (as stored when returned) and the contestants skipped, why."""
 
     task: Task
     answers: list[Answer]
@@ -59,29 +69,37 @@ class TaskOutcome:
 
 
 class Arena:
-    """The core. Adapters call :meth:`handle`; everything else here is the arena's own business."""
+    """Handles core events and executes jobs, with the :class:`~bot.services.Services` it is given.
+
+    Built either from ``services`` (the composition root does) or from the parts (tests, the
+    CLI): then jobs run in this process on an :class:`~bot.inprocess.InProcessQueue`.
+    """
 
     def __init__(
         self,
-        store: Store,
-        roster: Roster,
-        client: ChatClient,
-        settings: Settings,
+        store: Store | None = None,
+        roster: Roster | None = None,
+        client: ChatClient | None = None,
+        settings: Settings | None = None,
         *,
-        sandbox: Any = None,
+        sandbox: SandboxService | None = None,
         local_model: LocalModelServer | None = None,
         rng: random.Random | None = None,
+        services: Services | None = None,
     ) -> None:
-        self.store = store
-        self.roster = roster
-        self.client = client
-        self.settings = settings
-        self.sandbox = sandbox
-        self.local_model = local_model or LocalModelServer()
-        self.rng = rng or random.SystemRandom()
-        self.tests = TestRuns(store, lambda: self.sandbox)  # automatic runs of answers (bot/testruns.py)
+        if services is None:
+            assert store is not None and roster is not None and client is not None and settings is not None
+            queue = InProcessQueue()
+            services = Services(
+                store=store, roster=roster, client=client, settings=settings, queue=queue,
+                surfaces=Surfaces(edit_interval=settings.edit_interval), sandbox=sandbox,
+                local_model=local_model or LocalModelServer(), rng=rng or random.SystemRandom(),
+            )
+            queue.bind(self.execute)
+        self.services = services
+        self.tests = TestRuns(services)  # automatic runs of answers against their tests
         self._in_order = KeyedOrder()
-        self._handlers: dict[type[Event], Callable[[Any, Surface], Awaitable[Any]]] = {
+        self._handlers: dict[type[Event], Handler] = {
             TaskRequested: self.request_task,
             ReactionChanged: self._on_reaction,
             RunRequested: self._on_run,
@@ -94,10 +112,47 @@ class Arena:
             TagRequested: self._on_tag,
         }
 
+    # The parts, for the adapters and the CLI.
+    @property
+    def store(self) -> Store:
+        return self.services.store
+
+    @property
+    def roster(self) -> Roster:
+        return self.services.roster
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def client(self) -> ChatClient:
+        return self.services.client
+
+    @property
+    def sandbox(self) -> SandboxService | None:
+        return self.services.sandbox
+
+    @sandbox.setter
+    def sandbox(self, sandbox: SandboxService | None) -> None:
+        self.services.sandbox = sandbox
+
+    @property
+    def local_model(self) -> LocalModelServer:
+        return self.services.local_model
+
+    @property
+    def queue(self) -> JobQueue:
+        return self.services.queue
+
     # ----------------------------------------------------------------------------- events
 
     async def handle(self, event: Event, surface: Surface) -> None:
-        """Handle one event. Never raises: failures are logged and reported to the user."""
+        """Handle one event. Never raises: failures are logged and reported to the user.
+
+        ``surface`` is the one the event came from; this process's jobs use it for its platform.
+        """
+        self._use(surface)
         handler = self._handlers.get(type(event))
         if handler is None:
             log.warning("no handler for %s", type(event).__name__)
@@ -125,8 +180,57 @@ class Arena:
             log.exception("handling %s failed", type(event).__name__)
             await notify_safely(event, render.error("Something went wrong on our side; it has been logged."))
 
+    def _use(self, surface: Surface) -> None:
+        """Jobs of this process post through the surface the latest event came from."""
+        registry = self.services.surfaces
+        if surface.platform not in registry or registry.get(surface.platform) is not surface:
+            registry.add(surface)
+
     async def _claim(self, key: str) -> bool:
         return await self.store.run(db.claim_event, key)
+
+    async def execute(self, job: Job) -> None:
+        """Run one job (what a worker calls)."""
+        with logcontext.scope():
+            await self._execute(job)
+
+    async def _execute(self, job: Job) -> None:
+        if isinstance(job, AnswerJob):
+            finished = await answering.answer(self.services, job)
+            if finished is not None:
+                await self.tests.after_answer(*finished)
+        elif isinstance(job, StartTask):
+            await answering.start_task(self.services, job)
+        elif isinstance(job, RunJob):
+            from bot.runs import run_job
+
+            await run_job(self.services, job)
+        elif isinstance(job, TestRunJob):
+            await self.tests.run_answer(job.answer_id)
+        elif isinstance(job, RevealJob):
+            from bot.blind import reveal_job
+
+            await reveal_job(self.services, job)
+        else:
+            raise TypeError(f"no executor for {job!r}")
+
+    async def join(self) -> None:
+        """Wait until this process's in-process jobs and background work are done (tests, the
+        console, the CLI)."""
+        queue = self.services.queue
+        while True:
+            if isinstance(queue, InProcessQueue):
+                await queue.join()
+            await self.services.tracker.join()
+            if not (isinstance(queue, InProcessQueue) and len(queue.tracker)) and not len(self.services.tracker):
+                return
+
+    async def resume(self, close: Sequence[str] = ()) -> int:
+        """Take over what a previous process left unfinished (see :func:`bot.answering.resume`),
+        test runs included. Returns how many tasks were taken over."""
+        resumed = await answering.resume(self.services, frozenset(close))
+        await self.tests.resume()
+        return resumed
 
     # ----------------------------------------------------------------------------- roster
 
@@ -152,7 +256,11 @@ class Arena:
     # ----------------------------------------------------------------------------- tasks
 
     async def request_task(self, event: TaskRequested, surface: Surface) -> TaskOutcome | None:
-        """Validate a task, fan it out to every selected contestant and stream the answers."""
+        """Validate a task, store it with one pending answer per contestant, defer its start.
+
+        Returns as soon as the task is queued (None when it was refused, with a private reply).
+        """
+        self._use(surface)
         try:
             found_tests = split_tests(event.text, tests=event.tests, show=event.show_tests, files=event.files)
         except TestsError as exc:
@@ -178,45 +286,36 @@ class Arena:
             reasons = "; ".join(f"{s.contestant.name}: {s.reason}" for s in skipped) or "the roster is empty"
             await notify_safely(event, render.error(f"No model is available to answer ({reasons})."))
             return None
-
-        new_task, new_answers = self._new_task(event, text, contestants)
+        new_task, new_answers = self._new_task(event, text, contestants, skipped)
         new_task.tests, new_task.show_tests = found_tests.stored(), found_tests.show
         task, answers = await self.store.run(db.create_task, new_task, new_answers)
         logcontext.bind(task=task.id)
         metrics.task_started(task.platform)
-        blind = task.blind
-        by_id = {c.id: c for c in contestants}
-        try:
-            destination = await self._open_task_thread(task, answers, skipped, blind, event, surface)
-            refs = [await surface.post(destination, render.answer_placeholder(a, blind)) for a in answers]
-        except SurfaceError as exc:
-            await self.store.run(db.abandon_task, task.id, exc.user_message)
-            await notify_safely(event, render.error(exc.user_message))
-            return TaskOutcome(task, answers, skipped)
-        for answer, ref in zip(answers, refs, strict=True):
-            answer.message_channel, answer.message_id = ref.channel, ref.message_id
-        await self.store.run(
-            db.start_answers, task.id, {a.id: (a.message_channel, a.message_id) for a in answers},
-            thread=task.thread, channel=task.channel, parent_message_id=task.parent_message_id,
-        )
-        await asyncio.gather(*(
-            self._stream_answer(answer, by_id[answer.contestant_id], task, blind, surface, ref)
-            for answer, ref in zip(answers, refs, strict=True)
-        ))
-        final = await self.store.run(db.finish_task_if_done, task.id)
-        task.language = task.language or await self.store.run(fill_language, task.id, final)
-        return TaskOutcome(task, final, skipped)
+        await self.queue.defer([StartTask(task.id or 0)])
+        return TaskOutcome(task, answers, skipped)
+
+    async def ask(self, event: TaskRequested, surface: Surface) -> TaskOutcome | None:
+        """Request a task and wait until its answers are final (the console and the CLI)."""
+        outcome = await self.request_task(event, surface)
+        if outcome is None:
+            return None
+        await self.services.finished.wait(outcome.task.id or 0)
+        found = await self.store.run(db.task_with_answers, outcome.task.id or 0)
+        assert found is not None
+        return TaskOutcome(found[0], found[1], outcome.skipped)
 
     def _new_task(
-        self, event: TaskRequested, text: str, contestants: list[Contestant]
+        self, event: TaskRequested, text: str, contestants: list[Contestant], skipped: list[Availability]
     ) -> tuple[Task, list[Answer]]:
         order = list(contestants)
-        self.rng.shuffle(order)  # answer position is always randomised and recorded
+        self.services.rng.shuffle(order)  # answer position is always randomised and recorded
         category = classify(text)
         task = Task(
             platform=event.platform, channel=event.channel, thread=event.thread,
+            anchor=event.anchor.message_id if event.anchor else None,
             requester_id=event.user.id, requester_name=event.user.name, text=text,
             kind=category.kind, language=category.language,
+            reply_to=event.reply_to, notes=answering.encode_notes(render.skipped_fields(skipped)),
         )
         answers = [
             Answer(
@@ -227,160 +326,29 @@ class Arena:
         ]
         return task, answers
 
-    async def _open_task_thread(
-        self, task: Task, answers: list[Answer], skipped: list[Availability], blind: bool,
-        event: TaskRequested, surface: Surface,
-    ) -> Destination:
-        header = render.task_header(task, answers, skipped, blind, rating_hint(surface))
-        name = _thread_name(task.text)
-        if event.thread:
-            destination = Destination(event.channel, event.thread)
-            parent = await surface.post(destination, header)
-        elif event.anchor:
-            destination = await surface.open_thread(event.anchor, name)
-            parent = await surface.post(destination, header)
-        else:
-            parent = await surface.post(Destination(event.channel), header)
-            destination = await surface.open_thread(parent, name)
-        task.thread, task.channel, task.parent_message_id = destination.thread, destination.channel, parent.message_id
-        return destination
-
-    async def _stream_answer(
-        self, answer: Answer, contestant: Contestant, task: Task, blind: bool,
-        surface: Surface, ref: MessageRef,
-    ) -> None:
-        """Ask one contestant, edit its reply as text arrives (throttled), then finalise."""
-        logcontext.bind(task=task.id, answer=answer.id)
-        started = time.monotonic()
-        parts: list[str] = []
-
-        def snapshot() -> Message:
-            return render.answer_progress(answer, blind, "".join(parts), time.monotonic() - started)
-
-        last_save = started
-
-        async def save_partial() -> None:
-            # The partial text is a crash record, not a live view: saving it every few seconds
-            # keeps a busy bot's database writes per answer small.
-            nonlocal last_save
-            if time.monotonic() - last_save >= self.settings.save_interval:
-                last_save = time.monotonic()
-                await self.store.run(db.update_answer, answer.id, text="".join(parts))
-
-        live = LiveMessage(surface, ref, snapshot, self.settings.edit_interval, on_tick=save_partial)
-        live.start()
-        try:
-            completion = await self._complete(contestant, task.text, parts.append, live.touch)
-        except asyncio.CancelledError:
-            metrics.answer_finished(contestant.id, "cancelled")
-            raise
-        finally:
-            await live.stop()
-        await self._finish_answer(answer, completion, blind, surface, ref)
-
-    async def _complete(
-        self, contestant: Contestant, task_text: str,
-        on_piece: Callable[[str], None], on_change: Callable[[], None],
-    ) -> Completion:
-        try:
-            base_url = await self.local_model.base_url() if contestant.is_local else contestant.base_url
-        except LocalModelUnavailable as exc:
-            return Completion(text="", finish_reason=None, prompt_tokens=None, completion_tokens=None,
-                              cost_usd=None, ttft_ms=None, latency_ms=0.0, error=str(exc),
-                              truncated=False, retries=0)
-        request = ChatRequest(
-            base_url=base_url,
-            model=contestant.model,
-            messages=[
-                {"role": "system", "content": contestant.system_prompt},
-                {"role": "user", "content": task_text},
-            ],
-            api_key=self.settings.secret(contestant.api_key_env) if contestant.api_key_env else None,
-            temperature=contestant.temperature,
-            max_tokens=contestant.max_tokens,
-            price_in=contestant.price_in,
-            price_out=contestant.price_out,
-        )
-
-        def on_text(delta: str) -> None:
-            on_piece(delta)
-            on_change()
-
-        return await self.client.complete(request, on_text)
-
-    async def _finish_answer(
-        self, answer: Answer, completion: Completion, blind: bool, surface: Surface, ref: MessageRef
-    ) -> None:
-        snippet = extract_code(completion.text) if completion.text else None
-        ok = completion.error is None or (completion.truncated and bool(completion.text))
-        values: dict[str, Any] = {
-            "status": AnswerStatus.DONE if ok else AnswerStatus.ERROR,
-            "text": completion.text,
-            "error": completion.error,
-            "code": snippet[0] if snippet else None,
-            "language": snippet[1] if snippet else None,
-            "latency_ms": completion.latency_ms,
-            "ttft_ms": completion.ttft_ms,
-            "prompt_tokens": completion.prompt_tokens,
-            "completion_tokens": completion.completion_tokens,
-            "cost_usd": completion.cost_usd,
-            "finish_reason": completion.finish_reason,
-            "finished_at": utcnow(),
-        }
-        for key, value in values.items():
-            setattr(answer, key, value)
-        outcome = "truncated" if completion.truncated else "done" if ok else "error"
-        metrics.answer_finished(answer.contestant_id, outcome, completion.latency_ms, completion.ttft_ms)
-        await self.store.run(db.update_answer, answer.id, **values)
-        try:
-            await surface.edit(ref, render.answer_final(answer, blind))
-        except SurfaceError as exc:
-            log.warning("final edit of answer %s failed: %s", answer.id, exc.user_message)
-        self.tests.schedule(answer.id, surface)  # its tests run in the background, never delaying it
 
     async def cancel_task(self, task_id: int, surface: Surface) -> TaskOutcome | None:
-        """End a task its asker stopped, once the caller has stopped its streams (the console
-        cancels ``request_task``): each unfinished answer is marked cancelled, in storage and on
-        ``surface``. Returns the task and its answers, or None when there is no such task."""
-        found = await self.store.run(db.cancel_task, task_id)
+        """Stop a task its asker gave up on (the console's Ctrl-C): its jobs in this process are
+        stopped and each unfinished answer is marked cancelled, in storage and on its message.
+        Returns the task and its answers, or None when there is no such task."""
+        found = await self.store.run(db.task_with_answers, task_id)
         if found is None:
             return None
-        task, answers = found
+        queue = self.services.queue
+        if isinstance(queue, InProcessQueue):
+            await queue.cancel({f"task:{task_id}"} | {f"answer:{a.id}" for a in found[1]})
+        cancelled = await self.store.run(db.cancel_task, task_id)
+        if cancelled is None:
+            return None
+        task, answers = cancelled
+        editor = self.services.surfaces.editor(task.platform)
         for answer in answers:
-            if answer.status != AnswerStatus.CANCELLED or not answer.message_id:
-                continue
-            ref = MessageRef(answer.message_channel or task.channel, answer.message_id, task.thread)
-            try:
-                await surface.edit(ref, render.answer_final(answer, task.blind and not task.revealed))
-            except SurfaceError as exc:
-                log.warning("could not mark answer %s cancelled: %s", answer.id, exc.user_message)
+            if answer.status == AnswerStatus.CANCELLED and answer.message_id:
+                metrics.answer_finished(answer.contestant_id, "cancelled")
+                ref = MessageRef(answer.message_channel or task.channel, answer.message_id, task.thread)
+                await editor.final(ref, render.answer_final(answer, task.blind and not task.revealed))
+        self.services.finished.done(task_id)
         return TaskOutcome(task, answers)
-
-    # ----------------------------------------------------------------------------- recovery
-
-    async def recover(self, surfaces: dict[str, Surface], stale_after_s: float = 0.0) -> int:
-        """Mark tasks a crash left unfinished as interrupted (with a Retry button). Returns count."""
-        now = utcnow()
-        tasks = await self.store.run(db.unfinished_tasks, now - timedelta(seconds=stale_after_s))
-        for task in tasks:
-            for answer in await self.store.run(db.task_answers, task.id):
-                if answer.status not in db.UNFINISHED_ANSWER:
-                    continue
-                answer.status = AnswerStatus.INTERRUPTED
-                answer.error = "interrupted: the bot restarted before this answer finished. Press Retry."
-                metrics.answer_finished(answer.contestant_id, "interrupted")
-                await self.store.run(db.update_answer, answer.id,
-                    status=answer.status, error=answer.error, finished_at=now,
-                )
-                surface = surfaces.get(task.platform)
-                if surface and answer.message_id:
-                    ref = MessageRef(answer.message_channel or task.channel, answer.message_id, task.thread)
-                    try:
-                        await surface.edit(ref, render.answer_final(answer, task.blind and not task.revealed))
-                    except SurfaceError as exc:
-                        log.warning("could not mark answer %s interrupted: %s", answer.id, exc.user_message)
-            await self.store.run(db.update_task, task.id, status=TaskStatus.INTERRUPTED, finished_at=now)
-        return len(tasks)
 
     # ----------------------------------------------------------------------------- retry
 
@@ -390,7 +358,7 @@ class Arena:
             await notify_safely(event, render.error("That answer no longer exists."))
             return
         answer, task = found
-        if answer.status not in (AnswerStatus.ERROR, AnswerStatus.INTERRUPTED):
+        if answer.status not in (AnswerStatus.ERROR, AnswerStatus.INTERRUPTED, AnswerStatus.CANCELLED):
             await notify_safely(event, render.error("Only a failed answer can be retried."))
             return
         contestant = self.roster.get(answer.contestant_id)
@@ -404,13 +372,10 @@ class Arena:
         if not answer.message_id:
             await notify_safely(event, render.error("That answer's message is gone; ask the task again."))
             return
-        ref = MessageRef(answer.message_channel or task.channel, answer.message_id, task.thread)
-        answer.error, answer.text = None, ""
-        await self.store.run(db.update_answer, answer.id, status=AnswerStatus.PENDING, error=None, text=""
-        )
-        await self.store.run(db.update_task, task.id, status=TaskStatus.RUNNING)
-        await self._stream_answer(answer, contestant, task, task.blind and not task.revealed, surface, ref)
-        await self.store.run(db.finish_task_if_done, task.id)
+        await self.store.run(db.update_answer, answer.id or 0, status=AnswerStatus.PENDING, error=None, text="",
+                             attempts=0, truncated=False)
+        await self.store.run(db.update_task, task.id or 0, status=TaskStatus.RUNNING, finished_at=None)
+        await self.queue.defer([AnswerJob(answer.id or 0)])
 
     # ----------------------------------------------------------------------------- delegated
 
@@ -420,9 +385,9 @@ class Arena:
         await apply_reaction(self.store, event)
 
     async def _on_run(self, event: RunRequested, surface: Surface) -> None:
-        from bot.runs import run_answer
+        from bot.runs import request_run
 
-        await run_answer(self, event, surface)
+        await request_run(self.services, event)
 
     async def _on_leaderboard(self, event: LeaderboardRequested, surface: Surface) -> None:
         from bot.categories import parse_category
@@ -463,28 +428,11 @@ class Arena:
         await self.tests.set_autorun(event)
 
     async def _on_reveal(self, event: RevealRequested, surface: Surface) -> None:
-        from bot.blind import reveal_task
+        from bot.blind import request_reveal
 
-        await reveal_task(self, event, surface)
-
-
-def extract_code(text: str) -> tuple[str, str] | None:
-    """(code, language) of an answer's runnable snippet, or None when it has none."""
-    from bot.sandbox.extract import NoRunnableCode, extract_snippet
-
-    try:
-        snippet = extract_snippet(text)
-    except NoRunnableCode:
-        return None
-    return snippet.code, snippet.language
+        await request_reveal(self.services, event)
 
 
 def _label(index: int) -> str:
     letters = string.ascii_uppercase
     return letters[index] if index < len(letters) else f"{letters[index // 26 - 1]}{letters[index % 26]}"
-
-
-def _thread_name(text: str, limit: int = 90) -> str:
-    first = " ".join(text.split())
-    return first if len(first) <= limit else first[: limit - 1] + "…"
-

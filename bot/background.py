@@ -1,4 +1,8 @@
-"""Jobs that run beside a platform adapter: crash recovery, the weekly post, blind reveals, pruning."""
+"""Jobs on a timer, beside the adapters: the weekly post, blind reveals, pruning of event keys.
+
+They run in every process that serves a platform: the weekly post's claim row keeps it
+exactly-once across replicas, and a reveal is an atomic update.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,6 @@ from typing import Any
 from bot.arena import Arena
 from bot.blind import BlindRevealer
 from bot.config import Settings
-from bot.surface import Surface
 from bot.weekly import WeeklyPoster, static_dashboard_link
 from storage import tasks as db
 
@@ -21,22 +24,17 @@ PRUNE_EVERY_S = 6 * 3600
 
 
 @contextlib.asynccontextmanager
-async def platform_jobs(arena: Arena, settings: Settings, surface: Surface) -> AsyncIterator[None]:
-    """Finish what a crash left for this platform, then run its scheduled jobs while the body runs.
-
-    Every replica of an adapter may run these: the weekly post's claim row keeps it exactly-once,
-    and a reveal is an atomic update.
-    """
-    surfaces = {surface.platform: surface}
-    await arena.recover(surfaces, stale_after_s=settings.interrupted_after_s)
-    await arena.tests.resume(surface)  # test runs a crash or a shutdown cut short
+async def scheduled_jobs(arena: Arena, settings: Settings) -> AsyncIterator[None]:
+    """Run the timed jobs for this process's surfaces while the body runs."""
+    registry = arena.services.surfaces
+    surfaces = {platform: registry.get(platform) for platform in registry.platforms}
     jobs: list[Callable[[], Coroutine[Any, Any, None]]] = [
         WeeklyPoster(arena.store, surfaces, settings.leaderboard_tz,
                      dashboard_link=static_dashboard_link(settings.dashboard_url)).run_forever,
         BlindRevealer(arena.store, surfaces, timedelta(hours=settings.blind_reveal_after_h)).run_forever,
         lambda: _prune_forever(arena),
     ]
-    tasks: list[asyncio.Task[None]] = [asyncio.create_task(job()) for job in jobs]
+    tasks: list[asyncio.Task[None]] = [asyncio.create_task(_run(job)) for job in jobs]
     try:
         yield
     finally:
@@ -45,6 +43,10 @@ async def platform_jobs(arena: Arena, settings: Settings, surface: Surface) -> A
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+async def _run(job: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    await job()
 
 
 async def _prune_forever(arena: Arena) -> None:

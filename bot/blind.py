@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from bot import render
 from bot.events import RevealRequested, notify_safely
+from bot.jobs import RevealJob
 from bot.messages import Message, Tone
+from bot.services import Services
 from bot.surface import Destination, MessageRef, Surface, SurfaceError
 from bot.testruns import stored_outcome
 from storage import leaderboard as lb_store
@@ -22,9 +23,6 @@ from storage import tasks as task_store
 from storage import testresults
 from storage.db import Store
 from storage.models import Answer, AnswerStatus, Task, TaskStatus
-
-if TYPE_CHECKING:
-    from bot.arena import Arena
 
 log = logging.getLogger(__name__)
 DEFAULT_AFTER = timedelta(hours=24)
@@ -69,10 +67,10 @@ async def reveal(store: Store, surface: Surface, task_id: int) -> bool:
     return True
 
 
-async def reveal_task(arena: Arena, event: RevealRequested, surface: Surface) -> None:
+async def request_reveal(services: Services, event: RevealRequested) -> None:
     """The arena's handler for a reveal request: the asker may reveal early, anyone once it is due."""
-    after = timedelta(hours=arena.settings.blind_reveal_after_h)
-    task = await arena.store.run(task_store.get_task, event.task_id)
+    after = timedelta(hours=services.settings.blind_reveal_after_h)
+    task = await services.store.run(task_store.get_task, event.task_id)
     problem = None
     if task is None or task.platform != event.platform:
         problem = f"There is no task #{event.task_id}."
@@ -91,8 +89,14 @@ async def reveal_task(arena: Arena, event: RevealRequested, surface: Surface) ->
         await notify_safely(event, Message(text=problem, tone=Tone.ERROR))
         return
     assert task is not None and task.id is not None
-    if not await reveal(arena.store, surface, task.id):
-        await notify_safely(event, Message(text=f"Task #{task.id} is already revealed.", tone=Tone.INFO))
+    await services.queue.defer([RevealJob(task.id)])
+
+
+async def reveal_job(services: Services, job: RevealJob) -> None:
+    """Reveal the job's task on its platform's surface (nothing when someone already did)."""
+    task = await services.store.run(task_store.get_task, job.task_id)
+    if task is not None:
+        await reveal(services.store, services.surfaces.get(task.platform), job.task_id)
 
 
 class BlindRevealer:

@@ -35,6 +35,8 @@ class Settings:
     save_interval: float = 5.0  # seconds between saves of a streaming answer's partial text
     max_task_chars: int = 4000
     interrupted_after_s: float = 900.0
+    max_answer_attempts: int = 3  # a crash-looping answer is marked interrupted after this many starts
+    shutdown_grace_s: float = 25.0  # SIGTERM/SIGINT: how long answers in flight may finish
     leaderboard_tz: str = "UTC"
     blind_reveal_after_h: float = 24.0
     admins: frozenset[str] = frozenset()  # platform user ids from CODEGEN_ADMINS (bot/permissions.py)

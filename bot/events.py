@@ -39,6 +39,9 @@ class Event:
     user: User
     event_id: str | None = None  # platform delivery id, for deduplicating retries
     notify: Notify = field(default=_drop, compare=False, repr=False)
+    # How the adapter can reply privately to this user later, from any process (see
+    # ``Surface.reply_privately``); None when it cannot (then only ``notify`` works).
+    reply_to: str | None = field(default=None, compare=False, repr=False)
 
 
 async def notify_safely(event: Event, message: Message) -> None:

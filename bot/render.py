@@ -34,22 +34,27 @@ def answer_title(answer: Answer, blind: bool) -> str:
     return f"{answer.label} · {answer.contestant_name}"
 
 
-def task_header(
-    task: Task, answers: list[Answer], skipped: list[Availability], blind: bool,
-    rating_hint: str = RATE_HINT,
-) -> Message:
-    """The parent message: the task, who asked, which models (and which were skipped, why).
-
-    ``rating_hint`` is the surface's wording for how to rate there (empty: none).
-    """
-    models = ", ".join(answer_title(a, blind) for a in answers) if answers else "none"
-    fields = [Field("Asked by", task.requester_name or task.requester_id), Field("Models", models),
-              Field("Category", describe(task.kind, task.language))]
+def skipped_fields(skipped: list[Availability]) -> list[Field]:
+    """'Skipped (set OPENROUTER_API_KEY)': GPT-4o, Mixtral — one field per reason."""
     by_reason: dict[str, list[str]] = {}
     for item in skipped:
         by_reason.setdefault(item.reason, []).append(item.contestant.name)
-    for reason, names in by_reason.items():
-        fields.append(Field(f"Skipped ({reason})", ", ".join(names)))
+    return [Field(f"Skipped ({reason})", ", ".join(names)) for reason, names in by_reason.items()]
+
+
+def task_header(
+    task: Task, answers: list[Answer], skipped: list[Availability], blind: bool,
+    rating_hint: str = RATE_HINT, *, extra: list[Field] | None = None,
+) -> Message:
+    """The parent message: the task, who asked, which models (and which were skipped, why).
+
+    ``rating_hint`` is the surface's wording for how to rate there (empty: none); ``extra`` are
+    more header fields decided when the task was asked (stored with it)."""
+    models = ", ".join(answer_title(a, blind) for a in answers) if answers else "none"
+    fields = [Field("Asked by", task.requester_name or task.requester_id), Field("Models", models),
+              Field("Category", describe(task.kind, task.language))]
+    fields += skipped_fields(skipped)
+    fields += extra or []
     actions = [Action(ActionKind.REVEAL, task.id or 0, "🔓 Reveal models")] if blind else []
     tests = tests_render.header_section(task_tests(task.tests), task.show_tests)
     notes = [rating_hint] + (["Models are hidden until revealed (blind mode)."] if blind else [])
@@ -74,6 +79,16 @@ def answer_progress(answer: Answer, blind: bool, text: str, elapsed_s: float) ->
         title=answer_title(answer, blind),
         text=(text or "_waiting for the model…_") + " ▌",
         footer=f"writing… {elapsed_s:.1f} s",
+        tone=Tone.PROGRESS,
+    )
+
+
+def answer_paused(answer: Answer, blind: bool, text: str) -> Message:
+    """An answer whose process is stopping; it resumes (in the same message) when one is back."""
+    return Message(
+        title=answer_title(answer, blind),
+        text=text or "_waiting for the model…_",
+        footer="⏸ paused: the bot is restarting; this answer resumes when it is back",
         tone=Tone.PROGRESS,
     )
 
@@ -113,6 +128,8 @@ def footer(answer: Answer) -> str:
         parts.append(f"{answer.prompt_tokens or 0}→{answer.completion_tokens or 0} tokens")
     if answer.cost_usd is not None:
         parts.append(f"${answer.cost_usd:.4f}" if answer.cost_usd else "$0")
+    if answer.truncated:
+        parts.append("✂ cut at the length limit")
     return " · ".join(parts) or "no timing recorded"
 
 

@@ -29,15 +29,29 @@ class MessageRef:
     thread: str | None = None
 
 
+@dataclass(frozen=True)
+class EditRate:
+    """A platform's edit budget: ``limit`` edits per ``per_seconds`` for each scope key."""
+
+    limit: int
+    per_seconds: int
+    scope: str = "all"  # "all": one budget per workspace; "channel": one per channel
+
+
 @runtime_checkable
 class Surface(Protocol):
     """What an adapter offers the core. Every method may raise :class:`SurfaceError`.
+
+    ``edit_rate`` is the platform's edit budget (None: no limit worth scheduling for) and
+    ``workspace`` names whose budget it is (a Slack team; empty when there is one).
 
     A surface may also set ``rating_hint``: its own wording for how to rate an answer there
     (see :func:`rating_hint`); chat platforms, where people react with emoji, need not.
     """
 
     platform: str
+    edit_rate: EditRate | None
+    workspace: str
 
     async def post(self, where: Destination, message: Message) -> MessageRef:
         """Post a new message and return its reference."""
@@ -49,6 +63,11 @@ class Surface(Protocol):
 
     async def open_thread(self, parent: MessageRef, name: str) -> Destination:
         """Return the destination for replies threaded under ``parent`` (creating it if needed)."""
+        ...
+
+    async def reply_privately(self, reply_to: str, message: Message) -> None:
+        """Tell one user something only they see. ``reply_to`` is what this adapter put in the
+        event (a Slack response_url, a Discord interaction…); any process can use it."""
         ...
 
 
@@ -71,9 +90,14 @@ class FindsMarkedPosts(Protocol):
 
 
 class SurfaceError(Exception):
-    """A platform refused an operation; ``user_message`` is safe to show the user."""
+    """A platform refused an operation; ``user_message`` is safe to show the user.
 
-    def __init__(self, user_message: str, *, retry_after: float | None = None) -> None:
+    ``transient`` says trying again later may work (rate limits, network, platform outages);
+    ``retry_after`` is how long the platform asked to wait, when it said.
+    """
+
+    def __init__(self, user_message: str, *, retry_after: float | None = None, transient: bool = False) -> None:
         super().__init__(user_message)
         self.user_message = user_message
         self.retry_after = retry_after
+        self.transient = transient or retry_after is not None

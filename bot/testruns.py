@@ -1,30 +1,30 @@
 """Automatic runs of finished answers: against their task's tests, or once on their own (smoke runs).
 
-The arena calls :meth:`TestRuns.schedule` once an answer's final edit is out. The run happens in
-the background, queued behind the sandbox's concurrency cap like any Run (same limits), so it
-never delays an answer; then the answer's footer is edited to show the result. A task with tests
+Once an answer is final, :meth:`TestRuns.after_answer` defers a :class:`~bot.jobs.TestRunJob` for
+it (when its task has tests, or its channel smoke runs). The job waits behind the sandbox's
+concurrency cap like any Run (same limits), so it never delays an answer; then the answer's
+footer is edited to show the result. A task with tests
 runs them; a task without runs the code once when its channel has smoke runs on
 (``/codegen autorun on``).
 
-:meth:`TestRuns.run_answer` is idempotent, so a job engine may call it again for the same answer:
+:meth:`TestRuns.run_answer` (the job) is idempotent, so running it again for an answer is harmless:
 an answer whose result is stored and shown is left alone; one stored but not shown (a crash in
 between) only gets its footer edited; only an answer with no result is run.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from bot import render
 from bot.events import AutorunChanged, notify_safely
+from bot.jobs import TestRunJob
 from bot.sandbox.errors import SandboxBusy, SandboxError
 from bot.sandbox.extract import normalize_language
-from bot.surface import MessageRef, Surface, SurfaceError
+from bot.services import Services
+from bot.surface import MessageRef
 from bot.testing import harness
 from bot.testing import outcome as outcomes
 from bot.testing.outcome import Outcome, Status
@@ -32,7 +32,6 @@ from bot.testing.suite import TestFile, task_tests
 from storage import leaderboard as lb_store
 from storage import tasks as task_store
 from storage import testresults as results
-from storage.db import Store
 from storage.models import Answer, AnswerStatus, Task, TestResult, utcnow
 
 log = logging.getLogger(__name__)
@@ -52,59 +51,40 @@ def stored_outcome(row: TestResult | None) -> Outcome | None:
 
 
 class TestRuns:
-    """Schedules, runs, stores and shows automatic runs of finished answers."""
+    """Defers, runs, stores and shows automatic runs of finished answers."""
 
     __test__ = False  # not a pytest class
 
-    def __init__(self, store: Store, sandbox: Callable[[], Any]) -> None:
-        """``sandbox`` returns the sandbox service in use (None: running code is switched off)."""
-        self.store = store
-        self._sandbox = sandbox
-        self._tasks: set[asyncio.Task[Any]] = set()
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.store = services.store
 
     @property
     def sandbox(self) -> Any:
-        return self._sandbox()
+        return self.services.sandbox
 
     # -- scheduling ------------------------------------------------------------------------------
 
-    def schedule(self, answer_id: int | None, surface: Surface) -> None:
-        """Run ``answer_id``'s tests in the background (the caller never waits for them)."""
-        if answer_id is None:
+    async def after_answer(self, answer: Answer, task: Task) -> None:
+        """Queue ``answer``'s run when there is one to do (its task's tests, or a smoke run)."""
+        if answer.status != AnswerStatus.DONE or answer.id is None:
             return
-        task = asyncio.create_task(self._guarded(answer_id, surface), name=f"tests-{answer_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        wanted = bool(task.tests) or await self.store.run(lb_store.autorun_enabled, task.platform, task.channel)
+        if wanted:
+            await self.services.queue.defer([TestRunJob(answer.id)])
 
-    async def _guarded(self, answer_id: int, surface: Surface) -> None:
-        try:
-            await self.run_answer(answer_id, surface)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the next start's resume() tries again
-            log.exception("the test run of answer %s failed", answer_id)
-
-    async def drain(self, timeout: float | None = None) -> None:
-        """Wait for scheduled runs (all of them, or until ``timeout``, then cancel the rest)."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                while self._tasks:
-                    await asyncio.gather(*list(self._tasks), return_exceptions=True)
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    async def resume(self, surface: Surface, window: timedelta = RESUME_WINDOW) -> int:
-        """Schedule every answer on ``surface``'s platform still waiting for its run (after a crash
-        or a shutdown cut runs short). Returns how many."""
-        waiting = await self.store.run(results.waiting, surface.platform, utcnow() - window)
-        for answer_id in waiting:
-            self.schedule(answer_id, surface)
+    async def resume(self, window: timedelta = RESUME_WINDOW) -> int:
+        """Queue every answer still waiting for its run (a crash or a shutdown cut it short), on
+        the platforms this process serves. Returns how many."""
+        waiting: list[int] = []
+        for platform in self.services.surfaces.platforms:
+            waiting += await self.store.run(results.waiting, platform, utcnow() - window)
+        await self.services.queue.defer([TestRunJob(answer_id) for answer_id in waiting])
         return len(waiting)
 
     # -- one answer ------------------------------------------------------------------------------
 
-    async def run_answer(self, answer_id: int, surface: Surface) -> Outcome | None:
+    async def run_answer(self, answer_id: int) -> Outcome | None:
         """Run one finished answer against its task's tests (or smoke-run it) and show the result.
 
         Idempotent. Returns the stored outcome, or None when there is nothing to do: no tests and no
@@ -120,7 +100,7 @@ class TestRuns:
             return None
         row = await self.store.run(results.get_result, answer_id)
         if row is not None:  # stored, but a crash came before the footer showed it
-            await self._show(answer, task, row, surface)
+            await self._show(answer, task, row)
             return Outcome.from_row(row)
         kind = "tests" if task.tests else None
         if kind is None and await self.store.run(lb_store.autorun_enabled, task.platform, task.channel):
@@ -128,13 +108,13 @@ class TestRuns:
         if kind is None:
             return None
         if self.sandbox is None:  # nothing stored: a later start with a sandbox runs it
-            await self._edit(answer, task, outcomes.not_run(Status.UNAVAILABLE, SWITCHED_OFF, kind), surface)
+            await self._edit(answer, task, outcomes.not_run(Status.UNAVAILABLE, SWITCHED_OFF, kind))
             return None
         found_outcome = await self._execute(answer, task, kind)
         if found_outcome is None:
             return None
         row = await self.store.run(results.record_once, answer_id, _columns(found_outcome))
-        await self._show(answer, task, row, surface)
+        await self._show(answer, task, row)
         return Outcome.from_row(row)
 
     async def _execute(self, answer: Answer, task: Task, kind: str) -> Outcome | None:
@@ -164,18 +144,18 @@ class TestRuns:
             return outcomes.not_run(Status.UNAVAILABLE, str(exc), total=total)
         return outcomes.from_run(result, program.nonce)
 
-    async def _show(self, answer: Answer, task: Task, row: TestResult, surface: Surface) -> None:
-        if await self._edit(answer, task, Outcome.from_row(row), surface):
+    async def _show(self, answer: Answer, task: Task, row: TestResult) -> None:
+        if await self._edit(answer, task, Outcome.from_row(row)):
             await self.store.run(results.mark_shown, row.answer_id)
 
-    async def _edit(self, answer: Answer, task: Task, found: Outcome, surface: Surface) -> bool:
+    async def _edit(self, answer: Answer, task: Task, found: Outcome) -> bool:
         if not answer.message_id:
             return False
         ref = MessageRef(answer.message_channel or task.channel, answer.message_id, task.thread)
-        try:
-            await surface.edit(ref, render.answer_final(answer, task.blind and not task.revealed, tests=found))
-        except SurfaceError as exc:
-            log.warning("could not show the test result of answer %s: %s", answer.id, exc.user_message)
+        editor = self.services.surfaces.editor(task.platform)
+        message = render.answer_final(answer, task.blind and not task.revealed, tests=found)
+        if not await editor.final(ref, message):
+            log.warning("could not show the test result of answer %s", answer.id)
             return False
         return True
 

@@ -47,6 +47,11 @@ class Task(SQLModel, table=True):
     status: str = Field(default=TaskStatus.PENDING, index=True)
     blind: bool = False
     revealed: bool = False
+    # Where to reply privately to the asker (opaque to the core; the adapter wrote it: a Slack
+    # response_url, a Discord interaction token…), so a worker in another process can do it.
+    reply_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    anchor: str | None = None  # a message in ``channel`` to open the answer thread on (Discord)
+    notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON header fields
     # The task's own tests: [{"name", "language", "source"}] (bot/testing/suite.py), or None.
     tests: list[dict[str, Any]] | None = Field(
         default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
@@ -81,6 +86,8 @@ class Answer(SQLModel, table=True):
     completion_tokens: int | None = None
     cost_usd: float | None = None
     finish_reason: str | None = None
+    truncated: bool = False  # cut at the length cap: kept, but not a clean success
+    attempts: int = 0  # times a worker started streaming it (crash recovery gives up after a few)
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
 
@@ -183,3 +190,14 @@ class ProcessedEvent(SQLModel, table=True):
 
     key: str = Field(primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class RateCounter(SQLModel, table=True):
+    """A fixed-window counter of a shared rate budget (e.g. Slack chat.update per workspace).
+
+    Used on PostgreSQL, where every process shares it; one process on SQLite counts in memory.
+    """
+
+    key: str = Field(primary_key=True)
+    count: int = 0
+    expires_at: datetime = Field(default_factory=utcnow)

@@ -168,6 +168,58 @@ def finish_task_if_done(store: Store, task_id: int) -> list[Answer]:
         return answers
 
 
+def task_with_answers(store: Store, task_id: int) -> tuple[Task, list[Answer]] | None:
+    """A task and its answers in display order, or None."""
+    with store.session() as session:
+        task = session.get(Task, task_id)
+        if task is None:
+            return None
+        query = select(Answer).where(Answer.task_id == task_id).order_by(col(Answer.position))
+        return task, list(session.exec(query))
+
+
+def claim_answer(store: Store, answer_id: int) -> tuple[Answer, Task] | None:
+    """Start (or restart) streaming an unfinished answer: status streaming, text cleared, one more
+    attempt counted. None when the answer is already final (or gone)."""
+    with store.engine.begin() as conn:
+        row = conn.execute(
+            update(Answer)
+            .where(col(Answer.id) == answer_id, col(Answer.status).in_(UNFINISHED_ANSWER))
+            .values(status=AnswerStatus.STREAMING, text="", error=None, attempts=col(Answer.attempts) + 1)
+            .returning(*Answer.__table__.columns)  # type: ignore[attr-defined]
+        ).mappings().first()
+        if row is None:
+            return None
+        answer = Answer(**row)
+        task_row = conn.execute(select(Task.__table__).where(col(Task.id) == answer.task_id)).mappings().first()  # type: ignore[attr-defined]
+        if task_row is None:
+            return None
+        if task_row["status"] == TaskStatus.PENDING:
+            conn.execute(update(Task).where(col(Task.id) == answer.task_id).values(status=TaskStatus.RUNNING))
+        return answer, Task(**task_row)
+
+
+def finish_answer(store: Store, answer_id: int, task_id: int, values: dict[str, Any]) -> bool:
+    """Store an answer's final state; mark its task done when no answer is left unfinished.
+
+    One transaction, holding the task's row lock (PostgreSQL), so that two answers finishing at
+    once cannot each see the other unfinished: returns True when this call finished the task.
+    """
+    with store.engine.begin() as conn:
+        conn.execute(select(Task.id).where(col(Task.id) == task_id).with_for_update())
+        conn.execute(_update_by_id(Answer, frozenset(values)), {"row_id": answer_id, **values})
+        left = conn.execute(
+            select(Answer.id).where(col(Answer.task_id) == task_id, col(Answer.status).in_(UNFINISHED_ANSWER)).limit(1)
+        ).first()
+        if left is not None:
+            return False
+        done = conn.execute(
+            update(Task).where(col(Task.id) == task_id, col(Task.status).in_([TaskStatus.PENDING, TaskStatus.RUNNING]))
+            .values(status=TaskStatus.DONE, finished_at=utcnow())
+        )
+        return bool(done.rowcount)
+
+
 def abandon_task(store: Store, task_id: int, reason: str) -> None:
     """End a task the chat refused (e.g. the bot is not in the channel): every answer errors."""
     with store.session() as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import uuid
@@ -185,6 +186,6 @@ async def make_arena() -> AsyncIterator[Callable[..., Arena]]:
 
     yield factory
     for arena in arenas:  # automatic test runs still going must not outlive the test's store
-        await arena.tests.drain(timeout=30)
+        await asyncio.wait_for(arena.join(), 30)
     for client in clients:
         await client.aclose()

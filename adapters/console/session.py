@@ -150,7 +150,7 @@ class ConsoleSession:
         failed = False
         self.surface.begin()
         try:
-            job = asyncio.ensure_future(self.arena.request_task(event, self.surface))
+            job = asyncio.ensure_future(self.arena.ask(event, self.surface))
             finished = await self._until_done(job)
             if finished and job.exception() is None:
                 outcome = job.result()
@@ -183,6 +183,7 @@ class ConsoleSession:
         answer = self._answer(rest)
         if answer is not None:
             await self.arena.handle(self._event(RunRequested, answer_id=answer.id, channel=CHANNEL), self.surface)
+            await self.arena.join()  # the run is a job: show its result before the next prompt
 
     async def rate(self, rest: str, added: bool = True) -> None:
         """`rate B +1` / `unrate B +1`: give or take back a rating of the last task's answer."""

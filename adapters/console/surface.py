@@ -15,7 +15,7 @@ from rich.text import Text
 from adapters.console.view import LiveTaskView, final_view, render_message
 from bot.config import data_dir
 from bot.messages import Message
-from bot.surface import Destination, MessageRef
+from bot.surface import Destination, EditRate, MessageRef
 
 PLATFORM = "console"
 RATING_HINT = "Rate an answer with `rate <label> +1` (or -1, or 1 to 5 stars)."
@@ -32,6 +32,8 @@ class ConsoleSurface:
     """
 
     platform = PLATFORM
+    edit_rate: EditRate | None = None  # a terminal takes any number of edits
+    workspace = ""
 
     def __init__(
         self, console: Console | None = None, *, interactive: bool = True, attachments_dir: Path | None = None
@@ -75,6 +77,10 @@ class ConsoleSurface:
 
     async def open_thread(self, parent: MessageRef, name: str) -> Destination:
         return Destination(parent.channel, parent.message_id)
+
+    async def reply_privately(self, reply_to: str, message: Message) -> None:
+        """In a terminal everything is private: print it."""
+        self.console.print(render_message(message))
 
     def begin(self) -> None:
         """Start drawing one task live (its header and answers, as the core posts them)."""

@@ -21,7 +21,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord.render import render
-from adapters.discord.surface import NO_MENTIONS, DiscordSurface
+from adapters.discord.surface import NO_MENTIONS, DiscordSurface, private_reply_target
 from adapters.discord.views import BUTTONS
 from bot import metrics
 from bot.events import (
@@ -94,13 +94,13 @@ def rate_limit_trace() -> aiohttp.TraceConfig:
 class ArenaClient(discord.AutoShardedClient):
     """``AutoShardedClient`` so the gateway URL comes from ``GET /gateway/bot`` of the API base."""
 
-    def __init__(self, arena: Arena, *, edit_interval: float = 1.0, reconcile_days: float = 7.0,
-                 **options: Any) -> None:
+    def __init__(self, arena: Arena, *, reconcile_days: float = 7.0, **options: Any) -> None:
         quiet_discord_logs()
         options.setdefault("http_trace", rate_limit_trace())
         super().__init__(intents=intents(), allowed_mentions=NO_MENTIONS, **options)
         self.arena = arena
-        self.surface = DiscordSurface(self, edit_interval=edit_interval)
+        self.surface = DiscordSurface(self)
+        arena.services.surfaces.add(self.surface)  # this process's jobs post through this client
         self.reconcile_days = reconcile_days
         self.tree = app_commands.CommandTree(self)
         from adapters.discord.commands import codegen_group
@@ -132,9 +132,11 @@ class ArenaClient(discord.AutoShardedClient):
                 self._idle.set()
 
     async def wait_idle(self, settle: float = 0.05) -> None:
-        """Wait until no handler has been running for ``settle`` seconds."""
+        """Wait until no handler has been running for ``settle`` seconds and the work they
+        started in this process (the arena's jobs) is done."""
         while True:
             await self._idle.wait()
+            await self.arena.join()
             await asyncio.sleep(settle)
             if self._busy == 0:
                 return
@@ -170,17 +172,19 @@ class ArenaClient(discord.AutoShardedClient):
             user = User(str(message.author.id), message.author.display_name)
             notify = _reply_notify(message)
             channel = message.channel
+            reply_to = private_reply_target(channel=channel.id, message=message.id)
             if isinstance(channel, discord.Thread):
                 if channel.archived:
                     await notify(_error(ARCHIVED))
                     return
                 event = TaskRequested(platform=PLATFORM, user=user, event_id=f"message:{message.id}",
-                                      notify=notify, channel=str(channel.parent_id), thread=str(channel.id),
-                                      text=text)
+                                      notify=notify, reply_to=reply_to, channel=str(channel.parent_id),
+                                      thread=str(channel.id), text=text)
             else:
                 anchor = MessageRef(str(channel.id), str(message.id))
                 event = TaskRequested(platform=PLATFORM, user=user, event_id=f"message:{message.id}",
-                                      notify=notify, channel=str(channel.id), anchor=anchor, text=text)
+                                      notify=notify, reply_to=reply_to, channel=str(channel.id), anchor=anchor,
+                                      text=text)
             await self.submit(event)
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
@@ -212,7 +216,8 @@ class ArenaClient(discord.AutoShardedClient):
             await interaction.response.defer(ephemeral=True, thinking=True)
             notify, notified = followup_notify(interaction)
             base: dict[str, Any] = {"platform": PLATFORM, "user": interaction_user(interaction),
-                                    "event_id": f"interaction:{interaction.id}", "notify": notify}
+                                    "event_id": f"interaction:{interaction.id}", "notify": notify,
+                                    "reply_to": interaction_reply_target(interaction)}
             if _archived(interaction):
                 await notify(_error(ARCHIVED))
                 return
@@ -244,7 +249,8 @@ class ArenaClient(discord.AutoShardedClient):
                 return
             await self.submit(TaskRequested(
                 platform=PLATFORM, user=interaction_user(interaction), event_id=f"interaction:{interaction.id}",
-                notify=notify, channel=channel, thread=thread, text=task, tests=tests, show_tests=show_tests))
+                notify=notify, reply_to=interaction_reply_target(interaction), channel=channel, thread=thread,
+                text=task, tests=tests, show_tests=show_tests))
             await finish_interaction(interaction, notified)
 
     async def command_simple(self, interaction: discord.Interaction[Any],
@@ -265,6 +271,11 @@ def where(interaction: discord.Interaction[Any]) -> tuple[str, str | None]:
     if isinstance(channel, discord.Thread):
         return str(channel.parent_id), str(channel.id)
     return str(interaction.channel_id), None
+
+
+def interaction_reply_target(interaction: discord.Interaction[Any]) -> str:
+    """How a job can follow up privately on this interaction (for 15 minutes)."""
+    return private_reply_target(application_id=interaction.application_id, token=interaction.token)
 
 
 def interaction_user(interaction: discord.Interaction[Any]) -> User:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 from typing import TYPE_CHECKING
@@ -10,6 +12,7 @@ import aiohttp
 import discord
 
 from adapters.discord.client import ArenaClient
+from adapters.discord.surface import NO_MENTIONS, DiscordSurface
 from bot.config import env_setting, number
 from bot.errors import ConfigError, ServiceUnreachable
 
@@ -70,27 +73,55 @@ async def login(client: discord.Client) -> None:
                                  f"({type(error).__name__}: {error}); check DISCORD_API_BASE and the network") from None
 
 
-async def serve_discord(arena: Arena, settings: Settings) -> None:
-    """Log in, mark tasks a crash left unfinished, start the weekly post and blind reveals, serve."""
-    import asyncio
-    import contextlib
+class DiscordRunning:
+    """A started Discord adapter: the gateway connection, in the background."""
 
-    from bot.background import platform_jobs
+    def __init__(self, client: ArenaClient, connection: asyncio.Task[None]) -> None:
+        self.client = client
+        self.connection = connection
 
+    async def stop_accepting(self) -> None:
+        """Nothing to stop early: a task asked meanwhile is stored and taken over by whoever runs
+        its jobs (another worker, or this process's next start)."""
+
+    async def close(self) -> None:
+        """Disconnect (after the work in flight is done)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.client.wait_idle(settle=0), timeout=5)
+        if not self.client.is_closed():
+            await self.client.close()
+        self.connection.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self.connection
+
+
+async def start_discord(arena: Arena, settings: Settings) -> DiscordRunning:
+    """Log in and connect to the gateway (in the background); the client's surface serves jobs."""
     configure_api_base()
-    client = ArenaClient(arena, edit_interval=settings.edit_interval, reconcile_days=_reconcile_days())
+    client = ArenaClient(arena, reconcile_days=_reconcile_days())
     try:
         await login(client)
-        async with platform_jobs(arena, settings, client.surface):
-            await client.connect()
+    except BaseException:
+        await client.close()
+        raise
+    return DiscordRunning(client, asyncio.create_task(_connect(client)))
+
+
+async def _connect(client: ArenaClient) -> None:
+    try:
+        await client.connect()
     except discord.PrivilegedIntentsRequired:
-        raise DiscordConfigError("Discord refused the gateway intents; this bot needs no privileged intent, "
-                                 "so switch them off in the application's Bot page") from None
-    finally:
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(client.wait_idle(settle=0), timeout=10)  # let in-flight work finish
-        if not client.is_closed():
-            await client.close()
+        log.error("Discord refused the gateway intents; this bot needs no privileged intent, "
+                  "so switch them off in the application's Bot page")
+        raise
+
+
+async def rest_surface() -> DiscordSurface:
+    """A Discord surface for a worker: REST through discord.py, logged in without the gateway."""
+    configure_api_base()
+    client = discord.Client(intents=discord.Intents.none(), allowed_mentions=NO_MENTIONS)
+    await login(client)
+    return DiscordSurface(client)
 
 
 async def sync_commands(guild_id: int | None = None) -> list[str]:

@@ -1,24 +1,25 @@
 """DiscordSurface: the core's :class:`~bot.surface.Surface` on Discord.
 
 Posts and edits go through discord.py (whose HTTP client handles rate limits), always with
-``AllowedMentions.none()``. Edits of one message are throttled to one per ``edit_interval``:
-an edit that arrives early waits, and is dropped if a newer edit of the same message arrives
-meanwhile (the newest always lands). Long content is spread over continuation messages.
+``AllowedMentions.none()``. When and how often to edit is :class:`bot.edits.Editor`'s decision
+(``edit_rate``: Discord allows about 5 message edits per 5 s per channel). Long content is
+spread over continuation messages.
 """
 
 from __future__ import annotations
 
-import asyncio
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import aiohttp
 import discord
 
 from adapters.discord.render import Rendered, render
 from adapters.discord.views import actions_view
 from bot.messages import Message
-from bot.surface import Destination, MessageRef, SurfaceError
+from bot.surface import Destination, EditRate, MessageRef, SurfaceError
 
 log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -46,26 +47,26 @@ def surface_error(exc: discord.HTTPException, doing: str) -> SurfaceError:
         return SurfaceError(f"Could not {doing}: the message or channel no longer exists.")
     retry_after = getattr(exc, "retry_after", None)
     if exc.status == 429:
-        return SurfaceError(f"Discord is rate-limiting me; could not {doing}.", retry_after=retry_after)
-    return SurfaceError(f"Discord refused to {doing} (HTTP {exc.status}, code {exc.code}).")
+        return SurfaceError(f"Discord is rate-limiting me; could not {doing}.", retry_after=retry_after or 1.0)
+    return SurfaceError(f"Discord refused to {doing} (HTTP {exc.status}, code {exc.code}).",
+                        transient=exc.status >= 500)
 
 
 @dataclass
 class _EditState:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    version: int = 0
-    last: float = float("-inf")
     continuations: list[int] = field(default_factory=list)  # ids of messages holding pieces 2..n
 
 
 class DiscordSurface:
-    """The surface a :class:`discord.Client` offers the core."""
+    """The surface a :class:`discord.Client` offers the core (gateway-connected, or logged in
+    for REST only in a worker). Edits are scheduled by :class:`bot.edits.Editor`."""
 
     platform = "discord"
+    edit_rate: EditRate | None = EditRate(limit=5, per_seconds=5, scope="channel")
+    workspace = ""
 
-    def __init__(self, client: discord.Client, *, edit_interval: float = 1.0) -> None:
+    def __init__(self, client: discord.Client) -> None:
         self.client = client
-        self.edit_interval = edit_interval
         self._states: dict[str, _EditState] = {}
 
     def _state(self, message_id: str) -> _EditState:
@@ -89,7 +90,8 @@ class DiscordSurface:
                 state.continuations.append((await self._send(channel, piece)).id)
         except discord.HTTPException as exc:
             raise surface_error(exc, "post a message") from exc
-        state.last = asyncio.get_running_loop().time()
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise SurfaceError("I couldn't reach Discord; try again shortly.", transient=True) from exc
         return MessageRef(channel=target, message_id=str(first.id), thread=where.thread)
 
     def _extras(self, out: Rendered, message: Message, *, edit: bool = False) -> dict[str, Any]:
@@ -109,25 +111,33 @@ class DiscordSurface:
         return extra
 
     async def edit(self, ref: MessageRef, message: Message) -> None:
-        """Replace a posted message; at most one edit per message per ``edit_interval``."""
+        """Replace a posted message (and its continuation messages)."""
         state = self._state(ref.message_id)
-        state.version += 1
-        mine = state.version
-        async with state.lock:
-            if state.version != mine:
-                return  # a newer edit of this message is queued behind us and will land
-            loop = asyncio.get_running_loop()
-            wait = state.last + self.edit_interval - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-                if state.version != mine:
-                    return
-            try:
-                await self._apply_edit(ref, message, state)
-            except discord.HTTPException as exc:
-                raise surface_error(exc, "edit a message") from exc
-            finally:
-                state.last = loop.time()
+        try:
+            await self._apply_edit(ref, message, state)
+        except discord.HTTPException as exc:
+            raise surface_error(exc, "edit a message") from exc
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise SurfaceError("I couldn't reach Discord; try again shortly.", transient=True) from exc
+
+    async def reply_privately(self, reply_to: str, message: Message) -> None:
+        """An ephemeral followup of the user's interaction (its token lasts 15 minutes), or a
+        non-pinging reply to the user's message; ``reply_to`` is :func:`private_reply_target`'s."""
+        target = json.loads(reply_to)
+        out = render(message)
+        extra: dict[str, Any] = {"embed": out.embed} if out.embed else {}
+        try:
+            if target.get("token"):
+                webhook = discord.Webhook.partial(int(target["application_id"]), target["token"], client=self.client)
+                await webhook.send(out.pieces[0], ephemeral=True, allowed_mentions=NO_MENTIONS, **extra)
+            else:
+                channel = self._messageable(target["channel"])
+                reference = discord.MessageReference(message_id=int(target["message"]), channel_id=int(target["channel"]),
+                                                     fail_if_not_exists=False)
+                await channel.send(out.pieces[0], reference=reference, allowed_mentions=NO_MENTIONS,
+                                   mention_author=False, **extra)
+        except discord.HTTPException as exc:
+            raise surface_error(exc, "reply to you") from exc
 
     async def _apply_edit(self, ref: MessageRef, message: Message, state: _EditState) -> None:
         channel = self._messageable(ref.channel)
@@ -180,6 +190,14 @@ class DiscordSurface:
                 return Destination(parent.channel, parent.message_id)
             raise surface_error(exc, "create a thread") from exc
         return Destination(parent.channel, str(thread.id))
+
+
+def private_reply_target(*, application_id: int | None = None, token: str | None = None,
+                         channel: int | None = None, message: int | None = None) -> str:
+    """What :meth:`DiscordSurface.reply_privately` needs: an interaction, or a message to reply to."""
+    if token:
+        return json.dumps({"application_id": str(application_id), "token": token})
+    return json.dumps({"channel": str(channel), "message": str(message)})
 
 
 def _thread_name(name: str) -> str:

@@ -21,7 +21,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -29,7 +29,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import ACTION_PREFIX, render
-from adapters.slack.surface import SlackSurface
+from adapters.slack.surface import SlackSurface, private_reply_target
 from bot.events import (
     AutorunChanged,
     BlindModeChanged,
@@ -97,32 +97,17 @@ class SlackAdapter:
     arena: Any
     signing_secret: str | None = None
     _session: aiohttp.ClientSession | None = None
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run core work in the background (the HTTP request was already acked)."""
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("slack background task failed", exc_info=task.exception())
+        self.arena.services.tracker.spawn(coro, name="slack")
 
     async def drain(self, timeout: float | None = None) -> None:
-        """Wait until every background task (and any it started) has finished."""
-        async def wait_all() -> None:
-            while self._tasks:
-                await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-        await asyncio.wait_for(wait_all(), timeout)
+        """Wait until the work events started (and the jobs they deferred here) has finished."""
+        await asyncio.wait_for(self.arena.join(), timeout)
 
     async def close(self) -> None:
-        """Cancel background work and close the HTTP session (shutdown)."""
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Close the HTTP session (shutdown; the arena's tracker stops the background work)."""
         if self._session is not None:
             await self._session.close()
 
@@ -150,7 +135,7 @@ def respond_notify(respond: Any) -> Callable[[Message], Awaitable[None]]:
     return notify
 
 
-def _pooled_session() -> aiohttp.ClientSession | None:
+def pooled_session() -> aiohttp.ClientSession | None:
     """A keep-alive session when called inside a running loop (else slack_sdk's per-call default)."""
     try:
         asyncio.get_running_loop()
@@ -160,21 +145,26 @@ def _pooled_session() -> aiohttp.ClientSession | None:
                                  timeout=aiohttp.ClientTimeout(total=30))
 
 
+def web_client(token: str, api_url: str | None, session: aiohttp.ClientSession | None) -> AsyncWebClient:
+    """A Web API client with the bot token (``api_url`` replaces Slack's base: GovSlack, proxies, tests)."""
+    return AsyncWebClient(token=token, session=session, base_url=api_url or AsyncWebClient.BASE_URL)
+
+
 def create_app(
     arena: Any,
     *,
     token: str,
     signing_secret: str | None = None,
     api_url: str | None = None,
-    edit_interval: float = 1.0,
 ) -> SlackAdapter:
     """Build the Bolt app and register every handler. ``api_url`` overrides the Web API base."""
     # One pooled HTTP session for every Web API call (slack_sdk otherwise opens one per call).
-    session = _pooled_session()
-    client = AsyncWebClient(token=token, session=session, **({"base_url": api_url} if api_url else {}))
+    session = pooled_session()
+    client = web_client(token, api_url, session)
     app = AsyncApp(client=client, signing_secret=signing_secret or "", request_verification_enabled=bool(
         signing_secret), process_before_response=True, raise_error_for_unhandled_request=False)
-    surface = SlackSurface(client, edit_interval=edit_interval)
+    surface = SlackSurface(client)
+    arena.services.surfaces.add(surface)  # this process's jobs post through this app's client
     adapter = SlackAdapter(app=app, client=client, surface=surface, arena=arena, signing_secret=signing_secret,
                            _session=session)
     _register(adapter)
@@ -194,6 +184,7 @@ def _register(adapter: SlackAdapter) -> None:
         common: dict[str, Any] = {
             "platform": "slack", "user": user, "event_id": command.get("trigger_id"),
             "notify": respond_notify(respond),
+            "reply_to": private_reply_target(channel, user.id, None, command.get("response_url")),
         }
         keyword = word.lower()
         event: Event
@@ -222,6 +213,7 @@ def _register(adapter: SlackAdapter) -> None:
         adapter.dispatch(TaskRequested(
             platform="slack", user=User(user_id), event_id=body.get("event_id"),
             notify=adapter.ephemeral_notify(channel, user_id, thread),
+            reply_to=private_reply_target(channel, user_id, thread),
             channel=channel, text=task_text(event.get("text") or "", context.get("bot_user_id")), thread=thread,
         ))
 
@@ -257,6 +249,7 @@ def _register(adapter: SlackAdapter) -> None:
         common: dict[str, Any] = {
             "platform": "slack", "user": User(user.get("id", ""), user.get("username") or user.get("name", "")),
             "event_id": body.get("trigger_id"), "notify": notify,
+            "reply_to": private_reply_target(channel, user.get("id", ""), thread, body.get("response_url")),
         }
         try:
             target = int(action.get("value", ""))

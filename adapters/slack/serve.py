@@ -9,10 +9,9 @@ log line at INFO. ``SLACK_API_URL`` overrides the Web API base.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from typing import Any
 
 from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
 from slack_sdk.signature import SignatureVerifier
@@ -20,7 +19,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from adapters.slack.app import SlackAdapter, create_app
+from adapters.slack.app import SlackAdapter, create_app, pooled_session, web_client
+from adapters.slack.surface import SlackSurface
 from bot.arena import Arena
 from bot.config import Settings, env_setting, integer
 from bot.errors import ConfigError
@@ -95,8 +95,7 @@ def adapter_from_env(arena: Arena, settings: Settings, env: dict[str, str] | Non
     ``SLACK_API_URL``. Raises :class:`SlackConfigError` when HTTP mode lacks its signing secret."""
     env = dict(os.environ) if env is None else env
     token, secret = check_env(env)
-    return create_app(arena, token=token, signing_secret=secret, api_url=env.get("SLACK_API_URL") or None,
-                      edit_interval=settings.edit_interval)
+    return create_app(arena, token=token, signing_secret=secret, api_url=env.get("SLACK_API_URL") or None)
 
 
 def check_env(env: dict[str, str]) -> tuple[str, str | None]:
@@ -127,43 +126,23 @@ def _port(env: dict[str, str]) -> int:
     return env_setting("PORT", 3000, integer(minimum=1, maximum=65535), env)
 
 
-HttpServer = Callable[[SlackAdapter], Awaitable[None]]
-
-
-async def serve_slack(arena: Arena, settings: Settings, env: dict[str, str] | None = None, *,
-                      serve_http: HttpServer | None = None) -> None:
-    """Run until cancelled, in Socket Mode or HTTP mode depending on the environment.
-
-    HTTP mode runs ``serve_http(adapter)``: the composition root's web server, which mounts
-    :func:`slack_routes` beside its other routes (``app.web.serve_slack_http``)."""
-    from bot.background import platform_jobs
-
+def web_api_surface(env: dict[str, str] | None = None) -> SlackSurface:
+    """A Slack surface for a worker: the Web API with the bot token, no event connection."""
     env = dict(os.environ) if env is None else env
-    adapter = adapter_from_env(arena, settings, env)
-    try:
-        async with platform_jobs(arena, settings, adapter.surface):
-            app_token = env.get("SLACK_APP_TOKEN")
-            if app_token:
-                await _serve_socket_mode(adapter, app_token)
-            elif serve_http is None:
-                raise SlackConfigError("Slack HTTP mode needs a web server (app.web.serve_slack_http).")
-            else:
-                await serve_http(adapter)
-    finally:
-        try:  # let answers in flight finish (briefly) before cutting them off
-            await adapter.drain(timeout=10)
-        except TimeoutError:
-            log.warning("Slack: shutting down with comparisons still running; they will be marked interrupted")
-        await adapter.close()
+    token = env.get("SLACK_BOT_TOKEN", "")
+    if not token.startswith("xox"):
+        raise SlackConfigError("SLACK_BOT_TOKEN must be the app's Bot User OAuth Token (it starts with xoxb-).")
+    return SlackSurface(web_client(token, env.get("SLACK_API_URL") or None, pooled_session()))
 
 
-async def _serve_socket_mode(adapter: SlackAdapter, app_token: str) -> None:
+async def connect_socket_mode(adapter: SlackAdapter, app_token: str) -> Any:
+    """Connect ``adapter`` to Slack over Socket Mode; returns the handler (``close_async()`` stops it)."""
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+    if not app_token.startswith("xapp-"):
+        raise SlackConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp- "
+                               "(Basic Information → App-Level Tokens, scope connections:write).")
     handler = AsyncSocketModeHandler(adapter.app, app_token)
-    try:
-        await handler.connect_async()
-        log.warning("Slack: Socket Mode connected")
-        await asyncio.Event().wait()
-    finally:
-        await handler.close_async()
+    await handler.connect_async()
+    log.warning("Slack: Socket Mode connected")
+    return handler

@@ -9,18 +9,21 @@ Slack errors into :class:`SurfaceError` with a message safe to show the user.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.render import Rendered, escape, home_view, render
 from bot import metrics
 from bot.messages import Attachment, Message, Tone
-from bot.surface import Destination, MessageRef, SurfaceError
+from bot.surface import Destination, EditRate, MessageRef, SurfaceError
 
 log = logging.getLogger(__name__)
 
@@ -49,34 +52,41 @@ def user_message(error: str) -> str:
 
 
 @dataclass
-class _EditState:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    version: int = 0
-    sent_version: int = 0
-    last_sent: float = float("-inf")
-    latest: Message | None = None
+class _Extras:
+    """Files already attached to one message (each is uploaded once, whatever the edits)."""
+
     uploaded: set[tuple[str, int]] = field(default_factory=set)
-    inflight: asyncio.Future[Any] | None = None
+    touched: float = 0.0
 
 
 class SlackSurface:
-    """The Slack implementation of :class:`bot.surface.Surface`."""
+    """The Slack implementation of :class:`bot.surface.Surface`.
+
+    It sends what it is asked to, when it is asked to: the scheduling of edits (Tier 3 budget,
+    finals first, retries) is :class:`bot.edits.Editor`'s job. ``chat.update`` 429s are raised
+    at once with their Retry-After for the editor to honour; other methods wait them out.
+    """
 
     platform = "slack"
+    # chat.update is Tier 3 (about 50 a minute per workspace). The budget counts in fixed 12 s
+    # windows; any 60 s spans at most 6 of them, so 8 per window stays at or under 48 a minute.
+    edit_rate: EditRate | None = EditRate(limit=8, per_seconds=12)
+    workspace = ""  # one bot token is one workspace
 
     def __init__(
         self,
         client: AsyncWebClient,
         *,
-        edit_interval: float = 1.0,
         max_retries: int = 3,
         max_backoff: float = 30.0,
+        edit_rate: EditRate | None = None,
     ) -> None:
         self.client = client
-        self.edit_interval = edit_interval
         self.max_retries = max_retries
         self.max_backoff = max_backoff
-        self._edits: dict[tuple[str, str], _EditState] = {}
+        if edit_rate is not None:
+            self.edit_rate = edit_rate
+        self._extras: dict[tuple[str, str], _Extras] = {}
         self._blocked_until: dict[str, float] = {}
 
     # ------------------------------------------------------------------------ Surface protocol
@@ -88,40 +98,14 @@ class SlackSurface:
         response = await self._send_message("chat.postMessage", rendered, channel=where.channel,
                                             thread_ts=where.thread, metadata=metadata)
         ref = MessageRef(str(response.get("channel") or where.channel), str(response["ts"]), where.thread)
-        state = self._state(ref)
-        state.last_sent = time.monotonic()
-        await self._upload_extras(ref, rendered, message, state)
+        await self._upload_extras(ref, rendered, message)
         return ref
 
     async def edit(self, ref: MessageRef, message: Message) -> None:
-        """chat.update, at most once per ``edit_interval`` per message; newer content wins.
-
-        A progress edit waits for its slot; a final one (any tone but PROGRESS) goes out at once,
-        so a finished answer never lags behind its stream."""
-        state = self._state(ref)
-        state.version += 1
-        mine = state.version
-        state.latest = message
-        async with state.lock:
-            if state.sent_version >= mine:
-                return  # a later edit already carried newer content
-            wait = state.last_sent + self.edit_interval - time.monotonic()
-            if wait > 0 and message.tone == Tone.PROGRESS:
-                await asyncio.sleep(wait)
-            if state.inflight is not None and not state.inflight.done():
-                # An earlier edit whose caller was cancelled may still reach Slack: let it land
-                # first, so it can never overwrite newer content.
-                await asyncio.wait([state.inflight])
-            latest, version = state.latest, state.version
-            assert latest is not None
-            state.last_sent = time.monotonic()
-            rendered = render(latest)
-            state.inflight = asyncio.ensure_future(
-                self._send_message("chat.update", rendered, channel=ref.channel, ts=ref.message_id))
-            state.inflight.add_done_callback(_consume_error)  # its caller may be gone
-            await asyncio.shield(state.inflight)
-            state.sent_version = version
-            await self._upload_extras(ref, rendered, latest, state)
+        """chat.update; files the message carries are attached once."""
+        rendered = render(message)
+        await self._send_message("chat.update", rendered, channel=ref.channel, ts=ref.message_id)
+        await self._upload_extras(ref, rendered, message)
         self._prune()
 
     async def open_thread(self, parent: MessageRef, name: str) -> Destination:
@@ -146,6 +130,22 @@ class SlackSurface:
         """chat.postEphemeral: only ``user`` sees it."""
         rendered = render(message)
         await self._send_message("chat.postEphemeral", rendered, channel=channel, user=user, thread_ts=thread)
+
+    async def reply_privately(self, reply_to: str, message: Message) -> None:
+        """Through the command's response_url while it works (it reaches the user even where the
+        bot is not a member), else chat.postEphemeral; ``reply_to`` is :func:`private_reply_target`'s."""
+        target = json.loads(reply_to)
+        if target.get("response_url"):
+            rendered = render(message)
+            try:
+                response = await AsyncWebhookClient(target["response_url"]).send(
+                    text=rendered.text, blocks=rendered.blocks, response_type="ephemeral", replace_original=False)
+                if response.status_code < 300:
+                    return
+                log.info("response_url refused (HTTP %s); replying with chat.postEphemeral", response.status_code)
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                log.info("response_url failed (%s); replying with chat.postEphemeral", type(exc).__name__)
+        await self.ephemeral(target["channel"], target["user"], message, target.get("thread"))
 
     async def react(self, ref: MessageRef, emoji: str) -> None:
         """reactions.add (an existing identical reaction is not an error)."""
@@ -173,23 +173,23 @@ class SlackSurface:
 
     # ------------------------------------------------------------------------ internals
 
-    def _state(self, ref: MessageRef) -> _EditState:
-        return self._edits.setdefault((ref.channel, ref.message_id), _EditState())
-
     def _prune(self, keep: int = 2000) -> None:
-        if len(self._edits) <= keep:
+        if len(self._extras) <= keep:
             return
         idle = time.monotonic() - 600
-        for key, state in list(self._edits.items()):
-            if state.last_sent < idle and not state.lock.locked():
-                del self._edits[key]
+        for key, extras in list(self._extras.items()):
+            if extras.touched < idle:
+                del self._extras[key]
 
-    async def _upload_extras(self, ref: MessageRef, rendered: Rendered, message: Message,
-                             state: _EditState) -> None:
+    async def _upload_extras(self, ref: MessageRef, rendered: Rendered, message: Message) -> None:
         """Attach files once per message: the message's attachments and any overflow text."""
         files = list(message.attachments)
         if rendered.overflow is not None and message.tone != Tone.PROGRESS:
             files.append(Attachment(OVERFLOW_FILENAME, rendered.overflow.encode(), title=message.title))
+        if not files:
+            return
+        state = self._extras.setdefault((ref.channel, ref.message_id), _Extras())
+        state.touched = time.monotonic()
         thread = ref.thread or (ref.message_id if rendered.overflow is not None else None)
         where = Destination(ref.channel, thread)
         for attachment in files:
@@ -225,7 +225,10 @@ class SlackSurface:
         return await self._call(method, text=rendered.text[:200], blocks=rendered.blocks, **args)
 
     async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
-        """Call a Web API method, waiting out 429 Retry-After (per method) up to ``max_retries``."""
+        """Call a Web API method. A 429 is waited out (per method, up to ``max_retries``), except
+        on ``chat.update``, whose Retry-After goes to the caller (the editor schedules edits).
+        Whatever the client raises becomes a :class:`SurfaceError` (transient when retrying may
+        help)."""
         attempt = 0
         while True:
             blocked = self._blocked_until.get(method, 0.0) - time.monotonic()
@@ -241,23 +244,22 @@ class SlackSurface:
                     metrics.rate_limited("slack", method)
                     retry_after = _retry_after(exc.response.headers)
                     attempt += 1
-                    if attempt > self.max_retries or retry_after > self.max_backoff:
+                    self._blocked_until[method] = time.monotonic() + retry_after
+                    if method == "chat.update" or attempt > self.max_retries or retry_after > self.max_backoff:
                         raise _surface_error(
                             "Slack is rate-limiting me; try again in a minute.", error, retry_after
                         ) from exc
                     log.info("%s rate limited; retrying in %.1f s", method, retry_after)
-                    self._blocked_until[method] = time.monotonic() + retry_after
                     continue
-                raise _surface_error(user_message(error), error) from exc
-            except SlackClientError as exc:
-                raise _surface_error("I couldn't reach Slack; try again shortly.", "client_error") from exc
-            except (TimeoutError, OSError) as exc:
-                raise _surface_error("I couldn't reach Slack; try again shortly.", "network") from exc
-
-
-def _consume_error(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled() and future.exception() is not None:
-        log.info("an abandoned progress edit failed: %s", future.exception())
+                raise _surface_error(user_message(error), error, transient=status >= 500) from exc
+            except asyncio.CancelledError:
+                raise
+            except (SlackClientError, TimeoutError, OSError, aiohttp.ClientError) as exc:
+                log.info("%s: could not reach Slack: %s", method, type(exc).__name__)
+                raise _surface_error("I couldn't reach Slack; try again shortly.", "network", transient=True) from exc
+            except Exception as exc:  # a client bug must not leave a message half-done
+                log.warning("%s: unexpected %s from the Slack client", method, type(exc).__name__)
+                raise _surface_error("I couldn't reach Slack; try again shortly.", "client", transient=True) from exc
 
 
 def _retry_after(headers: Any) -> float:
@@ -271,10 +273,17 @@ def _retry_after(headers: Any) -> float:
     return 1.0
 
 
-def _surface_error(message: str, slack_error: str, retry_after: float | None = None) -> SurfaceError:
-    exc = SurfaceError(message, retry_after=retry_after)
+def _surface_error(
+    message: str, slack_error: str, retry_after: float | None = None, *, transient: bool = False
+) -> SurfaceError:
+    exc = SurfaceError(message, retry_after=retry_after, transient=transient)
     exc.slack_error = slack_error  # type: ignore[attr-defined]
     return exc
 
 
-__all__ = ["INVITE_HELP", "SlackSurface", "user_message"]
+def private_reply_target(channel: str, user: str, thread: str | None = None, response_url: str | None = None) -> str:
+    """What :meth:`SlackSurface.reply_privately` needs, as the string events carry."""
+    return json.dumps({"channel": channel, "user": user, "thread": thread, "response_url": response_url or None})
+
+
+__all__ = ["INVITE_HELP", "SlackSurface", "private_reply_target", "user_message"]

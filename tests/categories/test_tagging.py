@@ -23,7 +23,7 @@ def collect(notes: list[Message]):  # type: ignore[no-untyped-def]
 
 
 async def ask(arena, surface: MemorySurface, text: str):  # type: ignore[no-untyped-def]
-    return await arena.request_task(
+    return await arena.ask(
         TaskRequested(platform="memory", user=ASKER, channel="C1", text=text, notify=collect([])), surface)
 
 

@@ -29,7 +29,7 @@ async def test_task_fans_out_to_every_contestant_in_a_thread(sqlite_store, fake_
     arena = make_arena(sqlite_store, [contestant(fake_openai, "alpha"), contestant(fake_openai, "beta")])
     surface = MemorySurface()
 
-    outcome = await arena.request_task(task_event("print a greeting"), surface)
+    outcome = await arena.ask(task_event("print a greeting"), surface)
 
     assert outcome is not None
     header = surface.posts()[0]
@@ -56,7 +56,7 @@ async def test_fan_out_is_concurrent(sqlite_store, fake_openai, make_arena):
     arena = make_arena(sqlite_store, [contestant(fake_openai, n) for n in names])
     loop = asyncio.get_running_loop()
     started = loop.time()
-    await arena.request_task(task_event("anything"), MemorySurface())
+    await arena.ask(task_event("anything"), MemorySurface())
     # Four 0.6 s answers one after another would take 2.4 s.
     assert loop.time() - started < 1.8
 
@@ -67,7 +67,7 @@ async def test_one_failing_model_does_not_affect_the_others(sqlite_store, fake_o
     arena = make_arena(sqlite_store, [contestant(fake_openai, "good"), contestant(fake_openai, "bad")])
     surface = MemorySurface()
 
-    outcome = await arena.request_task(task_event("x"), surface)
+    outcome = await arena.ask(task_event("x"), surface)
 
     by_model = {a.contestant_id: a for a in outcome.answers}
     assert by_model["good"].status == AnswerStatus.DONE
@@ -83,7 +83,7 @@ async def test_streaming_edits_are_throttled(sqlite_store, fake_openai, make_are
     arena = make_arena(sqlite_store, [contestant(fake_openai, "slow")], edit_interval=0.5)
     surface = MemorySurface()
 
-    await arena.request_task(task_event("x"), surface)
+    await arena.ask(task_event("x"), surface)
 
     reply = surface.posts()[1]
     edits = surface.edits_of(reply.ref)
@@ -97,7 +97,7 @@ async def test_answer_order_is_randomised_and_recorded(sqlite_store, fake_openai
     arena = make_arena(sqlite_store, [contestant(fake_openai, n) for n in names])
     orders = set()
     for _ in range(6):
-        outcome = await arena.request_task(task_event("x"), MemorySurface())
+        outcome = await arena.ask(task_event("x"), MemorySurface())
         orders.add(tuple(a.contestant_id for a in sorted(outcome.answers, key=lambda a: a.position)))
         assert [a.label for a in sorted(outcome.answers, key=lambda a: a.position)] == list("ABCDE")
     assert len(orders) > 1
@@ -108,9 +108,9 @@ async def test_help_empty_and_too_long_tasks_get_a_private_reply(sqlite_store, f
     surface = MemorySurface()
     notes: list[Message] = []
 
-    assert await arena.request_task(task_event("", notes), surface) is None
-    assert await arena.request_task(task_event("help", notes), surface) is None
-    assert await arena.request_task(task_event("x" * 51, notes), surface) is None
+    assert await arena.ask(task_event("", notes), surface) is None
+    assert await arena.ask(task_event("help", notes), surface) is None
+    assert await arena.ask(task_event("x" * 51, notes), surface) is None
 
     assert surface.calls == []
     assert "Usage" in notes[0].text and "Usage" in notes[1].text
@@ -120,7 +120,7 @@ async def test_help_empty_and_too_long_tasks_get_a_private_reply(sqlite_store, f
 async def test_unknown_model_ids_are_named(sqlite_store, fake_openai, make_arena):
     arena = make_arena(sqlite_store, [contestant(fake_openai, "alpha")])
     notes: list[Message] = []
-    await arena.request_task(task_event("x", notes, models=("alpha", "nope")), MemorySurface())
+    await arena.ask(task_event("x", notes, models=("alpha", "nope")), MemorySurface())
     assert "nope" in notes[0].text and "alpha" in notes[0].text
 
 
@@ -129,7 +129,7 @@ async def test_missing_key_is_skipped_visibly(sqlite_store, fake_openai, make_ar
     arena = make_arena(sqlite_store, [contestant(fake_openai, "free"), keyed])
     surface = MemorySurface()
 
-    outcome = await arena.request_task(task_event("x"), surface)
+    outcome = await arena.ask(task_event("x"), surface)
 
     assert [a.contestant_id for a in outcome.answers] == ["free"]
     header = surface.posts()[0].message
@@ -141,38 +141,73 @@ async def test_duplicate_delivery_starts_one_task(sqlite_store, fake_openai, mak
     surface = MemorySurface()
     event = TaskRequested(platform="memory", user=USER, channel="C1", text="x", event_id="Ev1")
     await asyncio.gather(arena.handle(event, surface), arena.handle(event, surface))
+    await arena.join()
     assert len([c for c in surface.posts() if c.ref.thread is None]) == 1
 
 
-async def test_crash_leaves_a_record_that_restart_marks_interrupted(sqlite_store, fake_openai, make_arena):
-    fake_openai.script("stuck", endless=True, chunk_delay=0.02)
-    arena = make_arena(sqlite_store, [contestant(fake_openai, "stuck")], save_interval=0.05)
-    surface = MemorySurface()
-    running = asyncio.create_task(arena.request_task(task_event("x"), surface))
+async def _kill_mid_stream(arena, surface, store):
+    """Start a task and cancel everything once its partial text is on record (a process death)."""
+    running = asyncio.create_task(arena.ask(task_event("x"), surface))
 
     def partial_text_saved() -> bool:
-        unfinished = db.unfinished_tasks(sqlite_store)
-        return bool(unfinished) and bool(db.task_answers(sqlite_store, unfinished[0].id)[0].text)
+        unfinished = db.unfinished_tasks(store)
+        return bool(unfinished) and bool(db.task_answers(store, unfinished[0].id)[0].text)
 
     for _ in range(250):
         if partial_text_saved():
             break
         await asyncio.sleep(0.02)
-    running.cancel()  # the process "dies" mid-stream
+    running.cancel()
+    await arena.queue.shutdown(0)  # the process "dies" mid-stream: every job is cut off
     await asyncio.gather(running, return_exceptions=True)
-    [task] = db.unfinished_tasks(sqlite_store)
-    [answer] = db.task_answers(sqlite_store, task.id)
+    [task] = db.unfinished_tasks(store)
+    [answer] = db.task_answers(store, task.id)
     assert answer.status == AnswerStatus.STREAMING and answer.message_id
-    assert answer.text.startswith("Here is")  # the partial text is on record
+    assert answer.text.startswith("Here")  # the partial text is on record
+    return task, answer
+
+
+async def test_after_a_crash_the_next_start_finishes_the_answer_in_its_message(sqlite_store, fake_openai, make_arena):
+    fake_openai.script("flaky", endless=True, chunk_delay=0.02)
+    arena = make_arena(sqlite_store, [contestant(fake_openai, "flaky")], save_interval=0.05)
+    surface = MemorySurface()
+    task, answer = await _kill_mid_stream(arena, surface, sqlite_store)
+    posts_before = len(surface.posts())
+
+    fake_openai.script("flaky", text="```python\nprint('second try')\n```")
+    restarted = make_arena(sqlite_store, [contestant(fake_openai, "flaky")])
+    restarted.services.surfaces.add(surface)
+    assert await restarted.resume() == 1
+    await restarted.join()
+
+    [finished] = db.task_answers(sqlite_store, task.id)
+    assert finished.status == AnswerStatus.DONE and "second try" in finished.text
+    assert finished.message_id == answer.message_id  # the same message, not a new one
+    assert len(surface.posts()) == posts_before
+    shown = surface.messages[answer_ref(finished)]
+    assert "second try" in shown.text and [a.kind for a in shown.actions] == [ActionKind.RUN]
+    assert db.get_task(sqlite_store, task.id).status == TaskStatus.DONE
+
+
+async def test_a_closed_platform_marks_what_a_crash_left_interrupted(sqlite_store, fake_openai, make_arena):
+    fake_openai.script("stuck", endless=True, chunk_delay=0.02)
+    arena = make_arena(sqlite_store, [contestant(fake_openai, "stuck")], save_interval=0.05)
+    surface = MemorySurface()
+    task, _answer = await _kill_mid_stream(arena, surface, sqlite_store)
 
     restarted = make_arena(sqlite_store, [contestant(fake_openai, "stuck")])
-    assert await restarted.recover({"memory": surface}) == 1
+    restarted.services.surfaces.add(surface)
+    assert await restarted.resume(close=["memory"]) == 1
 
     [answer] = db.task_answers(sqlite_store, task.id)
     assert answer.status == AnswerStatus.INTERRUPTED
     assert db.get_task(sqlite_store, task.id).status == TaskStatus.INTERRUPTED
-    shown = surface.messages[surface.posts()[-1].ref]
-    assert "interrupted" in shown.text and [a.kind for a in shown.actions] == [ActionKind.RETRY]
+
+
+def answer_ref(answer):
+    from bot.surface import MessageRef
+
+    return MessageRef(answer.message_channel, answer.message_id, answer.message_channel)
 
 
 async def test_retry_reruns_only_the_failed_answer(sqlite_store, fake_openai, make_arena):
@@ -180,7 +215,7 @@ async def test_retry_reruns_only_the_failed_answer(sqlite_store, fake_openai, ma
     arena = make_arena(sqlite_store, [contestant(fake_openai, "flaky"), contestant(fake_openai, "steady")],
                        rng=random.Random(1))
     surface = MemorySurface()
-    outcome = await arena.request_task(task_event("x"), surface)
+    outcome = await arena.ask(task_event("x"), surface)
     failed = next(a for a in outcome.answers if a.contestant_id == "flaky")
     assert failed.status == AnswerStatus.ERROR
     fake_openai.script("flaky", text="recovered answer")
@@ -189,6 +224,7 @@ async def test_retry_reruns_only_the_failed_answer(sqlite_store, fake_openai, ma
     from bot.events import RetryRequested
 
     await arena.handle(RetryRequested(platform="memory", user=USER, answer_id=failed.id), surface)
+    await arena.join()
 
     assert len(fake_openai.requests) == requests_before + 1
     refreshed = {a.contestant_id: a for a in db.task_answers(sqlite_store, outcome.task.id)}
@@ -208,7 +244,7 @@ async def test_blind_mode_hides_model_names_until_revealed(sqlite_store, fake_op
 
     await arena.handle(BlindModeChanged(platform="memory", user=USER, channel="C1", enabled=True, notify=note),
                        surface)
-    outcome = await arena.request_task(task_event("x"), surface)
+    outcome = await arena.ask(task_event("x"), surface)
 
     assert "Blind mode is on" in notes[0].text
     header = surface.posts()[0].message

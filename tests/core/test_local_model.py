@@ -52,10 +52,10 @@ async def test_two_local_contestants_answer_a_task_through_the_core(sqlite_store
     ]
     # Generous limits: these guard against a hang, they do not time the model (CI machines are shared).
     arena = make_arena(sqlite_store, contestants, timeouts=Timeouts(connect=10, first_token=120, idle=60, total=240))
-    arena.local_model = local_server
+    arena.services.local_model = local_server
     surface = MemorySurface()
 
-    outcome = await arena.request_task(
+    outcome = await arena.ask(
         TaskRequested(platform="memory", user=User("U1"), channel="C", text="Reverse a string in Python."), surface
     )
 

@@ -121,7 +121,7 @@ async def test_key_echoed_by_a_provider_reaches_no_message_row_or_export(
                        secrets={"ECHO_TEST_KEY": KEY})
     surface = MemorySurface()
     event = TaskRequested(platform="memory", user=User("U1"), channel="C1", text="hi")
-    outcome = await arena.request_task(event, surface)
+    outcome = await arena.ask(event, surface)
 
     assert fake_openai.requests[0].headers["authorization"] == f"Bearer {KEY}"
     shown = [c.message for c in surface.calls if c.message is not None]

@@ -52,8 +52,7 @@ async def start_client(fake_discord: FakeDiscord) -> AsyncIterator[StartClient]:
     running: list[tuple[ArenaClient, asyncio.Task[None]]] = []
 
     async def start(arena: Arena, **options: Any) -> ArenaClient:
-        client = ArenaClient(arena, edit_interval=options.pop("edit_interval", 0.01),
-                             guild_ready_timeout=0.01, **options)
+        client = ArenaClient(arena, guild_ready_timeout=0.01, **options)
         task = asyncio.create_task(client.start("fake-token"))
         running.append((client, task))
         done, _ = await asyncio.wait([task, asyncio.ensure_future(client.reconciled.wait())],

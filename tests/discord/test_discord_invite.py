@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from adapters.discord.invite import application_id_from_token, invite_url
-from adapters.discord.serve import DiscordConfigError, configure_api_base, serve_discord, sync_commands
+from adapters.discord.serve import DiscordConfigError, configure_api_base, start_discord, sync_commands
 from app.cli import main
 from bot.arena import Arena
 from tests.discord.fake_discord import APP_ID, FakeDiscord
@@ -70,12 +70,11 @@ async def test_serve_connects_to_the_gateway_named_by_the_configured_api(
         fake_discord: FakeDiscord, monkeypatch: pytest.MonkeyPatch, arena: Arena) -> None:
     monkeypatch.setenv("DISCORD_TOKEN", "fake-token")
     monkeypatch.setenv("DISCORD_API_BASE", fake_discord.api_base)
-    task = asyncio.create_task(serve_discord(arena, arena.settings))
+    running = await start_discord(arena, arena.settings)
     try:
         await asyncio.wait_for(fake_discord.identified.wait(), timeout=10)
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await running.close()
     assert [r.path for r in fake_discord.requests][:3] == ["/users/@me", "/oauth2/applications/@me",
                                                           "/gateway/bot"]
     assert fake_discord.identify_count == 1

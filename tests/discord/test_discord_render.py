@@ -8,6 +8,7 @@ import discord
 
 from adapters.discord.render import CONTENT_LIMIT, render, split_content
 from adapters.discord.surface import DiscordSurface
+from bot.edits import Editor
 from bot.messages import Action, ActionKind, Attachment, Field, Message, Tone
 from bot.surface import Destination, SurfaceError
 from tests.discord.fake_discord import CHANNEL_ID, FakeDiscord
@@ -56,7 +57,7 @@ async def test_surface_spreads_long_answers_over_messages_and_never_pings(
     client = discord.Client(intents=discord.Intents.none())
     await client.login("fake-token")
     try:
-        surface = DiscordSurface(client, edit_interval=0)
+        surface = DiscordSurface(client)
         text = "@everyone look\n\n" + block("python", 20) + "\nMore:\n\n" + block("python", 20)
         ref = await surface.post(Destination(str(CHANNEL_ID)), Message(
             text=text, footer="1.2 s · 42 tokens", actions=[Action(ActionKind.RUN, 7, "▶ Run")],
@@ -80,9 +81,15 @@ async def test_rapid_edits_of_one_message_coalesce_to_the_latest(fake_discord: F
     client = discord.Client(intents=discord.Intents.none())
     await client.login("fake-token")
     try:
-        surface = DiscordSurface(client, edit_interval=0.3)
-        ref = await surface.post(Destination(str(CHANNEL_ID)), Message(text="…"))
-        await asyncio.gather(*(surface.edit(ref, Message(text=f"version {i}")) for i in range(10)))
+        editor = Editor(DiscordSurface(client), interval=0.3)
+        ref = await editor.surface.post(Destination(str(CHANNEL_ID)), Message(text="…"))
+        current = {"v": 0}
+        live = editor.live(ref, lambda: Message(text=f"version {current['v']}", tone=Tone.PROGRESS))
+        for i in range(10):
+            current["v"] = i
+            live.touch()
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.5)
         edits = fake_discord.calls("PATCH", f"/channels/{CHANNEL_ID}/messages/{ref.message_id}")
         assert len(edits) == 1 and edits[0].json["content"] == "version 9"
     finally:
@@ -112,7 +119,7 @@ async def test_buttons_carry_their_labels(fake_discord: FakeDiscord) -> None:
     client = discord.Client(intents=discord.Intents.none())
     await client.login("fake-token")
     try:
-        surface = DiscordSurface(client, edit_interval=0)
+        surface = DiscordSurface(client)
         actions = [Action(ActionKind.RUN, 7, "▶ Run"), Action(ActionKind.RETRY, 8, "🔁 Retry"),
                    Action(ActionKind.REVEAL, 9, "🔓 Reveal models")]
         ref = await surface.post(Destination(str(CHANNEL_ID)), Message(text="answer", actions=actions))
@@ -132,7 +139,7 @@ async def test_the_largest_message_the_core_can_make_is_one_discord_accepts(fake
     client = discord.Client(intents=discord.Intents.none())
     await client.login("fake-token")
     try:
-        surface = DiscordSurface(client, edit_interval=0)
+        surface = DiscordSurface(client)
         text = block("python", 3000)
         message = Message(title="T" * 300, text=text, fields=[Field("n" * 300, "v" * 2000) for _ in range(30)],
                           footer="f" * 3000, tone=Tone.SUCCESS,

@@ -27,7 +27,7 @@ async def test_the_test_option_is_run_against_every_answer(
         ALICE, slash("ask", task="write is_even(n)", test="is_even(4) and not is_even(3)"))
 
     await push(client, fake_discord, "INTERACTION_CREATE", payload)
-    await arena.tests.drain()
+    await arena.join()
 
     parent = fake_discord.channel_messages(CHANNEL_ID)[0]
     assert "write is_even(n)" in parent["content"] and "assert is_even(4) and not is_even(3)" in parent["content"]

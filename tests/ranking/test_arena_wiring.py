@@ -26,7 +26,7 @@ async def test_reactions_on_answers_rate_and_the_leaderboard_posts(store, fake_o
         fake_openai.script(name, text=f"```python\nprint('{name}')\n```")
     arena = make_arena(store, [contestant(fake_openai, "alpha"), contestant(fake_openai, "beta")])
     surface = MemorySurface()
-    outcome = await arena.request_task(_notes_event(TaskRequested, [], channel="C1", text="hi"), surface)
+    outcome = await arena.ask(_notes_event(TaskRequested, [], channel="C1", text="hi"), surface)
     assert outcome is not None
     answers = {a.contestant_id: a for a in task_store.task_answers(store, outcome.task.id)}
     for rater in ("U1", "U2"):

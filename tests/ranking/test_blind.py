@@ -30,7 +30,7 @@ async def _blind_task(store, fake_openai, make_arena, surface):  # type: ignore[
         fake_openai.script(name, text=f"```python\nprint('{name}')\n```")
     set_blind(store, "memory", "C1", True)
     arena = make_arena(store, [contestant(fake_openai, n) for n in ("alpha", "beta", "gamma")])
-    outcome = await arena.request_task(_event(TaskRequested, [], channel="C1", text="say hi"), surface)
+    outcome = await arena.ask(_event(TaskRequested, [], channel="C1", text="say hi"), surface)
     assert outcome is not None
     return arena, outcome.task
 
@@ -69,10 +69,12 @@ async def test_only_the_asker_reveals_early(store, fake_openai, make_arena) -> N
 
     notes: list[Message] = []
     await arena.handle(_event(RevealRequested, notes, user=User("U2", "bob"), task_id=task.id), surface)
+    await arena.join()
     assert "Only the person who asked" in notes[0].text and "24 h" in notes[0].text
     assert not any("ALPHA" in t for t in _titles(surface))
 
     await arena.handle(_event(RevealRequested, notes, task_id=task.id), surface)
+    await arena.join()
     assert len(notes) == 1
     titles = _titles(surface)
     assert {t.split(" · ")[1] for t in titles if " · " in t} == {"ALPHA", "BETA", "GAMMA"}
@@ -83,8 +85,10 @@ async def test_only_the_asker_reveals_early(store, fake_openai, make_arena) -> N
         assert f"Answer {label} → {name}" in key.text
 
     await arena.handle(_event(RevealRequested, notes, task_id=task.id), surface)
+    await arena.join()
     assert "already revealed" in notes[-1].text
     await arena.handle(_event(RevealRequested, notes, task_id=99999), surface)
+    await arena.join()
     assert "There is no task #99999" in notes[-1].text
 
 

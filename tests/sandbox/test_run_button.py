@@ -23,7 +23,7 @@ HANG = "```python\nwhile True:\n    pass\n```"
 
 
 async def _answer_ids(arena: Arena, surface: MemorySurface, fake: FakeOpenAI) -> list[int]:
-    outcome = await arena.request_task(
+    outcome = await arena.ask(
         TaskRequested(platform="memory", user=User("U1", "ann"), channel="C1", text="factorial of 5"),
         surface,
     )
@@ -46,6 +46,7 @@ async def test_run_button_posts_the_sandboxed_result(
 
     await arena.handle(RunRequested(platform="memory", user=User("U2", "bob"), answer_id=answer_id,
                                     notify=notify), surface)
+    await arena.join()
     [result] = [m for m in surface.messages.values() if (m.title or "").startswith("▶ Run")]
     assert result.text.startswith("✅ exited 0")
     assert "the answer is 120" in result.text
@@ -61,5 +62,6 @@ async def test_run_button_reports_a_timeout(
     surface = MemorySurface(platform="memory")
     [answer_id] = await _answer_ids(arena, surface, fake_openai)
     await arena.handle(RunRequested(platform="memory", user=User("U2", "bob"), answer_id=answer_id), surface)
+    await arena.join()
     shown = "\n".join(m.plain() for m in surface.messages.values())
     assert "⏱ timed out" in shown

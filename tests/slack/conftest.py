@@ -152,8 +152,7 @@ async def running_harness(store: Store, fake_openai: FakeOpenAI, make_arena: Cal
     arena = make_arena(store, [contestant(fake_openai, "alpha"), contestant(fake_openai, "beta")],
                        edit_interval=0.1)
     async with FakeSlack() as slack:
-        adapter = create_app(arena, token="xoxb-test-token", signing_secret=SECRET, api_url=slack.api_url,
-                             edit_interval=0.1)
+        adapter = create_app(arena, token="xoxb-test-token", signing_secret=SECRET, api_url=slack.api_url)
         async with WebServer(build_web_app(slack=adapter), "127.0.0.1", 0) as server, aiohttp.ClientSession() as session:
             yield Harness(slack, fake_openai, arena, adapter, session, f"http://127.0.0.1:{server.port}/slack/events")
             await adapter.close()

@@ -120,6 +120,10 @@ class FakeSlack(SpecChecked):
         self._failures: dict[str, list[str]] = {}
         self._limits: dict[str, list[float]] = {}
         self._delays: dict[str, list[float]] = {}
+        self._drop_until: dict[str, float] = {}
+        self._tiers: dict[str, tuple[int, float]] = {}
+        self._served: dict[str, list[float]] = {}
+        self.throttled: list[Call] = []  # every call answered 429 (scripted or by a tier limit)
         self._held_replies: dict[str, list[Any]] = {}
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
@@ -185,6 +189,16 @@ class FakeSlack(SpecChecked):
     def rate_limit(self, method: str, retry_after: float = 1, times: int = 1) -> None:
         """Make the next ``times`` calls of ``method`` answer HTTP 429 with ``Retry-After``."""
         self._limits.setdefault(method, []).extend([retry_after] * times)
+
+    def drop(self, method: str, seconds: float) -> None:
+        """For the next ``seconds``, cut the connection of every ``method`` call without answering
+        (the client sees the server disconnect, as when Slack or the network hiccups)."""
+        self._drop_until[method] = time.monotonic() + seconds
+
+    def tier(self, method: str, per_minute: int = 50, window: float = 60.0) -> None:
+        """Enforce a Web API rate tier on ``method``: past ``per_minute`` calls in any ``window``
+        seconds, answer 429 with the Retry-After Slack would give (Tier 3 is about 50 a minute)."""
+        self._tiers[method] = (per_minute, window)
 
     # ---- inspection ------------------------------------------------------------------------
 
@@ -253,9 +267,17 @@ class FakeSlack(SpecChecked):
         refusal = check_call(method, request.method, request.content_type, params)
         if refusal is not None:
             return self._refuse(method, refusal, status=404 if refusal.error == "unknown_method" else 200)
+        if time.monotonic() < self._drop_until.get(method, 0.0):
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response(status=500)  # never reaches the client: the connection is gone
         limits = self._limits.get(method)
+        tiered = self._tier_wait(method)
+        if tiered is not None:
+            limits = [tiered]
         if limits:
             retry_after = limits.pop(0)
+            self.throttled.append(self.calls[-1])
             return web.json_response(
                 {"ok": False, "error": "ratelimited"},
                 status=429,
@@ -274,6 +296,19 @@ class FakeSlack(SpecChecked):
         if callable(response):  # a held reply (hold_reply): wait for the test to release it
             return await response()
         return response
+
+    def _tier_wait(self, method: str) -> float | None:
+        """Seconds to wait when ``method`` is over its tier (the call is not counted), else None."""
+        if method not in self._tiers:
+            return None
+        per_minute, window = self._tiers[method]
+        now = time.monotonic()
+        served = [t for t in self._served.get(method, []) if now - t < window]
+        self._served[method] = served
+        if len(served) >= per_minute:
+            return max(1.0, float(int(window - (now - served[0])) + 1))
+        served.append(now)
+        return None
 
     def _channel_error(self, channel: str | None) -> str | None:
         if not channel:

@@ -233,7 +233,7 @@ async def test_healthz(harness: Harness) -> None:
 
 async def test_run_button_replies_in_thread_with_result(harness: Harness) -> None:
     h = harness
-    h.arena.sandbox = SandboxService()
+    h.arena.services.sandbox = SandboxService()
     h.models.script("alpha", text="```python\nprint('hello from the sandbox', 6 * 7)\n```")
     await h.command("print something")
     await h.settle()
@@ -298,7 +298,7 @@ async def test_blind_mode_hides_names_and_reveal_button_shows_them(harness: Harn
 async def test_run_with_long_output_attaches_the_full_output(harness: Harness) -> None:
     h = harness
     sandbox = SandboxService()
-    h.arena.sandbox = sandbox
+    h.arena.services.sandbox = sandbox
     h.models.script("alpha", text="```python\nfor i in range(3000):\n    print('line', i)\n```")
     await h.command("print many lines")
     await h.settle()

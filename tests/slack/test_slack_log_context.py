@@ -15,14 +15,14 @@ async def test_log_lines_during_a_task_carry_its_task_and_answer_ids(harness: Ha
     h = harness
     caplog.set_level(logging.INFO)
     h.models.script("alpha", text="word " * 30, chunk_delay=0.02)
-    h.slack.rate_limit("chat.update", retry_after=0.1, times=2)  # the surface logs each 429 it waits out
+    h.slack.rate_limit("chat.update", retry_after=0.1, times=2)  # the editor logs each 429 it meets
     await h.post("junk", "application/json", signed=False)  # logged outside any task
     await h.command("write a ring buffer")
     await h.settle()
     with h.arena.store.session() as s:
         answers = {a.id: a for a in s.exec(select(Answer))}
 
-    limited = [r for r in caplog.records if "rate limited" in r.getMessage()]
+    limited = [r for r in caplog.records if r.name == "bot.edits" and "rate-limiting" in r.getMessage()]
     assert len(limited) == 2
     for record in limited:
         assert record.answer_id in answers, "the 429 happened while streaming one answer"

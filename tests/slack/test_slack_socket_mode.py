@@ -1,9 +1,8 @@
-"""Socket Mode and configuration: `serve_slack` picks the mode from the environment."""
+"""Socket Mode and configuration: `start_slack` picks the mode from the environment."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -11,7 +10,8 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from adapters.slack.serve import SlackConfigError, adapter_from_env, serve_slack
+from adapters.slack.serve import SlackConfigError, adapter_from_env
+from app.serve import start_slack
 from bot.arena import Arena
 from storage.db import Store
 from tests.conftest import contestant
@@ -34,7 +34,7 @@ async def test_socket_mode_task_and_duplicate_event(sqlite_store: Store, fake_op
     arena = make_arena(sqlite_store, [contestant(fake_openai, "alpha")], edit_interval=0.1)
     async with FakeSlack() as slack:
         env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-1-test", "SLACK_API_URL": slack.api_url}
-        server = asyncio.create_task(serve_slack(arena, arena.settings, env))
+        server = await start_slack(arena, arena.settings, env)
         try:
             await slack.wait_for_socket()
             payload: dict[str, Any] = dict(parse_qsl(command_body("write a quicksort",
@@ -58,9 +58,8 @@ async def test_socket_mode_task_and_duplicate_event(sqlite_store: Store, fake_op
             await asyncio.sleep(0.3)  # give a duplicate the chance to show up
             assert len(fake_openai.requests) == 2
         finally:
-            server.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await server
+            await server.stop_accepting()
+            await server.close()
 
 
 def test_http_mode_without_signing_secret_is_a_clear_error() -> None:
@@ -75,5 +74,5 @@ async def test_socket_mode_rejects_a_bot_token_as_app_token(sqlite_store: Store,
     arena = make_arena(sqlite_store, [contestant(fake_openai, "alpha")])
     env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xoxb-wrong", "SLACK_API_URL": "http://127.0.0.1:9/api/"}
     with pytest.raises(SlackConfigError, match="xapp-") as info:
-        await serve_slack(arena, arena.settings, env)
+        await start_slack(arena, arena.settings, env)
     assert "xoxb-wrong" not in str(info.value)  # never echo a secret

@@ -1,8 +1,8 @@
-"""SlackSurface against the fake Web API: threading, throttled edits, 429 backoff, errors, files."""
+"""SlackSurface against the fake Web API: threading, 429 backoff, errors, files (the edit
+schedule is bot.edits.Editor's, tested in test_slack_edits.py)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -20,8 +20,8 @@ async def slack() -> AsyncIterator[FakeSlack]:
         yield fake
 
 
-def surface_for(slack: FakeSlack, edit_interval: float = 0.0) -> SlackSurface:
-    return SlackSurface(AsyncWebClient(token="xoxb-test", base_url=slack.api_url), edit_interval=edit_interval)
+def surface_for(slack: FakeSlack) -> SlackSurface:
+    return SlackSurface(AsyncWebClient(token="xoxb-test", base_url=slack.api_url))
 
 
 async def test_post_and_thread_replies(slack: FakeSlack) -> None:
@@ -35,27 +35,23 @@ async def test_post_and_thread_replies(slack: FakeSlack) -> None:
     assert "write _fizzbuzz_" in slack.message("C1", parent.message_id).all_text()
 
 
-async def test_edits_are_coalesced_and_spaced(slack: FakeSlack) -> None:
-    surface = surface_for(slack, edit_interval=0.2)
-    ref = await surface.post(Destination("C1"), Message(text="…"))
-    # 20 rapid edits, as a fast stream would request: most are superseded before they are sent
-    await asyncio.gather(*(surface.edit(ref, Message(text=f"v{i}", tone=Tone.PROGRESS)) for i in range(20)))
-    updates = slack.calls_to("chat.update")
-    assert 1 <= len(updates) <= 2
-    assert slack.message("C1", ref.message_id).text == "v19"
-    times = [slack.calls_to("chat.postMessage")[0].at] + [c.at for c in updates]
-    assert all(b - a >= 0.15 for a, b in zip(times, times[1:], strict=False))  # 0.2 s apart, less arrival jitter
-
-
-async def test_rate_limited_update_waits_and_lands(slack: FakeSlack) -> None:
+async def test_a_rate_limited_update_is_handed_to_the_caller_with_its_retry_after(slack: FakeSlack) -> None:
     surface = surface_for(slack)
     ref = await surface.post(Destination("C1"), Message(text="…"))
-    slack.rate_limit("chat.update", retry_after=0.3)
-    await surface.edit(ref, Message(text="final"))
-    updates = slack.calls_to("chat.update")
-    assert len(updates) == 2
-    assert updates[1].at - updates[0].at >= 0.25
-    assert slack.message("C1", ref.message_id).text == "final"
+    slack.rate_limit("chat.update", retry_after=7)
+    with pytest.raises(SurfaceError) as info:
+        await surface.edit(ref, Message(text="final"))
+    assert info.value.retry_after == 7 and info.value.transient
+    assert len(slack.calls_to("chat.update")) == 1  # not waited out here: the editor schedules edits
+
+
+async def test_a_dropped_connection_is_a_transient_surface_error(slack: FakeSlack) -> None:
+    surface = surface_for(slack)
+    ref = await surface.post(Destination("C1"), Message(text="…"))
+    slack.drop("chat.update", 60)  # the connection is cut: aiohttp raises ServerDisconnectedError
+    with pytest.raises(SurfaceError) as info:
+        await surface.edit(ref, Message(text="final"))
+    assert info.value.transient and "couldn't reach Slack" in info.value.user_message
 
 
 async def test_persistent_rate_limit_becomes_a_clear_error(slack: FakeSlack) -> None:
@@ -126,25 +122,6 @@ async def test_ephemeral_and_home(slack: FakeSlack) -> None:
     assert "<!here>" not in str(slack.ephemerals[0])
     await surface.publish_home("U1", Message(title="Leaderboard", text="```\n1. gpt\n```"))
     assert slack.views[0]["user_id"] == "U1" and slack.views[0]["view"]["type"] == "home"
-
-
-async def test_final_edit_is_not_held_back_by_the_throttle(slack: FakeSlack) -> None:
-    surface = surface_for(slack, edit_interval=30)
-    ref = await surface.post(Destination("C1"), Message(text="…", tone=Tone.PROGRESS))
-    await asyncio.wait_for(surface.edit(ref, Message(text="done", tone=Tone.SUCCESS)), timeout=5)
-    assert slack.message("C1", ref.message_id).text == "done"
-
-
-async def test_cancelled_progress_edit_cannot_overwrite_the_final_answer(slack: FakeSlack) -> None:
-    surface = surface_for(slack)
-    ref = await surface.post(Destination("C1"), Message(text="…", tone=Tone.PROGRESS))
-    slack.slow("chat.update", 0.4)  # Slack applies this progress edit late
-    progress = asyncio.create_task(surface.edit(ref, Message(text="writing ▌", tone=Tone.PROGRESS)))
-    await asyncio.sleep(0.1)
-    progress.cancel()  # the core stops its live updates when the stream ends
-    await surface.edit(ref, Message(text="final answer", tone=Tone.SUCCESS))
-    await asyncio.sleep(0.5)
-    assert slack.message("C1", ref.message_id).text == "final answer"
 
 
 async def test_only_post_message_is_sent_unfurl_flags(slack: FakeSlack) -> None:

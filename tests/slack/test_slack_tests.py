@@ -24,7 +24,7 @@ async def test_a_test_flag_is_run_against_every_answer_and_shown_in_its_footer(h
     status, _ = await h.command('--test "is_even(4) and not is_even(3)" write is_even(n)')
     assert status == 200
     await h.settle()
-    await h.arena.tests.drain()
+    await h.arena.join()
 
     [parent] = [m for m in h.slack.channel_messages(CHANNEL) if m.thread_ts is None]
     assert "write is_even(n)" in parent.all_text() and "assert is_even(4) and not is_even(3)" in parent.all_text()

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlmodel import SQLModel
-
 from storage.db import Store
+from tests.storage.drift import schema_differences
 
 
 def test_migrated_schema_matches_the_models(store: Store) -> None:
-    with store.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
-    assert differences == []
+    assert schema_differences(store) == []
 
 
 def test_upgrading_a_database_with_tasks_keeps_them(tmp_path) -> None:  # type: ignore[no-untyped-def]

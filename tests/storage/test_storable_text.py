@@ -21,6 +21,7 @@ async def test_a_task_and_an_answer_with_nul_characters_are_stored_and_answered(
                           text="parse this:\x00\x00 a NUL-separated list", event_id="Ev\x00nul")
 
     await arena.handle(event, surface)
+    await arena.join()
 
     with store.session() as session:
         [task] = session.exec(select(Task)).all()

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlmodel import SQLModel
-
 from storage import leaderboard as lb_store
 from storage import tasks as db
 from storage import testresults
 from storage.models import Answer, AnswerStatus, Task, utcnow
+from tests.storage.drift import schema_differences
 
 TESTS = [{"name": "test_task.py", "language": "python", "source": "assert f()"}]
 
@@ -24,8 +21,7 @@ def finished_task(store, tests=TESTS, channel: str = "C1"):  # type: ignore[no-u
 
 
 def test_the_migrated_schema_matches_the_models(store) -> None:  # type: ignore[no-untyped-def]
-    with store.engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
+    assert schema_differences(store) == []
 
 
 def test_one_result_per_answer_and_the_first_one_wins(store) -> None:  # type: ignore[no-untyped-def]

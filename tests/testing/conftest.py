@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -52,13 +53,26 @@ def ask(sqlite_store: Store, fake_openai: FakeOpenAI, make_arena: Callable[..., 
                 notes.append(message)
 
         surface = MemorySurface()
-        outcome = await arena.request_task(
+        outcome = await arena.ask(
             TaskRequested(platform="memory", user=ASKER, channel="C1", text=text, notify=notify, **event), surface)
         assert outcome is not None, notes
-        await arena.tests.drain()
+        await arena.join()  # the automatic test runs too
         return outcome, surface
 
     return run
+
+
+async def answers_final(arena: Arena, task_id: int) -> list[Answer]:
+    """Wait (not timing anything) until a task's answers are final, its test runs maybe not."""
+    from storage import tasks as db
+    from storage.models import TaskStatus
+
+    for _ in range(1000):
+        found = db.task_with_answers(arena.store, task_id)
+        if found is not None and found[0].status == TaskStatus.DONE:
+            return found[1]
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"task {task_id} did not finish")
 
 
 def final(surface: MemorySurface, answer: Answer) -> Message:

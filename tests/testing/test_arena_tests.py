@@ -17,7 +17,7 @@ from storage import testresults
 from storage.db import Store
 from tests.conftest import contestant
 from tests.fakes.openai_server import FakeOpenAI
-from tests.testing.conftest import ASKER, Ask, final
+from tests.testing.conftest import ASKER, Ask, answers_final, final
 
 IS_EVEN = "Here you go:\n\n```python\ndef is_even(n):\n    return n % 2 == 0\n```\n"
 TWO_ASSERTS = "write is_even(n)\n\n```python test\nassert is_even(4)\nassert is_even(3)\n```"
@@ -108,6 +108,7 @@ async def test_the_run_button_shows_the_failures_in_the_thread(
     [answer] = outcome.answers
 
     await arena.handle(RunRequested(platform="memory", user=User("U2", "bob"), answer_id=answer.id or 0), surface)
+    await arena.join()
 
     [report] = [m for m in surface.messages.values() if (m.title or "").startswith("▶ Run")]
     assert "the task's tests" in (report.title or "")
@@ -128,12 +129,14 @@ async def test_runs_queue_behind_the_sandbox_cap_and_never_delay_the_answers(
     async with service._slots:  # the sandbox is at its cap (someone else's run holds the only slot)
         outcome = await arena.request_task(TaskRequested(platform="memory", user=ASKER, channel="C1", text=TWO_ASSERTS),
                                            surface)
-        assert outcome is not None and all(a.status == "done" for a in outcome.answers)
+        assert outcome is not None
+        outcome.answers = await answers_final(arena, outcome.task.id or 0)
+        assert all(a.status == "done" for a in outcome.answers)
         for answer in outcome.answers:  # every answer is final, with its footer, while its tests wait
             footer = final(surface, answer).footer or ""
             assert "⏱" in footer and "tests" not in footer
             assert testresults.get_result(sqlite_store, answer.id) is None
-    await arena.tests.drain()
+    await arena.join()
     assert all("tests 1/2 passed" in (final(surface, a).footer or "") for a in outcome.answers)
 
 
@@ -146,7 +149,7 @@ async def test_running_again_does_nothing_and_an_unshown_result_is_shown_on_resu
     stored = testresults.get_result(sqlite_store, answer.id)
     calls = len(surface.calls)
 
-    assert await arena.tests.run_answer(answer.id or 0, surface) is None
+    assert await arena.tests.run_answer(answer.id or 0) is None
     assert len(surface.calls) == calls, "no second run, no second edit"
     again = testresults.get_result(sqlite_store, answer.id)
     assert (again.id, again.created_at, again.shown_at) == (stored.id, stored.created_at, stored.shown_at)
@@ -156,8 +159,8 @@ async def test_running_again_does_nothing_and_an_unshown_result_is_shown_on_resu
         row = session.get(type(stored), stored.id)
         row.shown_at = None
     surface.messages[next(r for r in surface.messages if r.message_id == answer.message_id)] = Message(text="stale")
-    assert await arena.tests.resume(surface) == 1
-    await arena.tests.drain()
+    assert await arena.tests.resume() == 1
+    await arena.join()
     assert "tests 1/2 passed" in (final(surface, answer).footer or "")
     assert testresults.get_result(sqlite_store, answer.id).created_at == stored.created_at, "not run again"
 
@@ -174,12 +177,14 @@ async def test_runs_cut_short_by_a_shutdown_are_resumed(
     async with service._slots:
         outcome = await arena.request_task(TaskRequested(platform="memory", user=ASKER, channel="C1", text=TWO_ASSERTS),
                                            surface)
-        await arena.tests.drain(timeout=0)  # shutdown: the queued run is cancelled
+        assert outcome is not None
+        outcome.answers = await answers_final(arena, outcome.task.id or 0)
+        await arena.queue.shutdown(0)  # shutdown: the queued run is cancelled
     assert outcome is not None and testresults.get_result(sqlite_store, outcome.answers[0].id) is None
 
     restarted = make_arena(sqlite_store, [contestant(fake_openai, "m1")], sandbox=SandboxService(tests_backend))
-    assert await restarted.tests.resume(surface) == 1
-    await restarted.tests.drain()
+    assert (restarted.services.surfaces.add(surface), await restarted.tests.resume())[1] == 1
+    await restarted.join()
     assert "tests 1/2 passed" in (final(surface, outcome.answers[0]).footer or "")
 
 
@@ -200,6 +205,7 @@ async def test_smoke_runs_are_off_by_default_and_per_channel(
 
     await arena.handle(AutorunChanged(platform="memory", user=ASKER, channel="C1", enabled=True, notify=notify),
                        surface)
+    await arena.join()
     assert lb_store.autorun_enabled(sqlite_store, "memory", "C1") and "Smoke runs are on" in notes[0].text
     after, surface = await ask("print something", answers, arena=arena)
     footers = {a.contestant_id: final(surface, a).footer or "" for a in after.answers}
@@ -262,9 +268,8 @@ async def test_without_a_sandbox_the_footer_says_so_and_nothing_is_stored(
     fake_openai.script("m1", text=IS_EVEN)
     arena = make_arena(sqlite_store, [contestant(fake_openai, "m1")], sandbox=None)
     surface = MemorySurface()
-    outcome = await arena.request_task(TaskRequested(platform="memory", user=ASKER, channel="C1", text=TWO_ASSERTS),
-                                       surface)
-    await arena.tests.drain()
+    outcome = await arena.ask(TaskRequested(platform="memory", user=ASKER, channel="C1", text=TWO_ASSERTS), surface)
+    await arena.join()
     assert outcome is not None
     footer = final(surface, outcome.answers[0]).footer or ""
     assert "tests: did not run (running code is switched off on this bot)" in footer
