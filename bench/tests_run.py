@@ -22,8 +22,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.memory import MemorySurface
@@ -38,6 +36,7 @@ from bot.sandbox.service import SandboxService
 from bot.surface import MessageRef
 from bot.testing import harness
 from bot.testing.suite import split_tests
+from storage import tasks
 from storage.db import Store
 from tests.fakes.openai_server import FakeOpenAI
 
@@ -47,7 +46,6 @@ ASSERTS = "\n".join(
 )
 TASK = f"write is_even(n) and halve(n)\n\n```python test\n{ASSERTS}\n```"
 ANSWER = f"Here it is:\n\n```python\n{CODE}```\n"
-
 
 class TimedSandbox(SandboxService):
     """The real sandbox service, noting when each run's result came back (by user id)."""
@@ -60,7 +58,6 @@ class TimedSandbox(SandboxService):
         result = await super().run(user_id, code, language)
         self.returned_at[user_id] = time.perf_counter()
         return result
-
 
 class TimedSurface(MemorySurface):
     """Records when each answer's final edit and its test-result edit happened."""
@@ -78,7 +75,6 @@ class TimedSurface(MemorySurface):
         if "tests " in (message.footer or ""):
             self.tests_at[ref.message_id] = now
 
-
 async def arena_round(arena: Arena, answers: int) -> tuple[float, int, list[float]]:
     """(seconds from the last final edit to the last test footer, footers showing 10/10, and per
     answer the seconds from its sandbox result to its footer edit)."""
@@ -86,13 +82,14 @@ async def arena_round(arena: Arena, answers: int) -> tuple[float, int, list[floa
     event = TaskRequested(platform="bench", user=User("U1", "bench"), channel="C1", text=TASK)
     outcome = await arena.request_task(event, surface)
     assert outcome is not None and len(outcome.answers) == answers
-    await arena.tests.drain()
+    await arena.join()  # the answers, then their test runs (jobs of this process)
     assert len(surface.tests_at) == answers, f"{len(surface.tests_at)} of {answers} footers show a result"
     passing = sum("tests 10/10 passed" in (m.footer or "") for m in surface.messages.values())
     sandbox = arena.sandbox
-    after = [surface.tests_at[a.message_id or ""] - sandbox.returned_at[f"autorun:{a.id}"] for a in outcome.answers]
+    found = await arena.store.run(tasks.task_with_answers, outcome.task.id or 0)  # now with message ids
+    assert found is not None
+    after = [surface.tests_at[a.message_id or ""] - sandbox.returned_at[f"autorun:{a.id}"] for a in found[1]]
     return max(surface.tests_at.values()) - max(surface.final_at.values()), passing, after
-
 
 async def sandbox_round(service: SandboxService, answers: int) -> float:
     """Seconds to run the same test programs straight through the sandbox, all at once."""
@@ -103,7 +100,6 @@ async def sandbox_round(service: SandboxService, answers: int) -> float:
     elapsed = time.perf_counter() - started
     assert all(r.exit_code == 0 for r in results), [r for r in results if r.exit_code != 0][:1]
     return elapsed
-
 
 async def main(answers: int, rounds: int) -> None:
     cap = os.environ.get("SANDBOX_CONCURRENCY")
@@ -116,7 +112,7 @@ async def main(answers: int, rounds: int) -> None:
                 fake.script(f"m{i}", text=ANSWER, chunk_delay=0.002)
             roster = Roster([Contestant(id=f"m{i}", name=f"Model {i}", base_url=fake.base_url, model=f"m{i}")
                              for i in range(answers)])
-            client = ChatClient(httpx.AsyncClient())
+            client = ChatClient()
             arena = Arena(store, roster, client, Settings(database_url=store.url, edit_interval=0.2),
                           sandbox=service)
             await sandbox_round(service, answers)  # warm up: page cache, first bwrap start
@@ -148,7 +144,6 @@ async def main(answers: int, rounds: int) -> None:
     print(f"  sandbox result -> footer edit, per answer: median {statistics.median(after) * 1000:.1f} ms, "
           f"p90 {after[int(0.9 * (len(after) - 1))] * 1000:.1f} ms, max {after[-1] * 1000:.1f} ms "
           f"({len(after)} runs)")
-
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
