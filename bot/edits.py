@@ -115,6 +115,11 @@ class Editor:
     _slots: asyncio.Semaphore | None = None
     _sending: set[asyncio.Task[None]] = field(default_factory=set)
 
+    @property
+    def busy(self) -> bool:
+        """True while a message follows live content or an edit is waiting or in flight."""
+        return bool(self._live or self._finals or self._busy)
+
     def live(self, ref: MessageRef, render: Callable[[], Message]) -> LiveEdit:
         """Follow ``render()`` in ``ref``: edited after :meth:`LiveEdit.touch`, within budget."""
         handle = LiveEdit(ref, render, self, last_sent=time.monotonic())
