@@ -6,7 +6,7 @@ import functools
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, Update, bindparam, exists, insert
+from sqlalchemy import Insert, Select, Table, Update, bindparam, exists, insert, or_
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select, update
@@ -30,6 +30,28 @@ ANSWERS: Table = Answer.__table__  # type: ignore[attr-defined]
 # more than running it, and an ORM session more again.
 
 
+def _one_of(column: Any, values: tuple[str, ...]) -> Any:
+    """``column IN values`` as ORs of plain comparisons: an IN list is re-rendered on every run."""
+    return or_(*(column == value for value in values))
+
+
+@functools.cache
+def _channel_blind() -> Select[Any]:
+    settings = ChannelSettings.__table__.c  # type: ignore[attr-defined]
+    return core_select(settings.blind).where(
+        settings.platform == bindparam("platform"), settings.channel == bindparam("channel"))
+
+
+@functools.cache
+def _insert_task() -> Insert:
+    return insert(TASKS).returning(TASKS.c.id)
+
+
+@functools.cache
+def _insert_answers() -> Insert:
+    return insert(ANSWERS).returning(ANSWERS.c.id, sort_by_parameter_order=True)
+
+
 @functools.cache
 def _task_by_id() -> Select[Any]:
     return core_select(TASKS).where(TASKS.c.id == bindparam("task_id"))
@@ -44,7 +66,7 @@ def _answers_of_task() -> Select[Any]:
 def _claim() -> Update:
     return (
         update(ANSWERS)
-        .where(ANSWERS.c.id == bindparam("answer_id"), ANSWERS.c.status.in_(UNFINISHED_ANSWER))
+        .where(ANSWERS.c.id == bindparam("answer_id"), _one_of(ANSWERS.c.status, UNFINISHED_ANSWER))
         .values(status=AnswerStatus.STREAMING, text="", error=None, attempts=ANSWERS.c.attempts + 1)
         .returning(*ANSWERS.c)
     )
@@ -63,10 +85,10 @@ def _lock_task() -> Select[Any]:
 @functools.cache
 def _done_unless_answers_left() -> Update:
     """The task becomes done when it is still open and none of its answers is unfinished."""
-    left = exists().where(ANSWERS.c.task_id == bindparam("task_id"), ANSWERS.c.status.in_(UNFINISHED_ANSWER))
+    left = exists().where(ANSWERS.c.task_id == bindparam("task_id"), _one_of(ANSWERS.c.status, UNFINISHED_ANSWER))
     return (
         update(TASKS)
-        .where(TASKS.c.id == bindparam("task_id"), TASKS.c.status.in_([TaskStatus.PENDING, TaskStatus.RUNNING]), ~left)
+        .where(TASKS.c.id == bindparam("task_id"), _one_of(TASKS.c.status, (TaskStatus.PENDING, TaskStatus.RUNNING)), ~left)
         .values(status=TaskStatus.DONE, finished_at=bindparam("finished_at"))
     )
 
@@ -98,19 +120,12 @@ def create_task(store: Store, task: Task, answers: list[Answer]) -> tuple[Task, 
 
     Like :func:`claim_event`, waits only briefly for another process's SQLite write lock."""
     with store.engine.begin() as conn, store.fail_fast(conn):  # Core statements: keep it light
-        task.blind = bool(conn.execute(
-            select(ChannelSettings.blind).where(
-                ChannelSettings.platform == task.platform, ChannelSettings.channel == task.channel
-            )
-        ).scalar())
-        task.id = task_id = cast(int, conn.execute(insert(Task).values(_columns(task)).returning(col(Task.id))).scalar_one())
+        task.blind = bool(conn.execute(_channel_blind(), {"platform": task.platform, "channel": task.channel}).scalar())
+        task.id = task_id = cast(int, conn.execute(_insert_task(), _columns(task)).scalar_one())
         for answer in answers:
             answer.task_id = task_id
         if answers:
-            ids = conn.execute(
-                insert(Answer).returning(col(Answer.id), sort_by_parameter_order=True),
-                [_columns(a) for a in answers],
-            ).scalars()
+            ids = conn.execute(_insert_answers(), [_columns(a) for a in answers]).scalars()
             for answer, answer_id in zip(answers, ids, strict=True):
                 answer.id = answer_id
     return task, answers
