@@ -131,10 +131,13 @@ async def arena_path(url: str, store: Store, latency: float, tasks: int, contest
     settings = Settings(database_url=store.url, edit_interval=1.0, secrets=SECRETS)
     async with provider_client(settings, roster) as client:
         arena = Arena(store, roster, client, settings)
+        surface = MemorySurface(platform="bench")  # one surface for every task, as an adapter has
 
         async def run_task(i: int) -> None:
-            event = TaskRequested(platform="bench", user=User(f"U{i}"), channel=f"C{i}", text=f"task {i}")
-            await arena.ask(event, MemorySurface())
+            event = TaskRequested(platform=surface.platform, user=User(f"U{i}"), channel=f"C{i}", text=f"task {i}")
+            outcome = await arena.ask(event, surface)
+            if outcome is None or any(a.status != "done" for a in outcome.answers):
+                raise SystemExit(f"task {i} did not finish: {outcome}")
 
         return await measure(run_task, tasks, latency)
 

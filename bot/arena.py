@@ -181,10 +181,17 @@ class Arena:
             await notify_safely(event, render.error("Something went wrong on our side; it has been logged."))
 
     def _use(self, surface: Surface) -> None:
-        """Jobs of this process post through the surface the latest event came from."""
+        """Jobs of this process post through the surface the latest event came from, unless
+        jobs of the one they use now may still be in flight (it keeps serving them, and this)."""
         registry = self.services.surfaces
-        if surface.platform not in registry or registry.get(surface.platform) is not surface:
-            registry.add(surface)
+        if surface.platform in registry:
+            if registry.get(surface.platform) is surface:
+                return
+            queue = self.services.queue
+            if not isinstance(queue, InProcessQueue) or len(queue.tracker) or registry.editor(surface.platform).busy:
+                log.warning("a second %s surface while jobs are in flight: keeping the first", surface.platform)
+                return
+        registry.add(surface)
 
     async def _claim(self, key: str) -> bool:
         return await self.store.run(db.claim_event, key)
@@ -261,6 +268,8 @@ class Arena:
         Returns as soon as the task is queued (None when it was refused, with a private reply).
         """
         self._use(surface)
+        if event.platform != surface.platform:  # its jobs would find no surface and never finish
+            raise ValueError(f"a {event.platform} event came with a {surface.platform} surface")
         try:
             found_tests = split_tests(event.text, tests=event.tests, show=event.show_tests, files=event.files)
         except TestsError as exc:
@@ -299,9 +308,22 @@ class Arena:
         outcome = await self.request_task(event, surface)
         if outcome is None:
             return None
-        await self.services.finished.wait(outcome.task.id or 0)
-        found = await self.store.run(db.task_with_answers, outcome.task.id or 0)
+        task_id = outcome.task.id or 0
+        finished = asyncio.ensure_future(self.services.finished.wait(task_id))
+        waits: set[asyncio.Future[None]] = {finished}
+        queue = self.services.queue
+        if isinstance(queue, InProcessQueue):  # jobs that gave up must not leave us waiting forever
+            locks = [f"task:{task_id}", *(f"answer:{a.id}" for a in outcome.answers)]
+            waits.add(asyncio.ensure_future(queue.settled(locks)))
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        found = await self.store.run(db.task_with_answers, task_id)
         assert found is not None
+        if found[0].status not in answering.FINISHED_TASK:
+            log.error("task %s: its jobs ended without finishing it (see the errors above)", task_id)
         return TaskOutcome(found[0], found[1], outcome.skipped)
 
     def _new_task(

@@ -19,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import heapq
+import itertools
 import logging
 import time
 from collections import deque
@@ -76,7 +78,7 @@ class LiveEdit:
         """Note that the content changed (cheap; call it on every streamed piece)."""
         if not self.dirty and not self.closed:
             self.dirty = True
-            self.editor._wake()
+            self.editor._due(self)
 
     def close(self) -> None:
         """No more progress edits (the caller then sends the final state)."""
@@ -107,6 +109,10 @@ class Editor:
     concurrency: int = 8
     max_backoff: float = 60.0
     _live: dict[MessageRef, LiveEdit] = field(default_factory=dict)
+    # Dirty live messages by when they were last edited (the longest ago first); an entry whose
+    # message was edited, closed or replaced since is dropped when it comes up.
+    _dirty: list[tuple[float, int, LiveEdit]] = field(default_factory=list)
+    _order: itertools.count[int] = field(default_factory=itertools.count)
     _finals: deque[_Final] = field(default_factory=deque)
     _busy: set[MessageRef] = field(default_factory=set)
     _blocked_until: float = 0.0
@@ -114,6 +120,11 @@ class Editor:
     _loop_task: asyncio.Task[None] | None = None
     _slots: asyncio.Semaphore | None = None
     _sending: set[asyncio.Task[None]] = field(default_factory=set)
+
+    @property
+    def busy(self) -> bool:
+        """True while a message follows live content or an edit is waiting or in flight."""
+        return bool(self._live or self._finals or self._busy)
 
     def live(self, ref: MessageRef, render: Callable[[], Message]) -> LiveEdit:
         """Follow ``render()`` in ``ref``: edited after :meth:`LiveEdit.touch`, within budget."""
@@ -133,6 +144,11 @@ class Editor:
         return await asyncio.shield(done)
 
     # ---------------------------------------------------------------------------- scheduling
+
+    def _due(self, handle: LiveEdit) -> None:
+        """``handle`` became dirty: it waits its turn."""
+        heapq.heappush(self._dirty, (handle.last_sent, next(self._order), handle))
+        self._wake()
 
     def _wake(self) -> None:
         self._event.set()
@@ -162,6 +178,7 @@ class Editor:
                     self._finals.appendleft(job)
                 raise
             self._sending.add(asyncio.get_running_loop().create_task(self._send(job), context=job.context.copy()))
+        self._dirty.clear()  # no live message is left: only stale entries
         self._loop_task = None
 
     def _next(self) -> tuple[_Final | LiveEdit | None, float]:
@@ -179,15 +196,22 @@ class Editor:
             self._finals.remove(final)
             return final, 0.0
         best: LiveEdit | None = None
-        for handle in self._live.values():
-            if not handle.dirty or handle.ref in self._busy:
-                continue
-            due = handle.last_sent + self.interval
-            if due > now:
-                wait = min(wait, due - now)
-                continue
-            if best is None or handle.last_sent < best.last_sent:
-                best = handle
+        dirty, aside = self._dirty, []
+        while dirty:
+            last_sent, _, handle = dirty[0]
+            if (not handle.dirty or handle.closed or handle.last_sent != last_sent
+                    or self._live.get(handle.ref) is not handle):
+                heapq.heappop(dirty)  # edited, closed or replaced since it was queued
+            elif handle.ref in self._busy:
+                aside.append(heapq.heappop(dirty))  # its last edit is still in flight
+            elif last_sent + self.interval > now:
+                wait = min(wait, last_sent + self.interval - now)
+                break
+            else:
+                best = heapq.heappop(dirty)[2]
+                break
+        for entry in aside:
+            heapq.heappush(dirty, entry)
         return best, wait
 
     async def _take_budget(self, ref: MessageRef) -> None:

@@ -83,6 +83,8 @@ class InProcessQueue:
         self._locks: dict[str, asyncio.Lock] = {}
         self._waiting: set[str] = set()
         self._running: dict[asyncio.Task[Any], Job] = {}
+        self._open: dict[str, int] = {}  # jobs waiting or running, by lock
+        self._settled: dict[str, asyncio.Event] = {}
         self._closed = False
 
     def bind(self, executor: Executor) -> None:
@@ -102,7 +104,26 @@ class InProcessQueue:
                 self._waiting.add(key)
             task = self.tracker.spawn(self._run(job), name=f"{job.kind}:{job.to_dict()}")
             self._running[task] = job
-            task.add_done_callback(self._running.pop)
+            if job.lock:
+                self._open[job.lock] = self._open.get(job.lock, 0) + 1
+            task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[Any]) -> None:
+        lock = self._running.pop(task).lock
+        if lock:
+            left = self._open[lock] - 1
+            if left:
+                self._open[lock] = left
+            else:
+                del self._open[lock]
+                if (settled := self._settled.pop(lock, None)) is not None:
+                    settled.set()
+
+    async def settled(self, locks: Sequence[str]) -> None:
+        """Wait until no job whose ``lock`` is one of ``locks`` is waiting or running (a job
+        defers its successors before it ends, so a chain of jobs counts as one)."""
+        while (busy := next((lock for lock in locks if lock in self._open), None)) is not None:
+            await self._settled.setdefault(busy, asyncio.Event()).wait()
 
     async def _run(self, job: Job) -> None:
         lock = self._locks.setdefault(job.lock, asyncio.Lock()) if job.lock else None

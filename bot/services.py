@@ -34,8 +34,10 @@ class TaskWaiters:
 
     async def wait(self, task_id: int) -> None:
         """Until :meth:`done` is called for ``task_id``."""
-        await self._events.setdefault(task_id, asyncio.Event()).wait()
-        self._events.pop(task_id, None)
+        try:
+            await self._events.setdefault(task_id, asyncio.Event()).wait()
+        finally:
+            self._events.pop(task_id, None)
 
     def done(self, task_id: int) -> None:
         """``task_id`` finished (every answer is final)."""

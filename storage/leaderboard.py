@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, case, delete, func, select, update
+from sqlalchemy import CursorResult, Select, bindparam, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
@@ -71,9 +72,16 @@ def set_autorun(store: Store, platform: str, channel: str, enabled: bool) -> Non
 
 
 def autorun_enabled(store: Store, platform: str, channel: str) -> bool:
-    """Whether answers in this channel are smoke-run (tasks without tests)."""
-    settings = channel_settings(store, platform, channel)
-    return bool(settings and settings.autorun)
+    """Whether answers in this channel are smoke-run (tasks without tests). Asked after every
+    answer: one prepared Core statement, no ORM session."""
+    with store.engine.connect() as conn:
+        return bool(conn.execute(_autorun(), {"platform": platform, "channel": channel}).scalar())
+
+
+@functools.cache
+def _autorun() -> Select[tuple[bool]]:
+    return select(col(ChannelSettings.autorun)).where(
+        col(ChannelSettings.platform) == bindparam("platform"), col(ChannelSettings.channel) == bindparam("channel"))
 
 
 def blind_tasks_due(store: Store, created_before: datetime) -> list[int]:

@@ -6,11 +6,12 @@ import functools
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Update, bindparam, insert, inspect
+from sqlalchemy import Insert, Select, Table, Update, bindparam, exists, insert, or_
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select, update
 
-from storage.db import Store
+from storage.db import Store, from_row
 from storage.models import (
     Answer,
     AnswerStatus,
@@ -23,6 +24,73 @@ from storage.models import (
 )
 
 UNFINISHED_ANSWER = (AnswerStatus.PENDING, AnswerStatus.STREAMING)
+TASKS: Table = Task.__table__  # type: ignore[attr-defined]
+ANSWERS: Table = Answer.__table__  # type: ignore[attr-defined]
+# The statements run for every answer are built once (see _update_by_id): building one costs
+# more than running it, and an ORM session more again.
+
+
+def _one_of(column: Any, values: tuple[str, ...]) -> Any:
+    """``column IN values`` as ORs of plain comparisons: an IN list is re-rendered on every run."""
+    return or_(*(column == value for value in values))
+
+
+@functools.cache
+def _channel_blind() -> Select[Any]:
+    settings = ChannelSettings.__table__.c  # type: ignore[attr-defined]
+    return core_select(settings.blind).where(
+        settings.platform == bindparam("platform"), settings.channel == bindparam("channel"))
+
+
+@functools.cache
+def _insert_task() -> Insert:
+    return insert(TASKS).returning(TASKS.c.id)
+
+
+@functools.cache
+def _insert_answers() -> Insert:
+    return insert(ANSWERS).returning(ANSWERS.c.id, sort_by_parameter_order=True)
+
+
+@functools.cache
+def _task_by_id() -> Select[Any]:
+    return core_select(TASKS).where(TASKS.c.id == bindparam("task_id"))
+
+
+@functools.cache
+def _answers_of_task() -> Select[Any]:
+    return core_select(ANSWERS).where(ANSWERS.c.task_id == bindparam("task_id")).order_by(ANSWERS.c.position)
+
+
+@functools.cache
+def _claim() -> Update:
+    return (
+        update(ANSWERS)
+        .where(ANSWERS.c.id == bindparam("answer_id"), _one_of(ANSWERS.c.status, UNFINISHED_ANSWER))
+        .values(status=AnswerStatus.STREAMING, text="", error=None, attempts=ANSWERS.c.attempts + 1)
+        .returning(*ANSWERS.c)
+    )
+
+
+@functools.cache
+def _task_running() -> Update:
+    return update(TASKS).where(TASKS.c.id == bindparam("task_id")).values(status=TaskStatus.RUNNING)
+
+
+@functools.cache
+def _lock_task() -> Select[Any]:
+    return core_select(TASKS.c.id).where(TASKS.c.id == bindparam("task_id")).with_for_update()
+
+
+@functools.cache
+def _done_unless_answers_left() -> Update:
+    """The task becomes done when it is still open and none of its answers is unfinished."""
+    left = exists().where(ANSWERS.c.task_id == bindparam("task_id"), _one_of(ANSWERS.c.status, UNFINISHED_ANSWER))
+    return (
+        update(TASKS)
+        .where(TASKS.c.id == bindparam("task_id"), _one_of(TASKS.c.status, (TaskStatus.PENDING, TaskStatus.RUNNING)), ~left)
+        .values(status=TaskStatus.DONE, finished_at=bindparam("finished_at"))
+    )
 
 
 def claim_event(store: Store, key: str) -> bool:
@@ -52,19 +120,12 @@ def create_task(store: Store, task: Task, answers: list[Answer]) -> tuple[Task, 
 
     Like :func:`claim_event`, waits only briefly for another process's SQLite write lock."""
     with store.engine.begin() as conn, store.fail_fast(conn):  # Core statements: keep it light
-        task.blind = bool(conn.execute(
-            select(ChannelSettings.blind).where(
-                ChannelSettings.platform == task.platform, ChannelSettings.channel == task.channel
-            )
-        ).scalar())
-        task.id = task_id = cast(int, conn.execute(insert(Task).values(_columns(task)).returning(col(Task.id))).scalar_one())
+        task.blind = bool(conn.execute(_channel_blind(), {"platform": task.platform, "channel": task.channel}).scalar())
+        task.id = task_id = cast(int, conn.execute(_insert_task(), _columns(task)).scalar_one())
         for answer in answers:
             answer.task_id = task_id
         if answers:
-            ids = conn.execute(
-                insert(Answer).returning(col(Answer.id), sort_by_parameter_order=True),
-                [_columns(a) for a in answers],
-            ).scalars()
+            ids = conn.execute(_insert_answers(), [_columns(a) for a in answers]).scalars()
             for answer, answer_id in zip(answers, ids, strict=True):
                 answer.id = answer_id
     return task, answers
@@ -120,8 +181,9 @@ def start_answers(
 
 
 def get_task(store: Store, task_id: int) -> Task | None:
-    with store.session() as session:
-        return session.get(Task, task_id)
+    with store.engine.connect() as conn:
+        row = conn.execute(_task_by_id(), {"task_id": task_id}).mappings().first()
+        return from_row(Task, row) if row is not None else None
 
 
 def get_answer(store: Store, answer_id: int) -> tuple[Answer, Task] | None:
@@ -136,9 +198,8 @@ def get_answer(store: Store, answer_id: int) -> tuple[Answer, Task] | None:
 
 def task_answers(store: Store, task_id: int) -> list[Answer]:
     """A task's answers in display order."""
-    with store.session() as session:
-        query = select(Answer).where(Answer.task_id == task_id).order_by(col(Answer.position))
-        return list(session.exec(query))
+    with store.engine.connect() as conn:
+        return [from_row(Answer, row) for row in conn.execute(_answers_of_task(), {"task_id": task_id}).mappings()]
 
 
 def unfinished_tasks(store: Store, started_before: datetime | None = None) -> list[Task]:
@@ -156,10 +217,7 @@ def finish_task_if_done(store: Store, task_id: int) -> list[Answer]:
     Returns the task's answers in display order (whatever their state).
     """
     with store.engine.begin() as conn:
-        rows = conn.execute(
-            select(*inspect(Answer).local_table.c).where(col(Answer.task_id) == task_id).order_by(col(Answer.position))
-        ).mappings()
-        answers = [Answer(**row) for row in rows]
+        answers = [from_row(Answer, row) for row in conn.execute(_answers_of_task(), {"task_id": task_id}).mappings()]
         if not any(a.status in UNFINISHED_ANSWER for a in answers):
             conn.execute(
                 _update_by_id(Task, frozenset({"status", "finished_at"})),
@@ -170,53 +228,42 @@ def finish_task_if_done(store: Store, task_id: int) -> list[Answer]:
 
 def task_with_answers(store: Store, task_id: int) -> tuple[Task, list[Answer]] | None:
     """A task and its answers in display order, or None."""
-    with store.session() as session:
-        task = session.get(Task, task_id)
-        if task is None:
+    with store.engine.connect() as conn:
+        row = conn.execute(_task_by_id(), {"task_id": task_id}).mappings().first()
+        if row is None:
             return None
-        query = select(Answer).where(Answer.task_id == task_id).order_by(col(Answer.position))
-        return task, list(session.exec(query))
+        answers = conn.execute(_answers_of_task(), {"task_id": task_id}).mappings()
+        return from_row(Task, row), [from_row(Answer, a) for a in answers]
 
 
 def claim_answer(store: Store, answer_id: int) -> tuple[Answer, Task] | None:
     """Start (or restart) streaming an unfinished answer: status streaming, text cleared, one more
     attempt counted. None when the answer is already final (or gone)."""
     with store.engine.begin() as conn:
-        row = conn.execute(
-            update(Answer)
-            .where(col(Answer.id) == answer_id, col(Answer.status).in_(UNFINISHED_ANSWER))
-            .values(status=AnswerStatus.STREAMING, text="", error=None, attempts=col(Answer.attempts) + 1)
-            .returning(*Answer.__table__.columns)  # type: ignore[attr-defined]
-        ).mappings().first()
+        row = conn.execute(_claim(), {"answer_id": answer_id}).mappings().first()
         if row is None:
             return None
-        answer = Answer(**row)
-        task_row = conn.execute(select(Task.__table__).where(col(Task.id) == answer.task_id)).mappings().first()  # type: ignore[attr-defined]
+        answer = from_row(Answer, row)
+        task_row = conn.execute(_task_by_id(), {"task_id": answer.task_id}).mappings().first()
         if task_row is None:
             return None
         if task_row["status"] == TaskStatus.PENDING:
-            conn.execute(update(Task).where(col(Task.id) == answer.task_id).values(status=TaskStatus.RUNNING))
-        return answer, Task(**task_row)
+            conn.execute(_task_running(), {"task_id": answer.task_id})
+        return answer, from_row(Task, task_row)
 
 
 def finish_answer(store: Store, answer_id: int, task_id: int, values: dict[str, Any]) -> bool:
     """Store an answer's final state; mark its task done when no answer is left unfinished.
 
-    One transaction, holding the task's row lock (PostgreSQL), so that two answers finishing at
-    once cannot each see the other unfinished: returns True when this call finished the task.
+    One transaction, holding the task's row lock (PostgreSQL; SQLite has one writer at a time),
+    so that two answers finishing at once cannot each see the other unfinished: returns True
+    when this call finished the task.
     """
     with store.engine.begin() as conn:
-        conn.execute(select(Task.id).where(col(Task.id) == task_id).with_for_update())
+        if not store.is_sqlite:
+            conn.execute(_lock_task(), {"task_id": task_id})
         conn.execute(_update_by_id(Answer, frozenset(values)), {"row_id": answer_id, **values})
-        left = conn.execute(
-            select(Answer.id).where(col(Answer.task_id) == task_id, col(Answer.status).in_(UNFINISHED_ANSWER)).limit(1)
-        ).first()
-        if left is not None:
-            return False
-        done = conn.execute(
-            update(Task).where(col(Task.id) == task_id, col(Task.status).in_([TaskStatus.PENDING, TaskStatus.RUNNING]))
-            .values(status=TaskStatus.DONE, finished_at=utcnow())
-        )
+        done = conn.execute(_done_unless_answers_left(), {"task_id": task_id, "finished_at": utcnow()})
         return bool(done.rowcount)
 
 

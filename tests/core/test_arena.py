@@ -253,3 +253,46 @@ async def test_blind_mode_hides_model_names_until_revealed(sqlite_store, fake_op
     assert titles == ["Answer A", "Answer B"]
     assert "ALPHA" not in header.plain() and "BETA" not in header.plain()
     assert all(a.label in "AB" for a in outcome.answers)
+
+
+async def test_a_task_asked_through_a_second_surface_mid_stream_does_not_strand_the_first(
+        sqlite_store, fake_openai, make_arena):
+    fake_openai.script("alpha", text="first answer", first_token_delay=0.3)
+    arena = make_arena(sqlite_store, [contestant(fake_openai, "alpha")])
+    first, second = MemorySurface(), MemorySurface()
+    asked = asyncio.ensure_future(arena.ask(task_event("one"), first))
+    while len(first.posts()) < 2:  # the first task's header and placeholder are up
+        await asyncio.sleep(0.01)
+
+    outcomes = await asyncio.wait_for(asyncio.gather(asked, arena.ask(task_event("two"), second)), 10)
+
+    assert all(a.status == AnswerStatus.DONE for o in outcomes for a in o.answers)
+    finals = [m for m in first.messages.values() if m.title and "ALPHA" in m.title]
+    assert len(finals) == 2 and all("first answer" in m.text for m in finals)  # the second task joined it
+    assert not second.calls
+
+
+async def test_an_event_from_another_platforms_surface_is_refused(sqlite_store, fake_openai, make_arena):
+    arena = make_arena(sqlite_store, [contestant(fake_openai, "alpha")])
+
+    try:
+        await asyncio.wait_for(arena.ask(task_event("x"), MemorySurface(platform="other")), 10)
+    except ValueError as exc:
+        assert "memory event came with a other surface" in str(exc)
+    else:
+        raise AssertionError("a task whose jobs could find no surface was accepted")
+
+
+class BrokenSurface(MemorySurface):
+    async def post(self, where, message):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the surface is broken")
+
+
+async def test_ask_returns_when_the_tasks_jobs_give_up(sqlite_store, fake_openai, make_arena, caplog):
+    arena = make_arena(sqlite_store, [contestant(fake_openai, "alpha")])
+    arena.queue.backoff = 0.01  # type: ignore[attr-defined]
+
+    outcome = await asyncio.wait_for(arena.ask(task_event("x"), BrokenSurface()), 10)
+
+    assert outcome is not None and outcome.task.status == TaskStatus.PENDING
+    assert "its jobs ended without finishing it" in caplog.text

@@ -9,7 +9,7 @@ async def serve_on_loopback(app: web.Application, **runner_options: object) -> t
     """Start ``app``; returns its runner (call ``cleanup()`` to stop) and the port it listens on."""
     runner = web.AppRunner(app, access_log=None, **runner_options)  # type: ignore[arg-type]
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, shutdown_timeout=0.1)
+    site = web.TCPSite(runner, "127.0.0.1", 0, shutdown_timeout=0.1, backlog=1024)  # a burst of connections
     await site.start()
     server = site._server
     assert server is not None and server.sockets  # type: ignore[union-attr]
