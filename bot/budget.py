@@ -20,6 +20,7 @@ from storage.db import Store
 from storage.models import ChannelSettings
 
 PERIODS = ("day", "month")
+ADJECTIVE = {"day": "daily", "month": "monthly"}
 _CAP = re.compile(r"^\$?(\d+(?:\.\d+)?)\s*/\s*(day|daily|d|month|monthly|m|mo)$", re.IGNORECASE)
 BUDGET_USAGE = "Usage: `/codegen budget 5/day 50/month` (either or both, in USD), `/codegen budget off`, or " \
                "`/codegen budget` to see the spend."
@@ -44,7 +45,7 @@ def parse_caps(text: str) -> dict[str, float | None]:
             raise ValueError(f"I can't read {piece!r} as a budget. {BUDGET_USAGE}")
         period = "day" if found.group(2).lower().startswith("d") else "month"
         if period in caps:
-            raise ValueError(f"The {period}ly budget is given twice. {BUDGET_USAGE}")
+            raise ValueError(f"The {ADJECTIVE[period]} budget is given twice. {BUDGET_USAGE}")
         caps[period] = float(found.group(1))
     if not caps:
         raise ValueError(BUDGET_USAGE)
@@ -78,7 +79,7 @@ class Period:
         """'$0.0040 of $5.00 spent today (this channel); resets at 00:00 UTC, in 3 h 12 min'."""
         when = "today" if self.name == "day" else "this month"
         if self.cap is None:
-            return f"no {self.name}ly cap · {money(self.spent)} spent {when}"
+            return f"no {ADJECTIVE[self.name]} cap · {money(self.spent)} spent {when}"
         return (f"{money(self.spent)} of {money(self.cap)} spent {when} ({self.source}); "
                 f"resets {reset_text(self.resets_at)}")
 
@@ -157,7 +158,7 @@ def fit(contestants: list[Contestant], estimates: dict[str, float], periods: lis
             committed += cost
             kept.add(contestant.id)
         else:
-            reason = f"over this channel's {blocking.name}ly budget: {money(blocking.left or 0.0)} of {money(blocking.cap or 0.0)} left"
+            reason = f"over this channel's {ADJECTIVE[blocking.name]} budget: {money(blocking.left or 0.0)} of {money(blocking.cap or 0.0)} left"
             left_out[contestant.id] = Availability(contestant, False, reason)
     chosen = [c for c in contestants if c.id in kept]
     skipped = [left_out[c.id] for c in contestants if c.id in left_out]

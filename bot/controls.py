@@ -119,7 +119,7 @@ class Controls:
             Field("Models", ", ".join(ids) + " (chosen here)" if ids else "the whole roster"),
             Field("Prompt", shown("prompt", row.prompt) if row and row.prompt else "none"),
             Field("Budget", " · ".join(
-                f"{budget.money(cap)}/{period} ({source})" if cap is not None else f"no {period}ly cap"
+                f"{budget.money(cap)}/{period} ({source})" if cap is not None else f"no {budget.ADJECTIVE[period]} cap"
                 for period, (cap, source) in caps.items())),
             Field("Blind mode", "on" if row and row.blind else "off"),
             Field("Smoke runs", "on" if row and row.autorun else "off"),
@@ -173,7 +173,7 @@ class Controls:
                 state = "✅ available"
             else:
                 state = f"⛔ unavailable: {item.reason}"
-            lines.append(f"• *{c.name}* (`{c.id}`): {state} · {price}")
+            lines.append(f"• **{c.name}** (`{c.id}`): {state} · {price}")
         gone = [m for m in ids or [] if self.services.roster.get(m) is None]
         lines += [f"• `{m}`: ⛔ no longer in the roster file" for m in gone]
         scope = "the models chosen for this channel" if ids else "the whole roster (no channel choice)"
