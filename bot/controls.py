@@ -259,8 +259,8 @@ class Controls:
                                            + (budget_now.text or "")))
 
 
-def usage_table(models: Sequence[db.UsageRow], channels: Sequence[db.UsageRow], days: int) -> str:
-    """Usage by model and by channel as two aligned tables (in code blocks)."""
+def usage_table(models: Sequence[db.UsageRow], channels: Sequence[db.UsageRow], days: int, fence: str = "```") -> str:
+    """Usage by model and by channel as two aligned tables (in code blocks unless ``fence`` is empty)."""
     if not models:
         return f"No tasks in the last {days} days."
 
@@ -269,7 +269,7 @@ def usage_table(models: Sequence[db.UsageRow], channels: Sequence[db.UsageRow], 
         head = f"{title:<{width}} {'tasks':>6} {'answers':>8} {'tokens in→out':>16} {'cost':>10}"
         body = [f"{r.name:<{width}} {r.tasks:>6} {r.answers:>8} {f'{r.prompt_tokens:,}→{r.completion_tokens:,}':>16}"
                 f" {budget.money(r.cost_usd):>10}" for r in rows]
-        return "```\n" + "\n".join([head, *body]) + "\n```"
+        return "\n".join([fence, head, *body, fence] if fence else [head, *body, ""])
 
     total = sum(r.cost_usd for r in models)
     return f"{table('model', models)}\n{table('channel', channels)}\nTotal: {budget.money(total)}"
