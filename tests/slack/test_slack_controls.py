@@ -41,8 +41,8 @@ async def test_a_member_is_refused_and_nothing_changes(harness: Harness) -> None
         await h.settle()
         assert "Only admins can change this channel" in last_reply(h), command
         assert "Nothing was changed" in last_reply(h)
-    assert channel_settings(h.arena.store, "slack", CHANNEL) is None or not any(
-        [(row := channel_settings(h.arena.store, "slack", CHANNEL)).models, row.prompt, row.blind, row.subscribed])
+    row = channel_settings(h.arena.store, "slack", CHANNEL)
+    assert row is None or not any([row.models, row.prompt, row.blind, row.subscribed, row.autorun, row.budget_daily_usd])
     assert settings_history(h.arena.store, "slack", CHANNEL) == []
     assert [c.body["user"] for c in h.slack.calls_to("users.info")] == ["U0BOB"]  # looked up once, cached
 
