@@ -146,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_leaderboard_commands(sub)
 
+    from app.usage_cli import add_cli as add_usage_command
+
+    add_usage_command(sub)
+
     from app.run_cli import add_cli as add_run_command
 
     add_run_command(sub)

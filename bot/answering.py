@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from bot import logcontext, metrics, render
+from bot.controls import system_prompt
 from bot.inprocess import CANCELLED_BY_ASKER
 from bot.jobs import AnswerJob, StartTask
 from bot.local_model import LocalModelUnavailable
@@ -202,7 +203,7 @@ async def _stream(services: Services, ans: Answer, task: Task, contestant: Conte
 
     saver = asyncio.create_task(_save_partial(services, ans, parts))
     try:
-        return await complete(services, contestant, task.text, on_text)
+        return await complete(services, contestant, task.text, on_text, task.channel_prompt)
     except asyncio.CancelledError as stopped:
         live.close()
         with contextlib.suppress(Exception):  # keep what was written (the asker saw it; a resume shows it)
@@ -227,9 +228,11 @@ async def _save_partial(services: Services, ans: Answer, parts: list[str]) -> No
 
 
 async def complete(
-    services: Services, contestant: Contestant, task_text: str, on_text: Callable[[str], None]
+    services: Services, contestant: Contestant, task_text: str, on_text: Callable[[str], None],
+    channel_prompt: str | None = None,
 ) -> Completion:
-    """Ask ``contestant`` for an answer to ``task_text``, streaming pieces to ``on_text``."""
+    """Ask ``contestant`` for an answer to ``task_text``, streaming pieces to ``on_text``; the
+    channel's instruction (``/codegen prompt set``) goes after its system prompt."""
     try:
         base_url = await services.local_model.base_url() if contestant.is_local else contestant.base_url
     except LocalModelUnavailable as exc:
@@ -239,7 +242,7 @@ async def complete(
         base_url=base_url,
         model=contestant.model,
         messages=[
-            {"role": "system", "content": contestant.system_prompt},
+            {"role": "system", "content": system_prompt(contestant, channel_prompt)},
             {"role": "user", "content": task_text},
         ],
         api_key=settings.secret(contestant.api_key_env) if contestant.api_key_env else None,

@@ -20,9 +20,11 @@ from typing import TYPE_CHECKING, Any
 from bot import answering, logcontext, metrics, render
 from bot.categories import classify
 from bot.config import Settings
+from bot.controls import Controls, channel_roster
 from bot.events import (
     AutorunChanged,
     BlindModeChanged,
+    ControlRequested,
     Event,
     LeaderboardRequested,
     ReactionChanged,
@@ -49,6 +51,7 @@ from bot.testruns import TestRuns
 from storage import tasks as db
 from storage.db import Store
 from storage.errors import StorageUnavailable
+from storage.leaderboard import channel_settings
 from storage.models import Answer, AnswerStatus, Task, TaskStatus
 
 if TYPE_CHECKING:
@@ -98,6 +101,7 @@ class Arena:
             queue.bind(self.execute)
         self.services = services
         self.tests = TestRuns(services)  # automatic runs of answers against their tests
+        self.controls = Controls(services)  # channel settings, roster, prompt, budget, usage (admins change)
         self._in_order = KeyedOrder()
         self._handlers: dict[type[Event], Handler] = {
             TaskRequested: self.request_task,
@@ -110,6 +114,7 @@ class Arena:
             BlindModeChanged: self._on_blind_mode,
             AutorunChanged: self._on_autorun,
             TagRequested: self._on_tag,
+            ControlRequested: self.controls.handle,
         }
 
     # The parts, for the adapters and the CLI.
@@ -245,8 +250,10 @@ class Arena:
         """Every contestant with whether it can answer now and why not."""
         return check_availability(self.roster, self.settings)
 
-    def select(self, wanted: Sequence[str] | None) -> tuple[list[Contestant], list[Availability]]:
-        """Contestants to ask and those skipped (with reasons). Raises ValueError on unknown ids."""
+    def select(self, wanted: Sequence[str] | None,
+               channel: Sequence[str] | None = None) -> tuple[list[Contestant], list[Availability]]:
+        """Contestants to ask and those skipped (with reasons), among the ``channel``'s roster when it
+        chose one (``/codegen models use``). Raises ValueError on unknown ids."""
         if wanted:
             unknown = [w for w in wanted if self.roster.get(w) is None]
             if unknown:
@@ -255,7 +262,7 @@ class Arena:
                 )
         chosen, skipped = [], []
         for item in self.availability():
-            if wanted and item.contestant.id not in wanted:
+            if (wanted and item.contestant.id not in wanted) or (channel and item.contestant.id not in channel):
                 continue
             (chosen.append(item.contestant) if item.available else skipped.append(item))
         return chosen, skipped
@@ -286,8 +293,9 @@ class Arena:
                 f"That task is {len(text):,} characters; the limit is {self.settings.max_task_chars:,}. "
                 "Shorten it or attach the details as a link."))
             return None
+        row = await self.store.run(channel_settings, event.platform, event.channel)
         try:
-            contestants, skipped = self.select(event.models)
+            contestants, skipped = self.select(event.models, channel_roster(row))
         except ValueError as exc:
             await notify_safely(event, render.error(str(exc)))
             return None
@@ -295,8 +303,16 @@ class Arena:
             reasons = "; ".join(f"{s.contestant.name}: {s.reason}" for s in skipped) or "the roster is empty"
             await notify_safely(event, render.error(f"No model is available to answer ({reasons})."))
             return None
+        fit, estimates = await self.controls.fit(event.platform, event.channel, row, contestants, text)
+        if fit.refusal:
+            await notify_safely(event, render.error(fit.refusal))
+            return None
+        contestants, skipped = fit.contestants, skipped + fit.left_out
         new_task, new_answers = self._new_task(event, text, contestants, skipped)
         new_task.tests, new_task.show_tests = found_tests.stored(), found_tests.show
+        new_task.channel_prompt = row.prompt if row else None
+        for new_answer in new_answers:
+            new_answer.cost_estimate_usd = estimates.get(new_answer.contestant_id)
         task, answers = await self.store.run(db.create_task, new_task, new_answers)
         logcontext.bind(task=task.id)
         metrics.task_started(task.platform)
@@ -429,25 +445,25 @@ class Arena:
         await tag_task(self.store, self.settings, event, surface)
 
     async def _on_subscription(self, event: SubscriptionChanged, surface: Surface) -> None:
-        from storage.leaderboard import set_subscription
-
-        await self.store.run(set_subscription, event.platform, event.channel, event.subscribed)
+        if await self.controls.change(event, surface, event.channel, {"subscribed": event.subscribed},
+                                      "weekly leaderboard") is None:
+            return
         await notify_safely(event, render.info(
             "✅ This channel will get the weekly leaderboard (Mondays 09:00 "
             f"{self.settings.leaderboard_tz})." if event.subscribed
             else "This channel will no longer get the weekly leaderboard."))
 
     async def _on_blind_mode(self, event: BlindModeChanged, surface: Surface) -> None:
-        from storage.leaderboard import set_blind
-
-        await self.store.run(set_blind, event.platform, event.channel, event.enabled)
+        if await self.controls.change(event, surface, event.channel, {"blind": event.enabled}, "blind mode") is None:
+            return
         await notify_safely(event, render.info(
             "🙈 Blind mode is on: new tasks here label answers A, B, C… in random order; the models are "
             f"revealed after {self.settings.blind_reveal_after_h:g} h or when the asker presses Reveal."
             if event.enabled else "Blind mode is off: new tasks here show model names."))
 
     async def _on_autorun(self, event: AutorunChanged, surface: Surface) -> None:
-        await self.tests.set_autorun(event)
+        if await self.controls.change(event, surface, event.channel, {"autorun": event.enabled}, "smoke runs") is not None:
+            await self.tests.autorun_changed(event)
 
     async def _on_reveal(self, event: RevealRequested, surface: Surface) -> None:
         from bot.blind import request_reveal

@@ -41,6 +41,8 @@ class Settings:
     blind_reveal_after_h: float = 24.0
     admins: frozenset[str] = frozenset()  # platform user ids from CODEGEN_ADMINS (bot/permissions.py)
     dashboard_url: str | None = None  # DASHBOARD_URL: linked from the weekly post when set
+    budget_daily_usd: float | None = None  # CODEGEN_BUDGET_DAILY_USD: each channel's default daily cap
+    budget_monthly_usd: float | None = None  # CODEGEN_BUDGET_MONTHLY_USD: … and monthly cap
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -61,6 +63,8 @@ class Settings:
             blind_reveal_after_h=env_setting("CODEGEN_BLIND_REVEAL_HOURS", 24.0, number(minimum=0)),
             admins=frozenset(a.strip() for a in env_setting("CODEGEN_ADMINS", "", str).split(",") if a.strip()),
             dashboard_url=env_setting("DASHBOARD_URL", "", str) or None,
+            budget_daily_usd=env_setting("CODEGEN_BUDGET_DAILY_USD", None, number(minimum=0)),
+            budget_monthly_usd=env_setting("CODEGEN_BUDGET_MONTHLY_USD", None, number(minimum=0)),
         )
 
     def secret(self, name: str) -> str | None:

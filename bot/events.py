@@ -25,10 +25,12 @@ async def _drop(message: Message) -> None:
 
 @dataclass(frozen=True)
 class User:
-    """Who did something: platform user id and a display name (never used to ping)."""
+    """Who did something: platform user id and a display name (never used to ping). ``admin``: the
+    platform says they administer the server (Discord: Manage Server); bot/permissions.py decides."""
 
     id: str
     name: str = ""
+    admin: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -162,3 +164,14 @@ class RevealRequested(Event):
     """The asker wants a blind task's model names revealed."""
 
     task_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ControlRequested(Event):
+    """A channel control (issue 12): ``control`` is settings, models, prompt, budget or usage and
+    ``args`` the rest as typed ("use a,b", "set <text>", "5/day 50/month", "7d"); the core checks them
+    (see :func:`bot.controls.parse_control`)."""
+
+    channel: str
+    control: str
+    args: str = ""

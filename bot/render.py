@@ -22,6 +22,10 @@ USAGE = (
     '• `/codegen --test "assert is_even(4)" <task>` (or a code block tagged `python test`, or an attached '
     "`test_*.py`): every answer is run against your tests; `--show-tests` sends them to the models too\n"
     "• `/codegen autorun on` / `off`: run every answer's code once when it finishes (tasks without tests)\n"
+    "• `/codegen settings`: this channel's settings and who changed them (admins change them)\n"
+    "• `/codegen models` / `models use a,b,c` / `models reset`: the models this channel asks\n"
+    "• `/codegen prompt` / `prompt set <text>` / `prompt clear`: an instruction added to every model's prompt here\n"
+    "• `/codegen budget` / `budget 5/day 50/month` / `budget off`: spend and USD caps; `/codegen usage [7d|30d]`: cost\n"
     "• `/codegen help`: this message\n"
     f"Press ▶ Run on an answer to execute its code in a sandbox. {RATE_HINT}"
 )

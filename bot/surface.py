@@ -89,6 +89,15 @@ class FindsMarkedPosts(Protocol):
         ...
 
 
+@runtime_checkable
+class KnowsAdmins(Protocol):
+    """A surface that can say whether a user administers its workspace (Slack: admins and owners)."""
+
+    async def is_workspace_admin(self, user_id: str) -> bool:
+        """Whether ``user_id`` is a workspace admin or owner (False when it cannot tell)."""
+        ...
+
+
 class SurfaceError(Exception):
     """A platform refused an operation; ``user_message`` is safe to show the user.
 

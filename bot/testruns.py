@@ -161,9 +161,8 @@ class TestRuns:
 
     # -- the channel setting ---------------------------------------------------------------------
 
-    async def set_autorun(self, event: AutorunChanged) -> None:
-        """Turn a channel's smoke runs on or off, and say what that means."""
-        await self.store.run(lb_store.set_autorun, event.platform, event.channel, event.enabled)
+    async def autorun_changed(self, event: AutorunChanged) -> None:
+        """Say what turning a channel's smoke runs on or off (done by bot.controls) means."""
         await notify_safely(event, render.info(
             "▶ Smoke runs are on: every new answer's code in this channel runs once in the sandbox when it "
             "finishes, and its footer says whether it ran cleanly (tasks with tests run their tests instead)."

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, Text, UniqueConstraint, false
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -36,6 +36,8 @@ class AnswerStatus(StrEnum):
 class Task(SQLModel, table=True):
     """A coding task someone asked the arena to compare models on."""
 
+    __table_args__ = (Index("ix_task_channel", "platform", "channel", "created_at"),)
+
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(index=True)
     channel: str
@@ -62,6 +64,8 @@ class Task(SQLModel, table=True):
     language: str | None = Field(default=None, index=True)  # None: the task named none
     tagged_by: str | None = None  # who corrected the category (None: the classifier set it)
     tagged_at: datetime | None = None
+    # The channel's instruction (``/codegen prompt set``) when the task was asked, for every model.
+    channel_prompt: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class Answer(SQLModel, table=True):
@@ -85,6 +89,7 @@ class Answer(SQLModel, table=True):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     cost_usd: float | None = None
+    cost_estimate_usd: float | None = None  # the budget's estimate when asked (counts while unfinished)
     finish_reason: str | None = None
     truncated: bool = False  # cut at the length cap: kept, but not a clean success
     attempts: int = 0  # times a worker started streaming it (crash recovery gives up after a few)
@@ -149,7 +154,7 @@ class LeaderboardPost(SQLModel, table=True):
 
 
 class ChannelSettings(SQLModel, table=True):
-    """Per-channel preferences: weekly post subscription, blind mode, default models."""
+    """Per-channel preferences: weekly post, blind mode, smoke runs, roster, prompt, budgets."""
 
     __table_args__ = (UniqueConstraint("platform", "channel", name="uq_channel_settings"),)
 
@@ -161,6 +166,26 @@ class ChannelSettings(SQLModel, table=True):
     autorun: bool = False  # smoke-run every answer's code once (tasks without tests)
     models: str | None = None  # comma-separated contestant ids; None = all available
     updated_at: datetime = Field(default_factory=utcnow)
+    prompt: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # added to every system prompt
+    budget_daily_usd: float | None = None  # None: the workspace default (CODEGEN_BUDGET_DAILY_USD)
+    budget_monthly_usd: float | None = None
+
+
+class SettingsChange(SQLModel, table=True):
+    """One change of a channel setting: who, when, which key, old → new (as shown to people)."""
+
+    __tablename__ = "settings_change"
+    __table_args__ = (Index("ix_settings_change_channel", "platform", "channel", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    channel: str
+    user_id: str
+    user_name: str = ""
+    key: str
+    old: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    new: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class TestResult(SQLModel, table=True):

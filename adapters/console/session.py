@@ -18,7 +18,7 @@ from rich.text import Text
 from adapters.console.input import Interrupted, Reader, ctrl_c_calls, default_reader, thread_reader
 from adapters.console.surface import PLATFORM, ConsoleSurface
 from bot.arena import HELP_WORDS, Arena, TaskOutcome
-from bot.events import LeaderboardRequested, ReactionChanged, RunRequested, TaskRequested, User
+from bot.events import ControlRequested, LeaderboardRequested, ReactionChanged, RunRequested, TaskRequested, User
 from bot.leaderboard import split_leaderboard_words
 from bot.messages import Message
 from bot.ratings import STARS, RatingChange, apply_reaction, parse_reaction
@@ -231,6 +231,15 @@ class ConsoleSession:
             table.add_row(f" {item.contestant.id}", item.contestant.name, state)
         self.surface.console.print(table)
 
+    async def usage(self, rest: str) -> None:
+        """`usage [7d|30d]`: tasks, tokens and cost by model, and the budget left."""
+        await self.arena.handle(self._event(ControlRequested, channel=CHANNEL, control="usage", args=rest.strip()),
+                                self.surface)
+
+    async def budget(self, rest: str) -> None:
+        """`budget`: this console's spend against the workspace caps."""
+        await self.arena.handle(self._event(ControlRequested, channel=CHANNEL, control="budget"), self.surface)
+
     async def show_help(self, rest: str) -> None:
         """`help`: every command."""
         self.surface.console.print(Text(help_text()))
@@ -320,6 +329,8 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     Command("leaderboard", "[category] [7d|28d|all]", "the standings (default 28d, all kinds of work) and charts",
             ConsoleSession.leaderboard, 2),
     Command("models", "", "the roster and who is available", ConsoleSession.show_models, 0),
+    Command("usage", "[7d|30d]", "tasks, tokens and cost by model", ConsoleSession.usage, 1),
+    Command("budget", "", "the spend against the daily/monthly caps", ConsoleSession.budget, 0),
     # Follow-ups (issue 11) plug in here: Command("follow", "[<label>] <text>", "continue the last task", …).
     Command("help", "", "this text", ConsoleSession.show_help, 0),
 )}

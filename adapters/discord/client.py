@@ -279,8 +279,10 @@ def interaction_reply_target(interaction: discord.Interaction[Any]) -> str:
 
 
 def interaction_user(interaction: discord.Interaction[Any]) -> User:
-    """The core's view of who pressed or typed."""
-    return User(str(interaction.user.id), interaction.user.display_name)
+    """The core's view of who pressed or typed; ``admin`` when they have Manage Server here."""
+    perms = interaction.permissions
+    return User(str(interaction.user.id), interaction.user.display_name,
+                admin=bool(perms.manage_guild or perms.administrator))
 
 
 def _archived(interaction: discord.Interaction[Any]) -> bool:

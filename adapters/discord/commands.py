@@ -1,5 +1,5 @@
 """The ``/codegen`` application command group: ask, leaderboard, tag, subscribe, unsubscribe, blind,
-autorun.
+autorun, and the channel controls settings, models, prompt, budget, usage (issue 12).
 
 Discord does not allow options on a command that also has subcommands, so the task is
 ``/codegen ask task:<text>``. Commands are synced by ``codegen-bot discord-sync``, never on start.
@@ -13,7 +13,14 @@ import discord
 from discord import app_commands
 
 from bot import categories
-from bot.events import AutorunChanged, BlindModeChanged, LeaderboardRequested, SubscriptionChanged, TagRequested
+from bot.events import (
+    AutorunChanged,
+    BlindModeChanged,
+    ControlRequested,
+    LeaderboardRequested,
+    SubscriptionChanged,
+    TagRequested,
+)
 
 if TYPE_CHECKING:
     from adapters.discord.client import ArenaClient
@@ -24,6 +31,18 @@ WINDOWS = [app_commands.Choice(name="last 7 days", value="7d"),
            app_commands.Choice(name="all time", value="all")]
 KINDS = [app_commands.Choice(name=k.label, value=k.slug) for k in categories.KINDS]
 LANGUAGES = [app_commands.Choice(name=lang.label, value=lang.slug) for lang in categories.LANGUAGES]
+
+
+def _choices(*values: str) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=v, value=v) for v in values]
+
+
+async def _control(interaction: discord.Interaction[Any], control: str, *words: str | None) -> None:
+    """Hand a channel control to the core with its arguments as the chat command would type them."""
+    channel = str(interaction.channel_id)
+    args = " ".join(w for w in words if w).strip()
+    await _client(interaction).command_simple(
+        interaction, lambda base: ControlRequested(channel=channel, control=control, args=args, **base))
 
 
 def _client(interaction: discord.Interaction[Any]) -> ArenaClient:
@@ -95,4 +114,42 @@ def codegen_group() -> app_commands.Group:
         await _client(interaction).command_simple(
             interaction, lambda base: AutorunChanged(channel=channel, enabled=mode.value == "on", **base))
 
+    _controls(group)
     return group
+
+
+def _controls(group: app_commands.Group) -> None:
+    """settings, models, prompt, budget, usage: anyone looks; members with Manage Server change."""
+
+    @group.command(name="settings", description="This channel's settings and their recent changes")
+    async def settings(interaction: discord.Interaction[Any]) -> None:
+        await _control(interaction, "settings")
+
+    @group.command(name="models", description="The models this channel asks (admins: choose them)")
+    @app_commands.describe(action="list (default), use: only these models here, reset: the whole roster",
+                           ids="With use: model ids, e.g. 'gpt-4o,llama-3.2-3b'")
+    @app_commands.choices(action=_choices("list", "use", "reset"))
+    async def models(interaction: discord.Interaction[Any], action: app_commands.Choice[str] | None = None,
+                     ids: str | None = None) -> None:
+        await _control(interaction, "models", action.value if action else "list", ids)
+
+    @group.command(name="prompt", description="An instruction added to every model's prompt here (admins set it)")
+    @app_commands.describe(action="show (default), set, or clear", text="With set: e.g. 'we use Python 3.12 and pytest'")
+    @app_commands.choices(action=_choices("show", "set", "clear"))
+    async def prompt(interaction: discord.Interaction[Any], action: app_commands.Choice[str] | None = None,
+                     text: str | None = None) -> None:
+        await _control(interaction, "prompt", action.value if action else "show", text)
+
+    @group.command(name="budget", description="This channel's spend and USD caps (admins set them)")
+    @app_commands.describe(daily="Daily cap in USD", monthly="Monthly cap in USD",
+                           off="Remove this channel's caps (the workspace default applies)")
+    async def budget(interaction: discord.Interaction[Any], daily: app_commands.Range[float, 0] | None = None,
+                     monthly: app_commands.Range[float, 0] | None = None, off: bool = False) -> None:
+        caps = [f"{daily:f}/day" if daily is not None else None, f"{monthly:f}/month" if monthly is not None else None]
+        await _control(interaction, "budget", "off" if off else None, *([] if off else caps))
+
+    @group.command(name="usage", description="Tasks, tokens and cost by model and channel, and the budget left")
+    @app_commands.describe(window="How far back (default: last 7 days)")
+    @app_commands.choices(window=_choices("7d", "30d"))
+    async def usage(interaction: discord.Interaction[Any], window: app_commands.Choice[str] | None = None) -> None:
+        await _control(interaction, "usage", window.value if window else None)

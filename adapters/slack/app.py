@@ -3,7 +3,8 @@
 Handlers ack at once and hand the event to :meth:`bot.arena.Arena.handle` in a background task:
 
 - ``/codegen <task>`` → TaskRequested (``leaderboard [category] [window]``, ``tag <task> <category>``,
-  ``subscribe``, ``unsubscribe``, ``blind on|off``, ``autorun on|off`` map to their events; ``help`` /
+  ``subscribe``, ``unsubscribe``, ``blind on|off``, ``autorun on|off`` map to their events, and
+  ``settings``, ``models``, ``prompt``, ``budget``, ``usage`` to ControlRequested; ``help`` /
   empty go to the core, which answers with usage; ``--test "…"`` / ``--show-tests`` stay in the text
   for the core)
 - ``app_mention`` → TaskRequested (threaded when the mention is in a thread)
@@ -30,9 +31,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import ACTION_PREFIX, render
 from adapters.slack.surface import SlackSurface, private_reply_target
+from bot.controls import parse_control
 from bot.events import (
     AutorunChanged,
     BlindModeChanged,
+    ControlRequested,
     Event,
     LeaderboardRequested,
     ReactionChanged,
@@ -188,7 +191,10 @@ def _register(adapter: SlackAdapter) -> None:
         }
         keyword = word.lower()
         event: Event
-        if keyword == "leaderboard":
+        control = parse_control(text)
+        if control is not None:
+            event = ControlRequested(channel=channel, control=control[0], args=control[1], **common)
+        elif keyword == "leaderboard":
             from bot.leaderboard import split_leaderboard_words  # numpy loads on first use, not at start
 
             window, category = split_leaderboard_words(rest.split())

@@ -23,6 +23,7 @@ BOT_SCOPES = [
     "groups:read",  # conversations.info on private channels
     "reactions:read",  # reactions become ratings
     "reactions:write",
+    "users:read",  # users.info: workspace admins and owners may change channel settings
 ]
 BOT_EVENTS = ["app_home_opened", "app_mention", "reaction_added", "reaction_removed"]
 
@@ -55,7 +56,7 @@ def build_manifest(
     slash: dict[str, Any] = {
         "command": command,
         "description": "Compare code-generation models on a task",
-        "usage_hint": "<task> | leaderboard [category] [window] | tag <task> <category> | subscribe | unsubscribe | blind on|off | help",
+        "usage_hint": "<task> | leaderboard [category] [window] | tag <task> <category> | subscribe | unsubscribe | blind on|off | settings | models [use a,b|reset] | prompt [set <text>|clear] | budget [5/day 50/month|off] | usage [7d|30d] | help",
         "should_escape": False,
     }
     interactivity: dict[str, Any] = {"is_enabled": True}

@@ -43,6 +43,7 @@ _USER_MESSAGES = {
     "account_inactive": "The Slack app was deactivated; ask an admin to reinstall it.",
 }
 OVERFLOW_FILENAME = "answer.md"
+ADMIN_CACHE_S = 60.0  # how long a users.info answer (admin or not) is trusted
 MARKER_EVENT = "codegen_arena_post"  # message metadata event_type of tagged posts (Message.marker)
 
 
@@ -88,6 +89,7 @@ class SlackSurface:
             self.edit_rate = edit_rate
         self._extras: dict[tuple[str, str], _Extras] = {}
         self._blocked_until: dict[str, float] = {}
+        self._admins: dict[str, tuple[bool, float]] = {}  # user id -> (admin or owner, looked up at)
 
     # ------------------------------------------------------------------------ Surface protocol
 
@@ -166,6 +168,16 @@ class SlackSurface:
             content=attachment.content,
             initial_comment=escape(comment) if comment else None,
         )
+
+    async def is_workspace_admin(self, user_id: str) -> bool:
+        """users.info: whether the user is a workspace admin or owner (cached for a minute)."""
+        cached = self._admins.get(user_id)
+        if cached is not None and time.monotonic() - cached[1] < ADMIN_CACHE_S:
+            return cached[0]
+        user = (await self._call("users.info", user=user_id)).get("user") or {}
+        admin = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+        self._admins[user_id] = (admin, time.monotonic())
+        return admin
 
     async def publish_home(self, user_id: str, message: Message) -> None:
         """views.publish: show ``message`` on the user's App Home tab."""

@@ -235,7 +235,8 @@ async def test_retry_reruns_only_the_failed_answer(sqlite_store, fake_openai, ma
 async def test_blind_mode_hides_model_names_until_revealed(sqlite_store, fake_openai, make_arena):
     from bot.events import BlindModeChanged
 
-    arena = make_arena(sqlite_store, [contestant(fake_openai, "alpha"), contestant(fake_openai, "beta")])
+    arena = make_arena(sqlite_store, [contestant(fake_openai, "alpha"), contestant(fake_openai, "beta")],
+                       admins=frozenset({USER.id}))
     surface = MemorySurface()
     notes: list[Message] = []
 

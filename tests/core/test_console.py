@@ -175,3 +175,11 @@ async def test_the_leaderboard_chart_is_saved_to_a_file_whose_path_is_printed(
     chart = Path(match.group(1))
     assert chart.is_relative_to(tmp_path / "home")
     assert (await asyncio.to_thread(chart.read_bytes)).startswith(b"\x89PNG")
+
+
+async def test_usage_and_budget_show_this_consoles_spend(sqlite_store, fake_openai, make_arena):
+    arena = make_arena(sqlite_store, [contestant(fake_openai, "alpha", price_in=1.0, price_out=1.0),
+                                      contestant(fake_openai, "beta")], budget_daily_usd=2.0)
+    shown, _ = await run_session(arena, ["reverse a string", "usage 30d", "budget"])
+    assert "Usage, last 30 days" in shown and "ALPHA" in shown and "BETA" in shown
+    assert "of $2.00 spent today (workspace default)" in shown

@@ -208,15 +208,17 @@ class FakeDiscord(SpecChecked):
 
     def interaction_payload(self, user: dict[str, Any], data: dict[str, Any], *, kind: int = 2,
                             channel_id: int = CHANNEL_ID, message: dict[str, Any] | None = None,
-                            ) -> dict[str, Any]:
-        """An INTERACTION_CREATE payload (kind 2 = application command, 3 = component)."""
+                            member_perms: int | None = None) -> dict[str, Any]:
+        """An INTERACTION_CREATE payload (kind 2 = application command, 3 = component); the member
+        has ``member_perms`` (default: the guild's, every permission)."""
         payload = {
             "id": str(self.new_id()), "application_id": str(APP_ID), "type": kind,
             "token": f"itoken-{self.new_id()}", "version": 1, "data": data,
             "guild_id": str(GUILD_ID), "channel_id": str(channel_id),
             "channel": self.channels.get(channel_id, {"id": str(channel_id), "type": 0}),
             "member": {"user": user, "roles": [], "joined_at": TIMESTAMP, "deaf": False, "mute": False,
-                       "permissions": str(self.guild_perms), "flags": 0},
+                       "permissions": str(self.guild_perms if member_perms is None else member_perms),
+                       "flags": 0},
             "app_permissions": str(self.guild_perms), "locale": "en-US", "guild_locale": "en-US",
             "entitlements": [], "authorizing_integration_owners": {"0": str(GUILD_ID)},
             "context": 0, "attachment_size_limit": 10 * 1024 * 1024,

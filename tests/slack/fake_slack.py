@@ -116,6 +116,8 @@ class FakeSlack(SpecChecked):
         self.views: list[dict[str, Any]] = []
         self.reactions: list[dict[str, Any]] = []
         self.not_member: set[str] = set()
+        self.admins: set[str] = set()  # users.info says is_admin for these user ids
+        self.owners: set[str] = set()  # … and is_owner for these
         self.missing_channels: set[str] = set()
         self._failures: dict[str, list[str]] = {}
         self._limits: dict[str, list[float]] = {}
@@ -455,6 +457,17 @@ class FakeSlack(SpecChecked):
                 }
             }
         )
+
+    def _m_users_info(self, params: dict[str, Any]) -> web.Response:
+        user = params.get("user") or ""
+        if not user.startswith(("U", "W")):
+            return self._err("user_not_found")
+        return self._ok({"user": {
+            "id": user, "team_id": TEAM_ID, "name": user.lower(), "deleted": False, "real_name": user,
+            "is_admin": user in self.admins or user in self.owners, "is_owner": user in self.owners,
+            "is_primary_owner": False, "is_restricted": False, "is_ultra_restricted": False,
+            "is_bot": False, "is_app_user": False, "updated": 1_700_000_000,
+        }})
 
     def _m_views_publish(self, params: dict[str, Any]) -> web.Response:
         view = params.get("view")

@@ -203,6 +203,7 @@ async def test_retry_button_reruns_a_failed_model(harness: Harness) -> None:
 
 async def test_subscribe_and_leaderboard(harness: Harness) -> None:
     h = harness
+    h.slack.admins.add("U0ALICE")  # a workspace admin changes channel settings
     await h.command("subscribe")
     await h.settle()
     with h.arena.store.session() as s:
@@ -275,6 +276,7 @@ async def test_leaderboard_where_bot_is_not_a_member_explains_invite(harness: Ha
 
 async def test_blind_mode_hides_names_and_reveal_button_shows_them(harness: Harness) -> None:
     h = harness
+    h.slack.admins.add("U0ALICE")  # a workspace admin changes channel settings
     await h.command("blind on")
     await h.settle()
     with h.arena.store.session() as s:
@@ -322,6 +324,7 @@ async def test_weekly_post_reaches_subscribed_slack_channel_once_with_chart(harn
     from bot.weekly import WeeklyPoster
 
     h = harness
+    h.slack.admins.add("U0ALICE")  # a workspace admin changes channel settings
     await h.command("subscribe")
     await h.command("write a hash map", channel="C0OTHER")
     await h.settle()

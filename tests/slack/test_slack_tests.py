@@ -37,6 +37,7 @@ async def test_a_test_flag_is_run_against_every_answer_and_shown_in_its_footer(h
 
 async def test_autorun_on_and_off_is_a_channel_setting(harness: Harness) -> None:
     h = harness
+    h.slack.admins.add("U0ALICE")  # a workspace admin changes channel settings
     await h.command("autorun on")
     await h.settle()
     with h.arena.store.session() as s:

@@ -36,6 +36,7 @@ def weekly_posts(h: Harness) -> list[str]:
 
 async def test_a_poster_killed_between_posting_and_recording_is_adopted_not_reposted(harness: Harness) -> None:
     h = harness
+    h.slack.admins.add("U0ALICE")  # a workspace admin changes channel settings
     await h.command("subscribe")
     await h.settle()
     released = h.slack.hold_reply("chat.postMessage")  # Slack posts it; the poster never hears back
@@ -71,6 +72,7 @@ async def test_a_poster_killed_between_posting_and_recording_is_adopted_not_repo
 
 async def test_a_claimer_that_died_before_posting_is_taken_over_and_posts(harness: Harness) -> None:
     h = harness
+    h.slack.admins.add("U0ALICE")  # a workspace admin changes channel settings
     await h.command("subscribe")
     await h.settle()
     dead = WeeklyPoster(h.arena.store, {"slack": h.adapter.surface}, "UTC")

@@ -203,7 +203,7 @@ async def test_smoke_runs_are_off_by_default_and_per_channel(
     async def notify(message: Message) -> None:
         notes.append(message)
 
-    await arena.handle(AutorunChanged(platform="memory", user=ASKER, channel="C1", enabled=True, notify=notify),
+    await arena.handle(AutorunChanged(platform="memory", user=User(ASKER.id, admin=True), channel="C1", enabled=True, notify=notify),
                        surface)
     await arena.join()
     assert lb_store.autorun_enabled(sqlite_store, "memory", "C1") and "Smoke runs are on" in notes[0].text
