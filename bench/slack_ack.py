@@ -85,6 +85,12 @@ def _fakes_main(conn: Any, n_models: int, stream_s: float) -> None:
                     conn.send({
                         "calls": [(c.method, c.body.get("channel"), c.body.get("ts"), c.at) for c in slack.calls],
                         "mid_stream": sum(1 for m in slack.messages.values() if "▌" in m.all_text()),
+                        "answers": [(m.thread_ts, "▌" not in m.all_text() and "first token" in m.all_text())
+                                    for m in slack.messages.values() if m.thread_ts],
+                        # per answer: its task's parent post → its last edit
+                        "e2e": [m.edited_at - slack.messages[(m.channel, m.thread_ts)].posted_at
+                                for m in slack.messages.values()
+                                if m.thread_ts and (m.channel, m.thread_ts) in slack.messages and m.edited_at],
                         "refused": [str(v) for v in slack.take_violations()],
                     })
                 else:
@@ -147,8 +153,7 @@ async def bench(rate: float, seconds: float, n_models: int, stream_s: float, ack
     client = ChatClient()  # the provider client the bot itself uses (its own aiohttp pool)
     settings = Settings(database_url=store.url, edit_interval=1.0)
     arena: Any = NoWorkArena(store) if ack_only else Arena(store, roster, client, settings)
-    adapter = create_app(arena, token="xoxb-bench", signing_secret=SECRET, api_url=fakes.api_url,
-                         edit_interval=settings.edit_interval)
+    adapter = create_app(arena, token="xoxb-bench", signing_secret=SECRET, api_url=fakes.api_url)
     server = WebServer(build_web_app(slack=adapter), "127.0.0.1", 0)  # the web process's own server
     await server.start()
     url = f"http://127.0.0.1:{server.port}/slack/events"
