@@ -124,6 +124,7 @@ async def run(workers: int, args: argparse.Namespace, fakes: FakesProcess, url: 
             "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fakes.api_url,
             "HOST": "127.0.0.1", "LOG_LEVEL": "WARNING", "SLACK_EDITS_PER_MINUTE": str(args.edits_per_minute)}
     fleet = Fleet(env, tmp)
+    await fakes.request_async("clear")
     try:
         port = free_port()
         web = fleet.start("web", "serve", "--adapter", "slack", "--no-worker", port=port)

@@ -8,6 +8,11 @@ edit rate per answer message (Slack allows chat.update about 50+/min per workspa
 so each streaming message must stay near one edit per second).
 
     .venv/bin/python bench/slack_ack.py [--rate 50] [--seconds 10] [--models 2] [--stream 2.0] [--ack-only]
+    .venv/bin/python bench/slack_ack.py --worker-process [--rate 50] [--seconds 10]
+
+``--worker-process``: the production split instead, on PostgreSQL (``TEST_POSTGRES_URL`` or the
+local default): a web process (`serve --no-worker`) that only acks, and one `worker` process that
+streams (bench/processes.py with one worker).
 """
 
 from __future__ import annotations
@@ -80,6 +85,10 @@ def _fakes_main(conn: Any, n_models: int, stream_s: float) -> None:
                     conn.send(await _send_load(*command[1:]))
                 elif command == "reset":
                     slack.calls.clear()
+                    conn.send(None)
+                elif command == "clear":  # a fresh workspace: no calls, no messages
+                    slack.calls.clear()
+                    slack.messages.clear()
                     conn.send(None)
                 elif command == "stats":
                     conn.send({
@@ -232,7 +241,16 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=2, help="fake models per task")
     parser.add_argument("--stream", type=float, default=2.0, help="seconds each fake answer streams")
     parser.add_argument("--ack-only", action="store_true", help="measure the adapter alone (no comparison work)")
+    parser.add_argument("--worker-process", action="store_true",
+                        help="a web process and a separate worker process on PostgreSQL (see bench/processes.py)")
     args = parser.parse_args()
+    if args.worker_process:
+        from bench import processes
+
+        sys.argv = [sys.argv[0], "--workers", "1", "--rate", str(args.rate), "--seconds", str(args.seconds),
+                    "--models", str(args.models), "--stream", str(args.stream)]
+        processes.main()
+        return
     run_async(bench(args.rate, args.seconds, args.models, args.stream, args.ack_only))
 
 
