@@ -175,12 +175,14 @@ async def recovery(args: argparse.Namespace, fakes: FakesProcess, fleet: Fleet, 
     models_port = int(fakes.models_url.rsplit(":", 1)[1].split("/")[0])
     for _ in range(args.recovery):
         expected += args.models
+        seen = len((await fakes.request_async("stats"))["peers"])
         await fakes.request_async(("load", events, fakes.response_url, 1.0, 1))
         holder = None
         for _ in range(400):
+            streaming = set((await fakes.request_async("stats"))["peers"][seen:])  # this task's model requests
             for proc in fleet.alive("worker"):
                 conns = psutil.Process(proc.pid).net_connections(kind="tcp")
-                if any(c.raddr and c.raddr.port == models_port for c in conns):
+                if any(c.raddr and c.raddr.port == models_port and c.laddr.port in streaming for c in conns):
                     holder = proc
             if holder is not None:
                 break

@@ -101,6 +101,7 @@ def _fakes_main(conn: Any, n_models: int, stream_s: float) -> None:
                                 for m in slack.messages.values()
                                 if m.thread_ts and (m.channel, m.thread_ts) in slack.messages and m.edited_at],
                         "refused": [str(v) for v in slack.take_violations()],
+                        "peers": [port for _host, port in models.peers],  # each model request's client port
                     })
                 else:
                     return
