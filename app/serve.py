@@ -122,7 +122,7 @@ async def work(settings: Settings) -> int:
     stop = asyncio.Event()
     try:
         with stop_on_signals(stop):
-            await _add_configured_surfaces(arena)
+            await _add_configured_surfaces(arena, settings)
             await _work_until(arena, settings, stop, run_jobs=True)
     finally:
         await _drain(arena, settings)
@@ -178,12 +178,12 @@ async def start_slack(arena: Arena, settings: Settings, env: dict[str, str] | No
     return SlackRunning(adapter, server=server)
 
 
-async def _add_configured_surfaces(arena: Arena) -> None:
+async def _add_configured_surfaces(arena: Arena, settings: Settings) -> None:
     """A worker posts and edits through the platforms' REST APIs, built from configuration."""
     if os.environ.get("SLACK_BOT_TOKEN"):
         from adapters.slack.serve import web_api_surface
 
-        arena.services.surfaces.add(web_api_surface())
+        arena.services.surfaces.add(web_api_surface(edits_per_minute=settings.slack_edits_per_minute))
     if os.environ.get("DISCORD_TOKEN"):
         from adapters.discord.serve import rest_surface
 

@@ -8,6 +8,11 @@ edit rate per answer message (Slack allows chat.update about 50+/min per workspa
 so each streaming message must stay near one edit per second).
 
     .venv/bin/python bench/slack_ack.py [--rate 50] [--seconds 10] [--models 2] [--stream 2.0] [--ack-only]
+    .venv/bin/python bench/slack_ack.py --worker-process [--rate 50] [--seconds 10]
+
+``--worker-process``: the production split instead, on PostgreSQL (``TEST_POSTGRES_URL`` or the
+local default): a web process (`serve --no-worker`) that only acks, and one `worker` process that
+streams (bench/processes.py with one worker).
 """
 
 from __future__ import annotations
@@ -81,11 +86,22 @@ def _fakes_main(conn: Any, n_models: int, stream_s: float) -> None:
                 elif command == "reset":
                     slack.calls.clear()
                     conn.send(None)
+                elif command == "clear":  # a fresh workspace: no calls, no messages
+                    slack.calls.clear()
+                    slack.messages.clear()
+                    conn.send(None)
                 elif command == "stats":
                     conn.send({
                         "calls": [(c.method, c.body.get("channel"), c.body.get("ts"), c.at) for c in slack.calls],
                         "mid_stream": sum(1 for m in slack.messages.values() if "▌" in m.all_text()),
+                        "answers": [(m.thread_ts, "▌" not in m.all_text() and "first token" in m.all_text())
+                                    for m in slack.messages.values() if m.thread_ts],
+                        # per answer: its task's parent post → its last edit
+                        "e2e": [m.edited_at - slack.messages[(m.channel, m.thread_ts)].posted_at
+                                for m in slack.messages.values()
+                                if m.thread_ts and (m.channel, m.thread_ts) in slack.messages and m.edited_at],
                         "refused": [str(v) for v in slack.take_violations()],
+                        "peers": [port for _host, port in models.peers],  # each model request's client port
                     })
                 else:
                     return
@@ -147,8 +163,7 @@ async def bench(rate: float, seconds: float, n_models: int, stream_s: float, ack
     client = ChatClient()  # the provider client the bot itself uses (its own aiohttp pool)
     settings = Settings(database_url=store.url, edit_interval=1.0)
     arena: Any = NoWorkArena(store) if ack_only else Arena(store, roster, client, settings)
-    adapter = create_app(arena, token="xoxb-bench", signing_secret=SECRET, api_url=fakes.api_url,
-                         edit_interval=settings.edit_interval)
+    adapter = create_app(arena, token="xoxb-bench", signing_secret=SECRET, api_url=fakes.api_url)
     server = WebServer(build_web_app(slack=adapter), "127.0.0.1", 0)  # the web process's own server
     await server.start()
     url = f"http://127.0.0.1:{server.port}/slack/events"
@@ -227,7 +242,16 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=2, help="fake models per task")
     parser.add_argument("--stream", type=float, default=2.0, help="seconds each fake answer streams")
     parser.add_argument("--ack-only", action="store_true", help="measure the adapter alone (no comparison work)")
+    parser.add_argument("--worker-process", action="store_true",
+                        help="a web process and a separate worker process on PostgreSQL (see bench/processes.py)")
     args = parser.parse_args()
+    if args.worker_process:
+        from bench import processes
+
+        sys.argv = [sys.argv[0], "--workers", "1", "--rate", str(args.rate), "--seconds", str(args.seconds),
+                    "--models", str(args.models), "--stream", str(args.stream)]
+        processes.main()
+        return
     run_async(bench(args.rate, args.seconds, args.models, args.stream, args.ack_only))
 
 

@@ -37,6 +37,7 @@ class Settings:
     interrupted_after_s: float = 900.0
     max_answer_attempts: int = 3  # a crash-looping answer is marked interrupted after this many starts
     shutdown_grace_s: float = 25.0  # SIGTERM/SIGINT: how long answers in flight may finish
+    slack_edits_per_minute: int = 50  # SLACK_EDITS_PER_MINUTE: chat.update budget per workspace (Tier 3)
     leaderboard_tz: str = "UTC"
     blind_reveal_after_h: float = 24.0
     admins: frozenset[str] = frozenset()  # platform user ids from CODEGEN_ADMINS (bot/permissions.py)
@@ -58,6 +59,8 @@ class Settings:
             database_url=normalise_database_url(url),
             roster_path=Path(os.environ.get("CODEGEN_MODELS") or DEFAULT_ROSTER),
             edit_interval=env_setting("CODEGEN_EDIT_INTERVAL", 1.0, number(minimum=0)),
+            shutdown_grace_s=env_setting("CODEGEN_SHUTDOWN_GRACE", 25.0, number(minimum=0)),
+            slack_edits_per_minute=env_setting("SLACK_EDITS_PER_MINUTE", 50, integer(minimum=6)),
             max_task_chars=env_setting("CODEGEN_MAX_TASK_CHARS", 4000, integer(minimum=1)),
             leaderboard_tz=env_setting("LEADERBOARD_TZ", "UTC", timezone_name),
             blind_reveal_after_h=env_setting("CODEGEN_BLIND_REVEAL_HOURS", 24.0, number(minimum=0)),

@@ -30,7 +30,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import ACTION_PREFIX, render
-from adapters.slack.surface import SlackSurface, private_reply_target
+from adapters.slack.surface import SlackSurface, private_reply_target, slack_edit_rate
 from bot.controls import parse_control
 from bot.events import (
     AutorunChanged,
@@ -166,7 +166,7 @@ def create_app(
     client = web_client(token, api_url, session)
     app = AsyncApp(client=client, signing_secret=signing_secret or "", request_verification_enabled=bool(
         signing_secret), process_before_response=True, raise_error_for_unhandled_request=False)
-    surface = SlackSurface(client)
+    surface = SlackSurface(client, edit_rate=slack_edit_rate(arena.services.settings.slack_edits_per_minute))
     arena.services.surfaces.add(surface)  # this process's jobs post through this app's client
     adapter = SlackAdapter(app=app, client=client, surface=surface, arena=arena, signing_secret=signing_secret,
                            _session=session)

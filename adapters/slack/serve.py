@@ -20,7 +20,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from adapters.slack.app import SlackAdapter, create_app, pooled_session, web_client
-from adapters.slack.surface import SlackSurface
+from adapters.slack.surface import SlackSurface, slack_edit_rate
 from bot.arena import Arena
 from bot.config import Settings, env_setting, integer
 from bot.errors import ConfigError
@@ -126,13 +126,15 @@ def _port(env: dict[str, str]) -> int:
     return env_setting("PORT", 3000, integer(minimum=1, maximum=65535), env)
 
 
-def web_api_surface(env: dict[str, str] | None = None) -> SlackSurface:
-    """A Slack surface for a worker: the Web API with the bot token, no event connection."""
+def web_api_surface(env: dict[str, str] | None = None, edits_per_minute: int = 50) -> SlackSurface:
+    """A Slack surface for a worker: the Web API with the bot token, no event connection, editing
+    within ``edits_per_minute`` (SLACK_EDITS_PER_MINUTE, shared with every process)."""
     env = dict(os.environ) if env is None else env
     token = env.get("SLACK_BOT_TOKEN", "")
     if not token.startswith("xox"):
         raise SlackConfigError("SLACK_BOT_TOKEN must be the app's Bot User OAuth Token (it starts with xoxb-).")
-    return SlackSurface(web_client(token, env.get("SLACK_API_URL") or None, pooled_session()))
+    return SlackSurface(web_client(token, env.get("SLACK_API_URL") or None, pooled_session()),
+                        edit_rate=slack_edit_rate(edits_per_minute))
 
 
 async def connect_socket_mode(adapter: SlackAdapter, app_token: str) -> Any:

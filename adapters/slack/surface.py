@@ -52,6 +52,18 @@ def user_message(error: str) -> str:
     return _USER_MESSAGES.get(error, f"Slack refused the request ({error}).")
 
 
+BUDGET_WINDOW_S = 12  # the shared edit budget counts in fixed windows this long
+
+
+def slack_edit_rate(per_minute: int = 50) -> EditRate:
+    """The chat.update budget for ``per_minute`` edits a minute per workspace (Tier 3: about 50).
+
+    It counts in fixed 12 s windows; any 60 s span touches at most 6 of them, so a window gets
+    ``per_minute // 6`` edits and no minute can exceed ``per_minute`` (50 -> 8 a window, 48 a minute).
+    """
+    return EditRate(limit=max(1, per_minute // 6), per_seconds=BUDGET_WINDOW_S)
+
+
 @dataclass
 class _Extras:
     """Files already attached to one message (each is uploaded once, whatever the edits)."""
@@ -69,9 +81,8 @@ class SlackSurface:
     """
 
     platform = "slack"
-    # chat.update is Tier 3 (about 50 a minute per workspace). The budget counts in fixed 12 s
-    # windows; any 60 s spans at most 6 of them, so 8 per window stays at or under 48 a minute.
-    edit_rate: EditRate | None = EditRate(limit=8, per_seconds=12)
+    # chat.update is Tier 3 (about 50 a minute per workspace): see slack_edit_rate.
+    edit_rate: EditRate | None = slack_edit_rate()
     workspace = ""  # one bot token is one workspace
 
     def __init__(

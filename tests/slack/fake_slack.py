@@ -63,6 +63,8 @@ class PostedMessage:
     edits: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
     metadata: dict[str, Any] | None = None  # chat.postMessage `metadata` (event_type, event_payload)
+    posted_at: float = field(default_factory=time.monotonic)
+    edited_at: float = 0.0  # time.monotonic() of the latest chat.update
 
     def all_text(self) -> str:
         """Top-level text plus every text found in the blocks (what a user can read)."""
@@ -420,6 +422,7 @@ class FakeSlack(SpecChecked):
         msg.text = params.get("text") or ""
         msg.blocks = params.get("blocks") or []
         msg.edits += 1
+        msg.edited_at = time.monotonic()
         return self._ok({"channel": msg.channel, "ts": msg.ts, "text": msg.text, "message": self._bot_message(msg)})
 
     def _m_chat_postEphemeral(self, params: dict[str, Any]) -> web.Response:
