@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from bot import logcontext, metrics, render
+from bot import attachments, logcontext, metrics, render
 from bot.controls import system_prompt
 from bot.inprocess import CANCELLED_BY_ASKER
 from bot.jobs import AnswerJob, StartTask
@@ -203,7 +203,8 @@ async def _stream(services: Services, ans: Answer, task: Task, contestant: Conte
 
     saver = asyncio.create_task(_save_partial(services, ans, parts))
     try:
-        return await complete(services, contestant, task.text, on_text, task.channel_prompt)
+        prompt = attachments.user_message(task.text, attachments.stored(task.files))
+        return await complete(services, contestant, prompt, on_text, task.channel_prompt)
     except asyncio.CancelledError as stopped:
         live.close()
         with contextlib.suppress(Exception):  # keep what was written (the asker saw it; a resume shows it)

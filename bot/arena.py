@@ -17,11 +17,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot import answering, logcontext, metrics, render
+from bot import answering, attachments, choosing, logcontext, metrics, render
 from bot.categories import classify
 from bot.config import Settings
-from bot.controls import Controls, channel_roster
+from bot.controls import Controls, channel_roster, system_prompt
 from bot.events import (
+    AttachedFile,
     AutorunChanged,
     BlindModeChanged,
     ControlRequested,
@@ -39,6 +40,7 @@ from bot.events import (
 from bot.inprocess import InProcessQueue
 from bot.jobs import AnswerJob, Job, JobQueue, RevealJob, RunJob, StartTask, TestRunJob
 from bot.local_model import LocalModelServer
+from bot.messages import Field
 from bot.ordering import KeyedOrder
 from bot.providers.client import ChatClient
 from bot.ratings import ordering_key
@@ -253,13 +255,10 @@ class Arena:
     def select(self, wanted: Sequence[str] | None,
                channel: Sequence[str] | None = None) -> tuple[list[Contestant], list[Availability]]:
         """Contestants to ask and those skipped (with reasons), among the ``channel``'s roster when it
-        chose one (``/codegen models use``). Raises ValueError on unknown ids."""
+        chose one (``/codegen models use``). Raises :class:`~bot.choosing.ChoiceError` on an id that
+        is unknown or outside the channel's roster (see :mod:`bot.choosing`)."""
         if wanted:
-            unknown = [w for w in wanted if self.roster.get(w) is None]
-            if unknown:
-                raise ValueError(
-                    f"unknown model id(s): {', '.join(unknown)}. Known: {', '.join(self.roster.ids)}"
-                )
+            wanted = choosing.resolve(wanted, self.roster.ids, channel)
         chosen, skipped = [], []
         for item in self.availability():
             if (wanted and item.contestant.id not in wanted) or (channel and item.contestant.id not in channel):
@@ -277,14 +276,17 @@ class Arena:
         self._use(surface)
         if event.platform != surface.platform:  # its jobs would find no surface and never finish
             raise ValueError(f"a {event.platform} event came with a {surface.platform} surface")
+        files = attachments.screen(event.files)
         try:
-            found_tests = split_tests(event.text, tests=event.tests, show=event.show_tests, files=event.files)
+            found_tests = split_tests(event.text, tests=event.tests, show=event.show_tests, files=files.readable)
         except TestsError as exc:
             await notify_safely(event, render.error(str(exc)))
             return None
         if found_tests.skipped:
             await notify_safely(event, render.info("⚠️ Not used as tests: " + "; ".join(found_tests.skipped) + "."))
-        text = found_tests.text.strip()
+        flagged, text = choosing.take_flag(found_tests.text)
+        wanted = flagged or event.models
+        text = text.strip()
         if text.lower() in HELP_WORDS:
             await notify_safely(event, render.usage())
             return None
@@ -295,21 +297,25 @@ class Arena:
             return None
         row = await self.store.run(channel_settings, event.platform, event.channel)
         try:
-            contestants, skipped = self.select(event.models, channel_roster(row))
-        except ValueError as exc:
+            contestants, skipped = self.select(wanted, channel_roster(row))
+        except choosing.ChoiceError as exc:
             await notify_safely(event, render.error(str(exc)))
             return None
         if not contestants:
             reasons = "; ".join(f"{s.contestant.name}: {s.reason}" for s in skipped) or "the roster is empty"
             await notify_safely(event, render.error(f"No model is available to answer ({reasons})."))
             return None
-        fit, estimates = await self.controls.fit(event.platform, event.channel, row, contestants, text)
+        kept, too_big = self._context_files(found_tests.files, contestants, text, row.prompt if row else None)
+        prompt = attachments.user_message(text, kept)
+        fit, estimates = await self.controls.fit(event.platform, event.channel, row, contestants, prompt)
         if fit.refusal:
             await notify_safely(event, render.error(fit.refusal))
             return None
         contestants, skipped = fit.contestants, skipped + fit.left_out
-        new_task, new_answers = self._new_task(event, text, contestants, skipped)
+        new_task, new_answers = self._new_task(event, text, contestants, skipped,
+                                               attachments.header_fields(kept, files.notes + too_big))
         new_task.tests, new_task.show_tests = found_tests.stored(), found_tests.show
+        new_task.files = [f.to_json() for f in kept] or None
         new_task.channel_prompt = row.prompt if row else None
         for new_answer in new_answers:
             new_answer.cost_estimate_usd = estimates.get(new_answer.contestant_id)
@@ -342,8 +348,21 @@ class Arena:
             log.error("task %s: its jobs ended without finishing it (see the errors above)", task_id)
         return TaskOutcome(found[0], found[1], outcome.skipped)
 
+    @staticmethod
+    def _context_files(files: Sequence[AttachedFile], contestants: list[Contestant], text: str,
+                       channel_prompt: str | None) -> tuple[list[attachments.TextFile], list[str]]:
+        """The attached text files that fit the context of every chosen contestant (the prompt and
+        its whole answer included), and a note for each that does not."""
+        if not files:
+            return [], []
+        room = {c: c.context_tokens - c.max_tokens - attachments.tokens(system_prompt(c, channel_prompt))
+                - attachments.tokens(text) for c in contestants}
+        smallest = min(room, key=lambda c: room[c])
+        return attachments.fit_context(files, room[smallest], smallest.name)
+
     def _new_task(
-        self, event: TaskRequested, text: str, contestants: list[Contestant], skipped: list[Availability]
+        self, event: TaskRequested, text: str, contestants: list[Contestant], skipped: list[Availability],
+        notes: Sequence[Field] = (),
     ) -> tuple[Task, list[Answer]]:
         order = list(contestants)
         self.services.rng.shuffle(order)  # answer position is always randomised and recorded
@@ -353,7 +372,7 @@ class Arena:
             anchor=event.anchor.message_id if event.anchor else None,
             requester_id=event.user.id, requester_name=event.user.name, text=text,
             kind=category.kind, language=category.language,
-            reply_to=event.reply_to, notes=answering.encode_notes(render.skipped_fields(skipped)),
+            reply_to=event.reply_to, notes=answering.encode_notes([*render.skipped_fields(skipped), *notes]),
         )
         answers = [
             Answer(

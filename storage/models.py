@@ -66,6 +66,10 @@ class Task(SQLModel, table=True):
     tagged_at: datetime | None = None
     # The channel's instruction (``/codegen prompt set``) when the task was asked, for every model.
     channel_prompt: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Text files attached to the request, sent to every model after the task: [{"name", "text"}]
+    # (bot/attachments.py), or None.
+    files: list[dict[str, str]] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
 
 
 class Answer(SQLModel, table=True):
