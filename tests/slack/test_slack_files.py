@@ -3,11 +3,16 @@ task's header; the bot token goes to Slack's file host (here: SLACK_API_URL's or
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from adapters.slack.files import SlackFiles
+from bot.arena import Arena
+from storage.db import Store
+from tests.conftest import contestant
+from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.recording_host import RecordingHost
-from tests.slack.conftest import Harness
+from tests.slack.conftest import Harness, running_harness
 from tests.slack.fake_slack import BOT_USER_ID
 
 CHANNEL = "C0GENERAL"
@@ -107,3 +112,25 @@ def test_the_token_goes_only_to_slacks_file_host_and_the_api_urls_origin() -> No
                 "https://user@evil.example/a.py", "ftp://files.slack.com/a.py", "not a url"):
         assert not files.may_receive_token(url), url
     assert not SlackFiles(None, TOKEN, None).may_receive_token("https://slack-proxy.example.com:8443/a")  # type: ignore[arg-type]
+
+
+async def test_files_fit_the_smallest_models_context_and_at_most_ten_are_read(
+        sqlite_store: Store, fake_openai: FakeOpenAI, make_arena: Callable[..., Arena]) -> None:
+    def build(store: Store, contestants: list[Any], **options: Any) -> Arena:
+        small = contestant(fake_openai, "alpha", context_tokens=2048, max_tokens=512)  # ~1,400 tokens of files
+        return make_arena(store, [small, contestant(fake_openai, "beta")], **options)
+
+    async with running_harness(sqlite_store, fake_openai, build) as h:
+        files = [h.slack.share_file("big.txt", b"word " * 1200),  # 6,000 chars: ~1,500 tokens, too many
+                 *(h.slack.share_file(f"f{i}.txt", f"file {i}\n".encode()) for i in range(11))]
+        await h.event(mention("use these", files))
+        await h.settle()
+
+        header = header_text(h)
+        assert "skipped big.txt: the files would not fit ALPHA's context" in header
+        for late in ("f9.txt", "f10.txt"):  # the 11th and 12th file
+            assert f"skipped {late}: only the first 10 files of a message are read" in header
+        assert sorted(d.file_id for d in h.slack.downloads) == sorted(f["id"] for f in files[:10])
+        for prompt in prompts(h):
+            assert [f"`f{i}.txt`" in prompt for i in range(11)] == [True] * 9 + [False] * 2
+            assert "big.txt" not in prompt
