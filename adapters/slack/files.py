@@ -61,26 +61,30 @@ class SlackFiles:
 
     async def fetch(self, files: Sequence[dict[str, Any]]) -> tuple[AttachedFile, ...]:
         """Every file of a message as the core takes it: read, or why not (see the module docstring)."""
-        objects = [await self._complete(f) if isinstance(f, dict) else {} for f in files]
-        picked = to_read([(_name(o), _size(o), o.get("mimetype")) for o in objects])
+        objects = [await self._complete(f) if isinstance(f, dict) else ({}, None) for f in files]
+        picked = to_read([(_name(o), _size(o), o.get("mimetype")) for o, _ in objects])
         timeout = aiohttp.ClientTimeout(total=self.timeout)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             return tuple(await asyncio.gather(*(
-                self._one(session, o) if read else _unfetched(o) for o, read in zip(objects, picked, strict=True))))
+                self._one(session, obj, error) if read else _unfetched(obj)
+                for (obj, error), read in zip(objects, picked, strict=True))))
 
-    async def _complete(self, obj: dict[str, Any]) -> dict[str, Any]:
-        """A partial file object (Slack Connect: ``file_access: check_file_info``) made whole by files.info."""
+    async def _complete(self, obj: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+        """A partial file object (Slack Connect: ``file_access: check_file_info``) made whole by
+        files.info; the error when that fails."""
         if obj.get("url_private") or obj.get("url_private_download") or not obj.get("id"):
-            return obj
+            return obj, None
         try:
             response = await self.client.files_info(file=obj["id"])
         except SlackApiError as exc:
-            return {**obj, "_error": f"files.info said {exc.response.get('error', 'error')}"}
-        return dict(response.get("file") or obj)
+            return obj, f"files.info said {exc.response.get('error', 'error')}"
+        return dict(response.get("file") or obj), None
 
-    async def _one(self, session: aiohttp.ClientSession, obj: dict[str, Any]) -> AttachedFile:
+    async def _one(self, session: aiohttp.ClientSession, obj: dict[str, Any], error: str | None) -> AttachedFile:
         listed = _listed(obj)
         try:
+            if error:
+                raise FetchError(error)
             content = await self._download(session, obj)
         except FetchError as exc:
             return AttachedFile(listed.name, size=listed.size, mimetype=listed.mimetype, error=str(exc))
@@ -92,8 +96,6 @@ class SlackFiles:
         return AttachedFile(listed.name, content, size=size, mimetype=listed.mimetype)
 
     async def _download(self, session: aiohttp.ClientSession, obj: dict[str, Any]) -> bytes:
-        if obj.get("_error"):
-            raise FetchError(obj["_error"])
         if obj.get("mode") in ("tombstone", "hidden_by_limit") or obj.get("is_tombstoned"):
             raise FetchError("Slack no longer shows it (deleted, or past the workspace's file history)")
         url = obj.get("url_private_download") or obj.get("url_private") or ""

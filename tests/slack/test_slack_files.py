@@ -95,11 +95,13 @@ async def test_the_bot_token_never_reaches_another_host(harness: Harness) -> Non
 async def test_a_partial_file_object_is_completed_with_files_info(harness: Harness) -> None:
     h = harness
     shared = h.slack.share_file("schema.sql", b"create table t (id int);\n", "text/plain", filetype="sql")
-    partial = {"id": shared["id"], "mode": "hosted", "file_access": "check_file_info"}
-    await h.event(mention("add an index", [partial]))
+    partial = {"id": shared["id"], "mode": "file_access", "file_access": "check_file_info", "created": 0}
+    unknown = {"id": "F0UNKNOWN1", "mode": "file_access", "file_access": "check_file_info", "created": 0}
+    await h.event(mention("add an index", [partial, unknown]))
     await h.settle()
-    assert [c.body["file"] for c in h.slack.calls_to("files.info")] == [shared["id"]]
+    assert [c.body["file"] for c in h.slack.calls_to("files.info")] == [shared["id"], "F0UNKNOWN1"]
     assert all("`schema.sql`:\n```sql\ncreate table t (id int);\n```" in p for p in prompts(h))
+    assert "could not fetch F0UNKNOWN1: files.info said file_not_found" in header_text(h)
 
 
 def test_the_token_goes_only_to_slacks_file_host_and_the_api_urls_origin() -> None:
