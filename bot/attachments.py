@@ -59,7 +59,9 @@ class Screened:
 
 
 def kilobytes(size: int) -> str:
-    """'200 KB', '1.5 KB' (1 KB = 1,024 bytes)."""
+    """'200 KB', '1.5 KB' (1 KB = 1,024 bytes), '9 bytes'."""
+    if size < 1024:
+        return f"{size} byte{'' if size == 1 else 's'}"
     return f"{size / 1024:,.1f}".removesuffix(".0") + " KB"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.attachments import TextFile, fenced, fit_context, screen, skip_reason, to_read
+from bot.attachments import TextFile, fenced, fit_context, kilobytes, screen, skip_reason, to_read
 from bot.choosing import ChoiceError, resolve, take_flag
 from bot.events import AttachedFile
 
@@ -56,3 +56,8 @@ def test_ids_match_the_roster_loosely_and_in_roster_order() -> None:
         resolve(["llama3b"], roster, None)
     with pytest.raises(ChoiceError, match=r"Not in this channel's roster: gpt-4o-mini.*ask here: gpt-4o\.$"):
         resolve(["gpt4omini"], roster, ["gpt-4o"])
+
+
+def test_sizes_read_as_people_say_them() -> None:
+    assert [kilobytes(n) for n in (1, 9, 1024, 1536, 200 * 1024, 5 * 1024 * 1024)] == [
+        "1 byte", "9 bytes", "1 KB", "1.5 KB", "200 KB", "5,120 KB"]
