@@ -42,6 +42,7 @@ from bot.local_model import LocalModelServer
 from bot.ordering import KeyedOrder
 from bot.providers.client import ChatClient
 from bot.ratings import ordering_key
+from bot.retention import GONE, contents_gone
 from bot.roster import Availability, Contestant, Roster, check_availability
 from bot.services import Services, Surfaces
 from bot.surface import Destination, MessageRef, Surface, SurfaceError
@@ -406,6 +407,9 @@ class Arena:
             await notify_safely(event, render.error("That answer no longer exists."))
             return
         answer, task = found
+        if contents_gone(task):
+            await notify_safely(event, render.error(GONE))
+            return
         if answer.status not in (AnswerStatus.ERROR, AnswerStatus.INTERRUPTED, AnswerStatus.CANCELLED):
             await notify_safely(event, render.error("Only a failed answer can be retried."))
             return
