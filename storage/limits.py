@@ -45,13 +45,15 @@ def lock_platform(conn: Connection, platform: str) -> None:
 def _recent() -> Select[Any]:
     return (select(col(Task.created_at)).where(
         col(Task.platform) == bindparam("platform"), col(Task.requester_id) == bindparam("user"),
-        col(Task.created_at) >= bindparam("since")).order_by(col(Task.created_at)))
+        col(Task.created_at) >= bindparam("since"), col(Task.id) != bindparam("new_id")).order_by(col(Task.created_at)))
 
 
-def check_hourly(conn: Connection, platform: str, user_id: str, per_hour: int) -> None:
-    """Raise :class:`TooManyTasks` when ``user_id`` asked ``per_hour`` tasks in the last hour."""
+def check_hourly(conn: Connection, platform: str, user_id: str, per_hour: int, new_id: int) -> None:
+    """Raise :class:`TooManyTasks` when ``user_id`` asked ``per_hour`` tasks in the last hour
+    before task ``new_id`` (being inserted in this transaction, which the error rolls back)."""
     now = utcnow()
-    times = list(conn.execute(_recent(), {"platform": platform, "user": user_id, "since": now - HOUR}).scalars())
+    times = list(conn.execute(_recent(), {"platform": platform, "user": user_id, "since": now - HOUR,
+                                          "new_id": new_id}).scalars())
     if len(times) >= per_hour:
         oldest_counted = times[len(times) - per_hour]  # once it is an hour old, one more fits
         raise TooManyTasks(len(times), as_utc(oldest_counted) + HOUR)

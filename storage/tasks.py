@@ -127,10 +127,10 @@ def create_task(store: Store, task: Task, answers: list[Answer], *, per_hour: in
     with store.engine.begin() as conn, store.fail_fast(conn):  # Core statements: keep it light
         if not store.is_sqlite:
             lock_platform(conn, task.platform)
-        if per_hour:
-            check_hourly(conn, task.platform, task.requester_id, per_hour)
         task.blind = bool(conn.execute(_channel_blind(), {"platform": task.platform, "channel": task.channel}).scalar())
         task.id = task_id = cast(int, conn.execute(_insert_task(), _columns(task)).scalar_one())
+        if per_hour:  # counted after the insert, which holds SQLite's write lock: no two count at once
+            check_hourly(conn, task.platform, task.requester_id, per_hour, task_id)
         for answer in answers:
             answer.task_id = task_id
         if answers:
