@@ -34,7 +34,7 @@ def per_hour(services: Services, platform: str) -> int:
 def hourly_refusal(exc: db.TooManyTasks, limit: int, now: datetime | None = None) -> str:
     """What the user over the hourly limit is told (privately)."""
     wait = max(1, int((exc.retry_at - (now or utcnow())).total_seconds()))
-    return (f"You have asked {exc.asked} tasks in the last hour; the limit is {limit} an hour "
+    return (f"You have asked {exc.asked} task{'s' * (exc.asked != 1)} in the last hour; the limit is {limit} an hour "
             f"(CODEGEN_USER_TASKS_PER_HOUR). You can ask again in {duration(wait)}. Nothing was posted.")
 
 
