@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.arena import Arena
 from storage.db import Store
+from storage.tasks import get_task
 from tests.fakes.openai_server import FakeOpenAI
 from tests.slack.conftest import Harness, running_harness
 
@@ -78,6 +79,7 @@ async def test_tasks_past_the_workspace_limit_queue_in_order_and_say_how_many_ar
         for model in ("alpha", "beta"):
             h.models.script(model, text="later answer")
         await h.command("write task two", user="U0BOB")
+        await until(lambda: get_task(h.arena.store, 2) is not None, "task two stored")  # asked in this order
         await h.command("write task three", user="U0CAT")
         await until(lambda: "queued, 1 ahead of you" in json.dumps([m.all_text() for m in
                     h.slack.channel_messages(CHANNEL)]), "task three's header says it is queued")
