@@ -7,7 +7,10 @@ per period whichever worker's deferrer wins, keep work from getting lost:
 - ``retry_stalled`` (every 10 s): jobs whose worker stopped sending heartbeats (killed, host
   lost) go back to the queue, so another worker asks the model again into the same message;
 - ``sweep`` (every minute): tasks left unfinished for a while (a process died between storing a
-  task and queueing it) are started again; starting is idempotent.
+  task and queueing it) are started again; starting is idempotent (a task waiting for a slot,
+  bot/limits.py, starts or shows its new place in the queue);
+- ``daily`` (03:17 UTC): what the composition root gives as ``daily``: retention
+  (bot/retention.py), which a rerun finishes when a run was cut short.
 
 A job that raises is retried with backoff; a worker stopping gracefully hands its unfinished
 jobs back (procrastinate aborts them after the grace period, and the retry strategy requeues).
@@ -47,8 +50,10 @@ def libpq_url(sqlalchemy_url: str) -> str:
 class ProcrastinateQueue:
     """A :class:`bot.jobs.JobQueue` on procrastinate, plus its worker."""
 
-    def __init__(self, store: Store, *, concurrency: int = 64) -> None:
+    def __init__(self, store: Store, *, concurrency: int = 64,
+                 daily: Callable[[], Awaitable[object]] | None = None) -> None:
         self.store = store
+        self.daily = daily
         self.concurrency = concurrency
         self.executor: Executor | None = None
         self.app = App(connector=PsycopgConnector(conninfo=libpq_url(store.url), min_size=1, max_size=10))
@@ -60,6 +65,8 @@ class ProcrastinateQueue:
             self.app.task(name="retry_stalled", pass_context=False)(self._retry_stalled))
         self.app.periodic(cron="* * * * *", periodic_id="sweep")(
             self.app.task(name="sweep", pass_context=False)(self._sweep))
+        self.app.periodic(cron="17 3 * * *", periodic_id="daily")(
+            self.app.task(name="daily", retry=retry, pass_context=False)(self._daily))
 
     def bind(self, executor: Executor) -> None:
         """Set what runs a job."""
@@ -135,6 +142,10 @@ class ProcrastinateQueue:
         if stale:
             log.info("re-starting %d unfinished task(s)", len(stale))
             await self.defer([StartTask(task.id or 0) for task in stale])
+
+    async def _daily(self, timestamp: int) -> None:
+        if self.daily is not None:
+            await self.daily()
 
     async def depth(self) -> tuple[int, float]:
         """(jobs waiting, age in seconds of the oldest), for metrics."""
