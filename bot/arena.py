@@ -50,7 +50,7 @@ from bot.tagging import tag_task
 from bot.testing.suite import TestsError, split_tests
 from bot.testruns import TestRuns
 from storage import tasks as db
-from storage.db import Store
+from storage.db import Store, new_row
 from storage.errors import StorageUnavailable
 from storage.leaderboard import channel_settings
 from storage.limits import TooManyTasks
@@ -367,8 +367,8 @@ class Arena:
             reply_to=event.reply_to, notes=answering.encode_notes(render.skipped_fields(skipped)),
         )
         answers = [
-            Answer(
-                task_id=0, contestant_id=c.id, contestant_name=c.name, position=i,
+            new_row(
+                Answer, task_id=0, contestant_id=c.id, contestant_name=c.name, position=i,
                 label=_label(i), status=AnswerStatus.PENDING,
             )
             for i, c in enumerate(order)

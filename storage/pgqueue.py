@@ -27,6 +27,7 @@ from typing import Any
 
 from procrastinate import App, PsycopgConnector, RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.jobs import Job as EngineJob
 from sqlalchemy.engine import make_url
 
 from bot.jobs import JOB_TYPES, Job, StartTask, job_from_dict
@@ -91,14 +92,24 @@ class ProcrastinateQueue:
             self._opened = False
 
     async def defer(self, jobs: Sequence[Job]) -> None:
-        """Queue each job; one already waiting under the same queueing lock is not queued again."""
+        """Queue each job; one already waiting under the same queueing lock is not queued again.
+        Several jobs go in one statement unless one of them is already waiting."""
         await self.open()
-        for job in jobs:
-            deferrer = self.app.configure_task(job.kind, lock=job.lock, queueing_lock=job.queueing_lock)
+        if len(jobs) > 1:
             try:
-                await deferrer.defer_async(**job.to_dict())
+                await self.app.job_manager.batch_defer_jobs_async([self._new_job(job) for job in jobs])
+                return
+            except AlreadyEnqueued:  # the batch is one statement: queue the others one by one
+                pass
+        for job in jobs:
+            try:
+                await self.app.job_manager.defer_job_async(self._new_job(job))
             except AlreadyEnqueued:
                 log.debug("%s is already queued", job)
+
+    def _new_job(self, job: Job) -> EngineJob:
+        deferrer = self.app.configure_task(job.kind, lock=job.lock, queueing_lock=job.queueing_lock)
+        return deferrer.make_new_job(**job.to_dict())
 
     async def run_worker(self, stop: asyncio.Event, grace: float) -> None:
         """Run jobs until ``stop`` is set; then take no new job, let running ones finish for up to
