@@ -105,4 +105,5 @@ async def test_forget_deletes_only_the_callers_rows_after_confirmation(harness: 
     await h.action("codegen_run", str(alpha["id"]), channel=CHANNEL, message_ts=alpha["message_id"],
                    thread_ts=alices["thread"], user="U0BOB")
     await h.settle()
-    assert "That task's contents were deleted" in last_reply(h)  # ▶ Run on it says why, privately
+    [said] = h.slack.ephemerals  # ▶ Run on it says why, privately
+    assert said["user"] == "U0BOB" and "That task's contents were deleted" in json.dumps(said, ensure_ascii=False)
