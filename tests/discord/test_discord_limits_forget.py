@@ -1,5 +1,6 @@
 """Discord (issue 12) on the fake gateway and REST API: `/codegen forget` (shown first, done with
-`confirm:True`, only the caller's rows, repeatable) and the hourly limit's private refusal."""
+`confirm:True`, only the caller's rows, repeatable), the hourly limit's private refusal, and a
+task waiting for a slot with its header saying so."""
 
 from __future__ import annotations
 
