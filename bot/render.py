@@ -72,6 +72,23 @@ def task_header(
     )
 
 
+def followup_header(
+    task: Task, answers: list[Answer], blind: bool, rating_hint: str = RATE_HINT, *, extra: list[Field] | None = None,
+) -> Message:
+    """A follow-up's header in the task's thread: "↪ Follow-up #2 by ada", the text, who answers."""
+    models = ", ".join(answer_title(a, blind) for a in answers) if answers else "none"
+    fields = [Field("Models", models), *(extra or [])]
+    tests = tests_render.header_section(task_tests(task.tests), task.show_tests)
+    return Message(
+        title=f"↪ Follow-up #{task.turn} by {task.requester_name or task.requester_id}",
+        text=quote(task.text) + (f"\n\n{tests}" if tests else ""),
+        fields=fields,
+        footer=rating_hint or None,
+        actions=[Action(ActionKind.REVEAL, task.id or 0, "🔓 Reveal models")] if blind else [],
+        task_id=task.id,
+    )
+
+
 def answer_placeholder(answer: Answer, blind: bool) -> Message:
     """What an answer's reply shows before its first token."""
     return Message(title=answer_title(answer, blind), text="_waiting for the model…_", tone=Tone.PROGRESS)
@@ -134,6 +151,9 @@ def footer(answer: Answer) -> str:
         parts.append(f"${answer.cost_usd:.4f}" if answer.cost_usd else "$0")
     if answer.truncated:
         parts.append("✂ cut at the length limit")
+    if answer.context_dropped:
+        turns = "turn" if answer.context_dropped == 1 else "turns"
+        parts.append(f"⤒ oldest {answer.context_dropped} {turns} left out to fit the model's context")
     return " · ".join(parts) or "no timing recorded"
 
 

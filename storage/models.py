@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Text, UniqueConstraint, false
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Integer, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -66,6 +66,10 @@ class Task(SQLModel, table=True):
     tagged_at: datetime | None = None
     # The channel's instruction (``/codegen prompt set``) when the task was asked, for every model.
     channel_prompt: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Follow-ups (bot/followups.py): a turn after the first is a task of its own whose ``root_id``
+    # is the first turn's task; ``turn`` counts from 1 (the task itself).
+    root_id: int | None = Field(default=None, foreign_key="task.id", index=True)
+    turn: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
 
 
 class Answer(SQLModel, table=True):
@@ -93,6 +97,8 @@ class Answer(SQLModel, table=True):
     finish_reason: str | None = None
     truncated: bool = False  # cut at the length cap: kept, but not a clean success
     attempts: int = 0  # times a worker started streaming it (crash recovery gives up after a few)
+    # Earlier turns left out of this answer's prompt to fit its model's ``context_tokens``.
+    context_dropped: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
 

@@ -6,7 +6,7 @@ import functools
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Insert, Select, Table, Update, bindparam, exists, insert, or_
+from sqlalchemy import Insert, Select, Table, Update, bindparam, exists, func, insert, or_
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select, update
@@ -40,6 +40,11 @@ def _channel_blind() -> Select[Any]:
     settings = ChannelSettings.__table__.c  # type: ignore[attr-defined]
     return core_select(settings.blind).where(
         settings.platform == bindparam("platform"), settings.channel == bindparam("channel"))
+
+
+@functools.cache
+def _latest_turn() -> Select[Any]:
+    return core_select(func.max(TASKS.c.turn)).where(TASKS.c.root_id == bindparam("root_id"))
 
 
 @functools.cache
@@ -118,9 +123,16 @@ def prune_events(store: Store, older_than: timedelta = timedelta(days=2)) -> int
 def create_task(store: Store, task: Task, answers: list[Answer]) -> tuple[Task, list[Answer]]:
     """Insert a task (blind when its channel is) and its answers; returns them with ids.
 
+    A follow-up (``root_id`` set) keeps the blind mode it was given and gets the next turn number.
     Like :func:`claim_event`, waits only briefly for another process's SQLite write lock."""
     with store.engine.begin() as conn, store.fail_fast(conn):  # Core statements: keep it light
-        task.blind = bool(conn.execute(_channel_blind(), {"platform": task.platform, "channel": task.channel}).scalar())
+        if task.root_id is None:
+            task.blind = bool(conn.execute(_channel_blind(), {"platform": task.platform, "channel": task.channel}).scalar())
+        else:
+            if not store.is_sqlite:  # two follow-ups at once must not share a number
+                conn.execute(_lock_task(), {"task_id": task.root_id})
+            latest = conn.execute(_latest_turn(), {"root_id": task.root_id}).scalar()
+            task.turn = int(latest or 1) + 1
         task.id = task_id = cast(int, conn.execute(_insert_task(), _columns(task)).scalar_one())
         for answer in answers:
             answer.task_id = task_id
