@@ -208,11 +208,11 @@ def count_ratings(
         return int(session.execute(query).scalar() or 0)
 
 
-TASK_COLUMNS = ("id", "platform", "channel", "requester_id", "text", "status", "blind", "created_at")
+TASK_COLUMNS = ("id", "platform", "channel", "requester_id", "text", "status", "blind", "created_at", "root_id", "turn")
 ANSWER_COLUMNS = (
     "id", "contestant_id", "contestant_name", "position", "label", "status", "language",
     "latency_ms", "ttft_ms", "prompt_tokens", "completion_tokens", "cost_usd", "finish_reason",
-    "error", "text", "code",
+    "error", "text", "code", "context_dropped",
 )
 RATING_COLUMNS = ("rater_id", "scale", "value", "emoji", "created_at", "updated_at")
 # An answer's automatic run (against its task's tests, or a smoke run), exported as tests_<column>.

@@ -5,16 +5,21 @@ Through the in-memory surface and the fake provider, whose request log shows wha
 
 from __future__ import annotations
 
+import asyncio
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adapters.memory import MemorySurface
 from bot.arena import Arena, TaskOutcome
-from bot.events import ReactionChanged, TaskRequested, User
+from bot.events import ReactionChanged, RetryRequested, RevealRequested, TaskRequested, User
+from bot.export import export
 from bot.leaderboard import build_leaderboard
 from bot.messages import ActionKind, Message
 from bot.ranking.ballots import RatingRows, compare
 from storage import tasks as db
+from storage.leaderboard import set_blind
 from storage.models import AnswerStatus, TaskStatus
 from storage.ratings import ranking_rows
 from tests.conftest import contestant
@@ -42,10 +47,12 @@ def conversation(fake: FakeOpenAI, model: str) -> list[list[tuple[str, str]]]:
     return [[(m["role"], m["content"]) for m in r.json["messages"][1:]] for r in fake.requests_for(model)]
 
 
-async def two_models(fake: FakeOpenAI, make_arena: Any, store: Any, **overrides: Any) -> tuple[Arena, MemorySurface]:
+async def two_models(fake: FakeOpenAI, make_arena: Any, store: Any, settings: dict[str, Any] | None = None,
+                     **overrides: Any) -> tuple[Arena, MemorySurface]:
     fake.script("alpha", text="alpha one")
     fake.script("beta", text="beta one")
-    arena = make_arena(store, [contestant(fake, "alpha", **overrides), contestant(fake, "beta", **overrides)])
+    arena = make_arena(store, [contestant(fake, "alpha", **overrides), contestant(fake, "beta", **overrides)],
+                       **(settings or {}))
     return arena, MemorySurface()
 
 
@@ -177,8 +184,6 @@ async def test_retry_of_a_follow_up_answer_resends_its_own_conversation(sqlite_s
     assert [a.kind for a in message.actions] == [ActionKind.RETRY]
     fake_openai.script("beta", text="beta async")
 
-    from bot.events import RetryRequested
-
     await arena.handle(RetryRequested(platform="memory", user=ADA, answer_id=failed.id or 0), surface)
     await arena.join()
 
@@ -186,3 +191,69 @@ async def test_retry_of_a_follow_up_answer_resends_its_own_conversation(sqlite_s
         ("user", "write a sum function"), ("assistant", "beta one"), ("user", "now async")]
     retried = next(a for a in db.task_answers(sqlite_store, second.task.id) if a.contestant_id == "beta")
     assert retried.status == AnswerStatus.DONE and retried.text == "beta async"
+
+
+async def test_blind_labels_stay_across_turns_and_a_reveal_covers_every_turn(sqlite_store, fake_openai, make_arena):
+    set_blind(sqlite_store, "memory", "C1", True)
+    arena, surface = await two_models(fake_openai, make_arena, sqlite_store)
+    first = await arena.ask(event("write a sum function"), surface)
+    set_blind(sqlite_store, "memory", "C1", False)  # the conversation keeps the mode it started in
+    second = await arena.ask(in_thread(first, "now async"), surface)
+
+    assert second.task.blind and not second.task.revealed
+    assert {(a.contestant_id, a.label) for a in second.answers} == {(a.contestant_id, a.label) for a in first.answers}
+    thread = surface.posts(thread=first.task.thread)
+    titles = [surface.messages[c.ref].title for c in thread]
+    assert sorted(t for t in titles if t and t.startswith("Answer")) == ["Answer A", "Answer A", "Answer B", "Answer B"]
+    assert not any("ALPHA" in (t or "") or "BETA" in (t or "") for t in titles)
+
+    await arena.handle(RevealRequested(platform="memory", user=ADA, task_id=first.task.id or 0), surface)
+    await arena.join()
+
+    assert db.get_task(sqlite_store, second.task.id).revealed
+    for answer in db.task_answers(sqlite_store, second.task.id):
+        shown = next(surface.messages[c.ref] for c in thread if c.ref.message_id == answer.message_id)
+        assert shown.title == f"{answer.label} · {answer.contestant_name}"
+    keys = [c for c in surface.posts(thread=first.task.thread) if "models behind" in (c.message.title or "")]
+    assert len(keys) == 1  # one key: the labels are the same in every turn
+
+
+async def test_export_names_each_rows_turn(sqlite_store, fake_openai, make_arena):
+    arena, surface = await two_models(fake_openai, make_arena, sqlite_store)
+    first = await arena.ask(event("write a sum function"), surface)
+    await arena.ask(in_thread(first, "now async"), surface)
+    out = io.StringIO()
+    export(sqlite_store, "csv", None, out)
+    turns = {(r["task_id"], r["task_turn"], r["task_root_id"]) for r in csv.DictReader(io.StringIO(out.getvalue()))}
+    assert turns == {(str(first.task.id), "1", ""), (str(first.task.id + 1), "2", str(first.task.id))}
+
+
+async def test_a_follow_up_cut_off_by_a_crash_is_resumed_with_its_conversation(sqlite_store, fake_openai, make_arena):
+    arena, surface = await two_models(fake_openai, make_arena, sqlite_store, {"save_interval": 0.05})
+    first = await arena.ask(event("write a sum function"), surface)
+    fake_openai.script("alpha", endless=True, chunk_delay=0.02)
+    fake_openai.script("beta", endless=True, chunk_delay=0.02)
+    running = asyncio.create_task(arena.ask(in_thread(first, "now async"), surface))
+    for _ in range(250):
+        unfinished = db.unfinished_tasks(sqlite_store)
+        if unfinished and all(a.text for a in db.task_answers(sqlite_store, unfinished[0].id)):
+            break
+        await asyncio.sleep(0.02)
+    running.cancel()
+    await arena.queue.shutdown(0)  # the process "dies" mid-stream
+    await asyncio.gather(running, return_exceptions=True)
+    [cut] = db.unfinished_tasks(sqlite_store)
+    assert cut.turn == 2
+    fake_openai.script("alpha", text="alpha async")
+    fake_openai.script("beta", text="beta async")
+
+    restarted = make_arena(sqlite_store, [contestant(fake_openai, "alpha"), contestant(fake_openai, "beta")])
+    restarted.services.surfaces.add(surface)
+    assert await restarted.resume() == 1
+    await restarted.join()
+
+    assert {a.text for a in db.task_answers(sqlite_store, cut.id)} == {"alpha async", "beta async"}
+    assert conversation(fake_openai, "alpha")[-1] == [
+        ("user", "write a sum function"), ("assistant", "alpha one"), ("user", "now async")]
+    headers = [c for c in surface.posts(thread=first.task.thread) if (c.message.title or "").startswith("↪")]
+    assert len(headers) == 1  # the follow-up's header was not posted again
