@@ -26,6 +26,8 @@ USAGE = (
     "• `/codegen models` / `models use a,b,c` / `models reset`: the models this channel asks\n"
     "• `/codegen prompt` / `prompt set <text>` / `prompt clear`: an instruction added to every model's prompt here\n"
     "• `/codegen budget` / `budget 5/day 50/month` / `budget off`: spend and USD caps; `/codegen usage [7d|30d]`: cost\n"
+    "• `@Codegen Arena <text>` in a task's thread: a follow-up, every model continues its own conversation "
+    "(`@Codegen Arena B: <text>`: only answer B's)\n"
     "• `/codegen help`: this message\n"
     f"Press ▶ Run on an answer to execute its code in a sandbox. {RATE_HINT}"
 )
