@@ -36,7 +36,8 @@ class AnswerStatus(StrEnum):
 class Task(SQLModel, table=True):
     """A coding task someone asked the arena to compare models on."""
 
-    __table_args__ = (Index("ix_task_channel", "platform", "channel", "created_at"),)
+    __table_args__ = (Index("ix_task_channel", "platform", "channel", "created_at"),
+                      Index("ix_task_thread", "platform", "thread"))  # a thread's task (follow-ups)
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(index=True)

@@ -349,7 +349,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     Command("models", "", "the roster and who is available", ConsoleSession.show_models, 0),
     Command("usage", "[7d|30d]", "tasks, tokens and cost by model", ConsoleSession.usage, 1),
     Command("budget", "", "the spend against the daily/monthly caps", ConsoleSession.budget, 0),
-    Command("follow", "[<label>] <text>", "a follow-up: every model (or that one) continues the last task",
+    Command("follow", "[<label>] <text>", "continue the last task (every model, or that one)",
             ConsoleSession.follow, None),
     Command("help", "", "this text", ConsoleSession.show_help, 0),
 )}

@@ -56,8 +56,9 @@ async def two_models(fake: FakeOpenAI, make_arena: Any, store: Any, settings: di
     return arena, MemorySurface()
 
 
-async def test_a_follow_up_continues_each_models_own_conversation(sqlite_store, fake_openai, make_arena):
-    arena, surface = await two_models(fake_openai, make_arena, sqlite_store)
+async def test_a_follow_up_continues_each_models_own_conversation(store, fake_openai, make_arena):
+    """On SQLite and on PostgreSQL (where the turn number is taken under the task's row lock)."""
+    arena, surface = await two_models(fake_openai, make_arena, store)
     first = await arena.ask(event("write a sum function"), surface)
     assert first is not None and first.task.thread
     fake_openai.script("alpha", text="alpha two")
@@ -79,7 +80,7 @@ async def test_a_follow_up_continues_each_models_own_conversation(sqlite_store, 
     finals = [surface.messages[c.ref] for c in surface.posts(thread=first.task.thread)[-2:]]
     assert {m.text for m in finals} == {"alpha two", "beta two"}
     assert all("⏱" in (m.footer or "") for m in finals)
-    assert db.get_task(sqlite_store, second.task.id).status == TaskStatus.DONE
+    assert db.get_task(store, second.task.id).status == TaskStatus.DONE
 
     fake_openai.script("alpha", text="alpha three")
     fake_openai.script("beta", text="beta three")

@@ -19,6 +19,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('turn', sa.Integer(), server_default='1', nullable=False))
         batch_op.create_index(batch_op.f('ix_task_root_id'), ['root_id'], unique=False)
         batch_op.create_foreign_key('fk_task_root_id_task', 'task', ['root_id'], ['id'])
+        batch_op.create_index('ix_task_thread', ['platform', 'thread'], unique=False)
     with op.batch_alter_table('answer', schema=None) as batch_op:
         batch_op.add_column(sa.Column('context_dropped', sa.Integer(), server_default='0', nullable=False))
 
@@ -27,6 +28,7 @@ def downgrade() -> None:
     with op.batch_alter_table('answer', schema=None) as batch_op:
         batch_op.drop_column('context_dropped')
     with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.drop_index('ix_task_thread')
         batch_op.drop_constraint('fk_task_root_id_task', type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_task_root_id'))
         batch_op.drop_column('turn')
