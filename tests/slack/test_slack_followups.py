@@ -35,7 +35,7 @@ async def test_a_mention_in_the_tasks_thread_is_a_follow_up_to_every_model(harne
     await h.settle()
     [task] = rows(h, Task)
     thread = task.thread or ""
-    h.models.script("alpha", text="alpha async")
+    h.models.script("alpha", text="alpha async\n```python\nprint('alpha')\n```")
     h.models.script("beta", text="beta async")
 
     status, _ = await h.event(mention("now make it async", thread, f"{time.time():.6f}"))
@@ -54,12 +54,15 @@ async def test_a_mention_in_the_tasks_thread_is_a_follow_up_to_every_model(harne
     assert [m for m in h.slack.channel_messages(CHANNEL) if m.thread_ts is None] == [
         m for m in h.slack.channel_messages(CHANNEL) if m.ts == thread]  # no new parent message
     new = [a for a in rows(h, Answer) if a.task_id != task.id]
-    assert {a.text for a in new} == {"alpha async", "beta async"}
+    assert {a.text.split("\n")[0] for a in new} == {"alpha async", "beta async"}
     assert {a.message_id for a in new} == {m.ts for m in replies[3:]}
     assert all("first token" in m.all_text() for m in replies[3:])  # the footer
+    alpha2 = next(a for a in new if a.contestant_id == "alpha")
+    shown = next(m for m in replies[3:] if m.ts == alpha2.message_id)
+    buttons = [b for b in shown.blocks if b["type"] == "actions"][0]["elements"]
+    assert [(b["action_id"], b["value"]) for b in buttons] == [("codegen_run", str(alpha2.id))]  # ▶ Run, per turn
 
     # a rating of a turn-2 answer is a rating of that answer (a ballot of turn 2)
-    alpha2 = next(a for a in new if a.contestant_id == "alpha")
     await h.event({"type": "reaction_added", "user": "U0CAROL", "reaction": "+1", "item_user": BOT_USER_ID,
                    "item": {"type": "message", "channel": CHANNEL, "ts": alpha2.message_id},
                    "event_ts": f"{time.time():.6f}"})
