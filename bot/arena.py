@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot import answering, followups, logcontext, metrics, render
+from bot import answering, followups, limits, logcontext, metrics, render
 from bot.categories import classify
 from bot.config import Settings
 from bot.controls import Controls, channel_roster
@@ -42,6 +42,7 @@ from bot.local_model import LocalModelServer
 from bot.ordering import KeyedOrder
 from bot.providers.client import ChatClient
 from bot.ratings import ordering_key
+from bot.retention import GONE, contents_gone
 from bot.roster import Availability, Contestant, Roster, check_availability
 from bot.services import Services, Surfaces
 from bot.surface import Destination, MessageRef, Surface, SurfaceError
@@ -49,9 +50,10 @@ from bot.tagging import tag_task
 from bot.testing.suite import TestsError, split_tests
 from bot.testruns import TestRuns
 from storage import tasks as db
-from storage.db import Store
+from storage.db import Store, new_row
 from storage.errors import StorageUnavailable
 from storage.leaderboard import channel_settings
+from storage.limits import TooManyTasks
 from storage.models import Answer, AnswerStatus, Task, TaskStatus
 
 if TYPE_CHECKING:
@@ -308,7 +310,12 @@ class Arena:
         new_task.tests, new_task.show_tests = found_tests.stored(), found_tests.show
         for new_answer in new_answers:
             new_answer.cost_estimate_usd = estimates.get(new_answer.contestant_id)
-        task, answers = await self.store.run(db.create_task, new_task, new_answers)
+        per_hour = limits.per_hour(self.services, event.platform)
+        try:
+            task, answers = await self.store.run(db.create_task, new_task, new_answers, per_hour=per_hour)
+        except TooManyTasks as exc:
+            await notify_safely(event, render.error(limits.hourly_refusal(exc, per_hour)))
+            return None
         logcontext.bind(task=task.id)
         metrics.task_started(task.platform)
         await self.queue.defer([StartTask(task.id or 0)])
@@ -328,11 +335,15 @@ class Arena:
             waits.add(asyncio.ensure_future(queue.settled(locks)))
         try:
             await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            found = await self.store.run(db.task_with_answers, task_id)
+            assert found is not None
+            if not finished.done() and found[0].queue_ahead is not None:  # waiting for a slot, not given up
+                await finished
+                found = await self.store.run(db.task_with_answers, task_id)
+                assert found is not None
         finally:
             for waiting in waits:
                 waiting.cancel()
-        found = await self.store.run(db.task_with_answers, task_id)
-        assert found is not None
         if found[0].status not in answering.FINISHED_TASK:
             log.error("task %s: its jobs ended without finishing it (see the errors above)", task_id)
         return TaskOutcome(found[0], found[1], outcome.skipped)
@@ -390,8 +401,8 @@ class Arena:
             reply_to=event.reply_to, notes=answering.encode_notes(render.skipped_fields(skipped)),
         )
         answers = [
-            Answer(
-                task_id=0, contestant_id=c.id, contestant_name=c.name, position=i,
+            new_row(
+                Answer, task_id=0, contestant_id=c.id, contestant_name=c.name, position=i,
                 label=_label(i), status=AnswerStatus.PENDING,
             )
             for i, c in enumerate(order)
@@ -419,7 +430,7 @@ class Arena:
                 metrics.answer_finished(answer.contestant_id, "cancelled")
                 ref = MessageRef(answer.message_channel or task.channel, answer.message_id, task.thread)
                 await editor.final(ref, render.answer_final(answer, task.blind and not task.revealed))
-        self.services.finished.done(task_id)
+        await limits.task_ended(self.services, task_id, task.platform)
         return TaskOutcome(task, answers)
 
     # ----------------------------------------------------------------------------- retry
@@ -430,6 +441,9 @@ class Arena:
             await notify_safely(event, render.error("That answer no longer exists."))
             return
         answer, task = found
+        if contents_gone(task):
+            await notify_safely(event, render.error(GONE))
+            return
         if answer.status not in (AnswerStatus.ERROR, AnswerStatus.INTERRUPTED, AnswerStatus.CANCELLED):
             await notify_safely(event, render.error("Only a failed answer can be retried."))
             return

@@ -44,6 +44,9 @@ class Settings:
     dashboard_url: str | None = None  # DASHBOARD_URL: linked from the weekly post when set
     budget_daily_usd: float | None = None  # CODEGEN_BUDGET_DAILY_USD: each channel's default daily cap
     budget_monthly_usd: float | None = None  # CODEGEN_BUDGET_MONTHLY_USD: … and monthly cap
+    user_tasks_per_hour: int = 20  # CODEGEN_USER_TASKS_PER_HOUR: tasks one user may ask an hour (0: no limit)
+    workspace_concurrent_tasks: int = 10  # CODEGEN_WORKSPACE_CONCURRENT_TASKS: tasks running at once (0: no limit)
+    retention_days: int = 90  # CODEGEN_RETENTION_DAYS: tasks' contents older than this are deleted (0: kept)
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -68,6 +71,9 @@ class Settings:
             dashboard_url=env_setting("DASHBOARD_URL", "", str) or None,
             budget_daily_usd=env_setting("CODEGEN_BUDGET_DAILY_USD", None, number(minimum=0)),
             budget_monthly_usd=env_setting("CODEGEN_BUDGET_MONTHLY_USD", None, number(minimum=0)),
+            user_tasks_per_hour=env_setting("CODEGEN_USER_TASKS_PER_HOUR", 20, integer(minimum=0)),
+            workspace_concurrent_tasks=env_setting("CODEGEN_WORKSPACE_CONCURRENT_TASKS", 10, integer(minimum=0)),
+            retention_days=env_setting("CODEGEN_RETENTION_DAYS", 90, integer(minimum=0)),
         )
 
     def secret(self, name: str) -> str | None:

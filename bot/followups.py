@@ -18,10 +18,12 @@ from bot import render
 from bot.answering import encode_notes
 from bot.events import TaskRequested
 from bot.messages import Field
+from bot.retention import GONE, contents_gone
 from bot.roster import Availability, Contestant
 from bot.services import Services
 from storage import tasks as db
 from storage import turns as turns_db
+from storage.db import new_row
 from storage.models import Answer, AnswerStatus, Task
 from storage.ratings import find_answer
 
@@ -67,6 +69,8 @@ async def find(services: Services, event: TaskRequested) -> FollowUp | None:
         root = await store.run(turns_db.thread_root, event.platform, event.channel, event.thread)
     if root is None or root.id is None:
         return None
+    if contents_gone(root):
+        raise FollowUpError(GONE)
     turns = await store.run(turns_db.earlier_turns, root.id, 1 << 30)
     answers = turns[0][1] if turns else []
     text, label = event.text, event.only
@@ -134,8 +138,8 @@ def new_turn(follow: FollowUp, event: TaskRequested, text: str, chosen: list[Con
     )
     ids = {c.id for c in chosen}
     answers = [
-        Answer(task_id=0, contestant_id=a.contestant_id, contestant_name=a.contestant_name, position=a.position,
-               label=a.label, status=AnswerStatus.PENDING)
+        new_row(Answer, task_id=0, contestant_id=a.contestant_id, contestant_name=a.contestant_name,
+                position=a.position, label=a.label, status=AnswerStatus.PENDING)
         for a in follow.answers if a.contestant_id in ids
     ]
     return task, answers

@@ -28,6 +28,7 @@ USAGE = (
     "• `/codegen budget` / `budget 5/day 50/month` / `budget off`: spend and USD caps; `/codegen usage [7d|30d]`: cost\n"
     "• `@Codegen Arena <text>` in a task's thread: a follow-up, every model continues its own conversation "
     "(`@Codegen Arena B: <text>`: only answer B's)\n"
+    "• `/codegen forget`: delete your tasks and ratings here (after `/codegen forget confirm`)\n"
     "• `/codegen help`: this message\n"
     f"Press ▶ Run on an answer to execute its code in a sandbox. {RATE_HINT}"
 )

@@ -15,6 +15,7 @@ from sqlmodel import col
 from storage.categories import category_clause
 from storage.db import Store
 from storage.models import Answer, Rating, Task, TestResult, utcnow
+from storage.retention import pseudonymiser
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -34,7 +35,8 @@ class RatedAnswer:
 
 
 def find_answer(store: Store, platform: str, channel: str, message_id: str) -> RatedAnswer | None:
-    """The answer posted as (platform, channel, message_id), if its task still exists.
+    """The answer posted as (platform, channel, message_id), if its task still exists and has not
+    expired.
 
     A platform's message id names one message, but a surface that reused ids across runs (the
     console before its ids were made unique) left several answers with the same reference: the
@@ -47,6 +49,7 @@ def find_answer(store: Store, platform: str, channel: str, message_id: str) -> R
             col(Task.platform) == platform,
             col(Answer.message_channel) == channel,
             col(Answer.message_id) == message_id,
+            col(Task.expired_at).is_(None),  # an expired task's ratings are final
         )
         .order_by(Answer.id.desc())  # type: ignore[union-attr]
         .limit(1)
@@ -164,7 +167,8 @@ def ranking_rows(
     store: Store, since: datetime | None, until: datetime, *, kind: str | None = None, language: str | None = None,
     followups: bool = False,
 ) -> list[RankingRow]:
-    """Ratings of answers whose task was created in [since, until), as they stood at ``until``.
+    """Ratings of answers whose task was created in [since, until), as they stood at ``until``,
+    each rater named by pseudonym (see storage.retention).
 
     ``kind`` / ``language`` keep only tasks of that category.
     """
@@ -177,7 +181,8 @@ def ranking_rows(
     query = (
         select(
             Task.id, Rating.rater_id, Rating.scale, Answer.contestant_id, Answer.contestant_name,
-            Rating.value, Answer.position == first_pos.c.first, func.length(Answer.text),
+            Rating.value, Answer.position == first_pos.c.first,
+            func.coalesce(Answer.chars, func.length(Answer.text)),
         )
         .select_from(Rating)
         .join(Answer, col(Answer.id) == col(Rating.answer_id))
@@ -189,7 +194,8 @@ def ranking_rows(
         query = query.where(col(Task.created_at) >= as_utc(since))
     with store.session() as session:
         rows = session.execute(query).all()
-    return [RankingRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4] or r[3]), int(r[5]), bool(r[6]),
+    rater = pseudonymiser(store)  # expired ratings keep only the pseudonym: group every rating by it
+    return [RankingRow(int(r[0]), rater(str(r[1])), str(r[2]), str(r[3]), str(r[4] or r[3]), int(r[5]), bool(r[6]),
                        int(r[7] or 0)) for r in rows]
 
 

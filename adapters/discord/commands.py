@@ -120,7 +120,8 @@ def codegen_group() -> app_commands.Group:
 
 
 def _controls(group: app_commands.Group) -> None:
-    """settings, models, prompt, budget, usage: anyone looks; members with Manage Server change."""
+    """settings, models, prompt, budget, usage: anyone looks; members with Manage Server change.
+    forget: anyone, about themselves."""
 
     @group.command(name="settings", description="This channel's settings and their recent changes")
     async def settings(interaction: discord.Interaction[Any]) -> None:
@@ -154,3 +155,8 @@ def _controls(group: app_commands.Group) -> None:
     @app_commands.choices(window=_choices("7d", "30d"))
     async def usage(interaction: discord.Interaction[Any], window: app_commands.Choice[str] | None = None) -> None:
         await _control(interaction, "usage", window.value if window else None)
+
+    @group.command(name="forget", description="Delete your tasks and ratings here (shows what first)")
+    @app_commands.describe(confirm="True: delete them now (without it: see what would be deleted)")
+    async def forget(interaction: discord.Interaction[Any], confirm: bool = False) -> None:
+        await _control(interaction, "forget", "confirm" if confirm else None)

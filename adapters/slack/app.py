@@ -4,7 +4,7 @@ Handlers ack at once and hand the event to :meth:`bot.arena.Arena.handle` in a b
 
 - ``/codegen <task>`` → TaskRequested (``leaderboard [category] [window]``, ``tag <task> <category>``,
   ``subscribe``, ``unsubscribe``, ``blind on|off``, ``autorun on|off`` map to their events, and
-  ``settings``, ``models``, ``prompt``, ``budget``, ``usage`` to ControlRequested; ``help`` /
+  ``settings``, ``models``, ``prompt``, ``budget``, ``usage``, ``forget`` to ControlRequested; ``help`` /
   empty go to the core, which answers with usage; ``--test "…"`` / ``--show-tests`` stay in the text
   for the core)
 - ``app_mention`` → TaskRequested (threaded when the mention is in a thread)
