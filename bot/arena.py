@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot import answering, limits, logcontext, metrics, render
+from bot import answering, followups, limits, logcontext, metrics, render
 from bot.categories import classify
 from bot.config import Settings
 from bot.controls import Controls, channel_roster
@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 HELP_WORDS = {"", "help", "-h", "--help", "?", "usage"}
 Handler = Callable[[Any, Surface], Awaitable[Any]]
+Planned = tuple[Task, list[Answer], list[Availability], dict[str, float]]  # a task, its answers, who was left out
 
 
 @dataclass
@@ -272,7 +273,8 @@ class Arena:
     # ----------------------------------------------------------------------------- tasks
 
     async def request_task(self, event: TaskRequested, surface: Surface) -> TaskOutcome | None:
-        """Validate a task, store it with one pending answer per contestant, defer its start.
+        """Validate a task (or a follow-up turn of one: bot/followups.py), store it with one pending
+        answer per contestant, defer its start.
 
         Returns as soon as the task is queued (None when it was refused, with a private reply).
         """
@@ -280,7 +282,13 @@ class Arena:
         if event.platform != surface.platform:  # its jobs would find no surface and never finish
             raise ValueError(f"a {event.platform} event came with a {surface.platform} surface")
         try:
-            found_tests = split_tests(event.text, tests=event.tests, show=event.show_tests, files=event.files)
+            follow = await followups.find(self.services, event)
+        except followups.FollowUpError as exc:
+            await notify_safely(event, render.error(str(exc)))
+            return None
+        try:
+            found_tests = split_tests(follow.text if follow else event.text, tests=event.tests,
+                                      show=event.show_tests, files=event.files)
         except TestsError as exc:
             await notify_safely(event, render.error(str(exc)))
             return None
@@ -295,24 +303,11 @@ class Arena:
                 f"That task is {len(text):,} characters; the limit is {self.settings.max_task_chars:,}. "
                 "Shorten it or attach the details as a link."))
             return None
-        row = await self.store.run(channel_settings, event.platform, event.channel)
-        try:
-            contestants, skipped = self.select(event.models, channel_roster(row))
-        except ValueError as exc:
-            await notify_safely(event, render.error(str(exc)))
+        planned = await (self._follow_up(event, follow, text) if follow else self._first_turn(event, text))
+        if planned is None:
             return None
-        if not contestants:
-            reasons = "; ".join(f"{s.contestant.name}: {s.reason}" for s in skipped) or "the roster is empty"
-            await notify_safely(event, render.error(f"No model is available to answer ({reasons})."))
-            return None
-        fit, estimates = await self.controls.fit(event.platform, event.channel, row, contestants, text)
-        if fit.refusal:
-            await notify_safely(event, render.error(fit.refusal))
-            return None
-        contestants, skipped = fit.contestants, skipped + fit.left_out
-        new_task, new_answers = self._new_task(event, text, contestants, skipped)
+        new_task, new_answers, skipped, estimates = planned
         new_task.tests, new_task.show_tests = found_tests.stored(), found_tests.show
-        new_task.channel_prompt = row.prompt if row else None
         for new_answer in new_answers:
             new_answer.cost_estimate_usd = estimates.get(new_answer.contestant_id)
         per_hour = limits.per_hour(self.services, event.platform)
@@ -352,6 +347,45 @@ class Arena:
         if found[0].status not in answering.FINISHED_TASK:
             log.error("task %s: its jobs ended without finishing it (see the errors above)", task_id)
         return TaskOutcome(found[0], found[1], outcome.skipped)
+
+    async def _first_turn(self, event: TaskRequested, text: str) -> Planned | None:
+        """A new task's row and answers (the channel's roster, under its budget), or None when refused."""
+        row = await self.store.run(channel_settings, event.platform, event.channel)
+        try:
+            contestants, skipped = self.select(event.models, channel_roster(row))
+        except ValueError as exc:
+            await notify_safely(event, render.error(str(exc)))
+            return None
+        if not contestants:
+            reasons = "; ".join(f"{s.contestant.name}: {s.reason}" for s in skipped) or "the roster is empty"
+            await notify_safely(event, render.error(f"No model is available to answer ({reasons})."))
+            return None
+        fit, estimates = await self.controls.fit(event.platform, event.channel, row, contestants, text)
+        if fit.refusal:
+            await notify_safely(event, render.error(fit.refusal))
+            return None
+        contestants, skipped = fit.contestants, skipped + fit.left_out
+        new_task, new_answers = self._new_task(event, text, contestants, skipped)
+        new_task.channel_prompt = row.prompt if row else None
+        return new_task, new_answers, skipped, estimates
+
+    async def _follow_up(self, event: TaskRequested, follow: followups.FollowUp, text: str) -> Planned | None:
+        """A follow-up turn's row and answers (the task's models, under the channel's budget)."""
+        root = follow.root
+        contestants, notes = followups.contestants(follow, self.availability())
+        if not contestants:
+            reasons = "; ".join(f"{n.name}: {n.value}" for n in notes) or "the task has no answers"
+            await notify_safely(event, render.error(f"No model of task #{root.id} can answer now ({reasons})."))
+            return None
+        row = await self.store.run(channel_settings, root.platform, root.channel)
+        history = "x" * follow.history_chars + text  # the budget estimates by size only
+        fit, estimates = await self.controls.fit(root.platform, root.channel, row, contestants, history)
+        if fit.refusal:
+            await notify_safely(event, render.error(fit.refusal))
+            return None
+        new_task, new_answers = followups.new_turn(follow, event, text, fit.contestants,
+                                                   notes + render.skipped_fields(fit.left_out))
+        return new_task, new_answers, fit.left_out, estimates
 
     def _new_task(
         self, event: TaskRequested, text: str, contestants: list[Contestant], skipped: list[Availability]
