@@ -20,8 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from bot import attachments, limits, logcontext, metrics, render
-from bot.controls import system_prompt
+from bot import conversation, limits, logcontext, metrics, render
 from bot.inprocess import CANCELLED_BY_ASKER
 from bot.jobs import AnswerJob, StartTask
 from bot.local_model import LocalModelUnavailable
@@ -121,6 +120,8 @@ async def _task_finished(services: Services, task: Task) -> None:
 
 def _header(services: Services, surface: Surface, task: Task, answers: list[Answer], ahead: int | None) -> Message:
     extra = header_notes(task) + ([limits.queue_field(services, ahead)] if ahead is not None else [])
+    if task.turn > 1:
+        return render.followup_header(task, answers, is_blind(task), rating_hint(surface), extra=extra)
     return render.task_header(task, answers, [], is_blind(task), rating_hint(surface), extra=extra)
 
 
@@ -201,12 +202,15 @@ async def answer(services: Services, job: AnswerJob) -> tuple[Answer, Task] | No
     elif contestant is None:
         await _finish(services, ans, task, ref, error=f"{ans.contestant_name} is no longer in the roster.")
     else:
-        completion = await _stream(services, ans, task, contestant, ref)
+        prompt = await conversation.prompt_for(services, task, contestant)
+        ans.context_dropped = prompt.dropped
+        completion = await _stream(services, ans, task, contestant, ref, prompt.messages)
         await _finish(services, ans, task, ref, completion=completion)
     return ans, task
 
 
-async def _stream(services: Services, ans: Answer, task: Task, contestant: Contestant, ref: MessageRef) -> Completion:
+async def _stream(services: Services, ans: Answer, task: Task, contestant: Contestant, ref: MessageRef,
+                  messages: list[dict[str, str]]) -> Completion:
     editor = services.surfaces.editor(task.platform)
     started = time.monotonic()
     parts: list[str] = []
@@ -219,8 +223,7 @@ async def _stream(services: Services, ans: Answer, task: Task, contestant: Conte
 
     saver = asyncio.create_task(_save_partial(services, ans, parts))
     try:
-        prompt = attachments.user_message(task.text, attachments.stored(task.files))
-        return await complete(services, contestant, prompt, on_text, task.channel_prompt)
+        return await complete(services, contestant, messages, on_text)
     except asyncio.CancelledError as stopped:
         live.close()
         with contextlib.suppress(Exception):  # keep what was written (the asker saw it; a resume shows it)
@@ -245,11 +248,10 @@ async def _save_partial(services: Services, ans: Answer, parts: list[str]) -> No
 
 
 async def complete(
-    services: Services, contestant: Contestant, task_text: str, on_text: Callable[[str], None],
-    channel_prompt: str | None = None,
+    services: Services, contestant: Contestant, messages: list[dict[str, str]], on_text: Callable[[str], None],
 ) -> Completion:
-    """Ask ``contestant`` for an answer to ``task_text``, streaming pieces to ``on_text``; the
-    channel's instruction (``/codegen prompt set``) goes after its system prompt."""
+    """Ask ``contestant`` for the next message after ``messages`` (see :mod:`bot.conversation`),
+    streaming pieces to ``on_text``."""
     try:
         base_url = await services.local_model.base_url() if contestant.is_local else contestant.base_url
     except LocalModelUnavailable as exc:
@@ -258,10 +260,7 @@ async def complete(
     request = ChatRequest(
         base_url=base_url,
         model=contestant.model,
-        messages=[
-            {"role": "system", "content": system_prompt(contestant, channel_prompt)},
-            {"role": "user", "content": task_text},
-        ],
+        messages=messages,
         api_key=settings.secret(contestant.api_key_env) if contestant.api_key_env else None,
         temperature=contestant.temperature,
         max_tokens=contestant.max_tokens,
@@ -303,6 +302,8 @@ async def _finish(
 ) -> None:
     """Show the final state (retried until it lands), then store it."""
     values: dict[str, Any] = final_values(completion) if completion is not None else {"status": status, "error": error}
+    if completion is not None:
+        values["context_dropped"] = ans.context_dropped
     values["finished_at"] = utcnow()
     for key, value in values.items():
         setattr(ans, key, value)

@@ -17,10 +17,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot import answering, attachments, choosing, limits, logcontext, metrics, render
+from bot import answering, attachments, choosing, conversation, followups, limits, logcontext, metrics, render
 from bot.categories import classify
 from bot.config import Settings
-from bot.controls import Controls, channel_roster, system_prompt
+from bot.controls import Controls, channel_roster
 from bot.events import (
     AttachedFile,
     AutorunChanged,
@@ -64,6 +64,21 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 HELP_WORDS = {"", "help", "-h", "--help", "?", "usage"}
 Handler = Callable[[Any, Surface], Awaitable[Any]]
+Planned = tuple[Task, list[Answer], list[Availability], dict[str, float]]  # a task, its answers, who was left out
+
+
+@dataclass(frozen=True)
+class Context:
+    """A request's attached text files (tests taken out) and the notes on those already skipped."""
+
+    files: Sequence[AttachedFile]
+    notes: Sequence[str]
+
+    def fit(self, contestants: list[Contestant], text: str, channel_prompt: str | None
+            ) -> tuple[list[attachments.TextFile], list[Field]]:
+        """The files that fit every contestant's context, and the header's lines about all of them."""
+        kept, too_big = conversation.fit_files(self.files, contestants, text, channel_prompt)
+        return kept, attachments.header_fields(kept, [*self.notes, *too_big])
 
 
 @dataclass
@@ -271,23 +286,29 @@ class Arena:
     # ----------------------------------------------------------------------------- tasks
 
     async def request_task(self, event: TaskRequested, surface: Surface) -> TaskOutcome | None:
-        """Validate a task, store it with one pending answer per contestant, defer its start.
+        """Validate a task (or a follow-up turn of one: bot/followups.py), store it with one pending
+        answer per contestant, defer its start.
 
         Returns as soon as the task is queued (None when it was refused, with a private reply).
         """
         self._use(surface)
         if event.platform != surface.platform:  # its jobs would find no surface and never finish
             raise ValueError(f"a {event.platform} event came with a {surface.platform} surface")
+        try:
+            follow = await followups.find(self.services, event)
+        except followups.FollowUpError as exc:
+            await notify_safely(event, render.error(str(exc)))
+            return None
         files = attachments.screen(event.files)
         try:
-            found_tests = split_tests(event.text, tests=event.tests, show=event.show_tests, files=files.readable)
+            found_tests = split_tests(follow.text if follow else event.text, tests=event.tests,
+                                      show=event.show_tests, files=files.readable)
         except TestsError as exc:
             await notify_safely(event, render.error(str(exc)))
             return None
         if found_tests.skipped:
             await notify_safely(event, render.info("⚠️ Not used as tests: " + "; ".join(found_tests.skipped) + "."))
-        flagged, text = choosing.take_flag(found_tests.text)
-        wanted = flagged or event.models
+        wanted, text = (None, found_tests.text) if follow else choosing.take_flag(found_tests.text)
         text = text.strip()
         if text.lower() in HELP_WORDS:
             await notify_safely(event, render.usage())
@@ -297,28 +318,13 @@ class Arena:
                 f"That task is {len(text):,} characters; the limit is {self.settings.max_task_chars:,}. "
                 "Shorten it or attach the details as a link."))
             return None
-        row = await self.store.run(channel_settings, event.platform, event.channel)
-        try:
-            contestants, skipped = self.select(wanted, channel_roster(row))
-        except choosing.ChoiceError as exc:
-            await notify_safely(event, render.error(str(exc)))
+        context = Context(found_tests.files, files.notes)
+        planned = await (self._follow_up(event, follow, text, context) if follow
+                         else self._first_turn(event, text, wanted or event.models, context))
+        if planned is None:
             return None
-        if not contestants:
-            reasons = "; ".join(f"{s.contestant.name}: {s.reason}" for s in skipped) or "the roster is empty"
-            await notify_safely(event, render.error(f"No model is available to answer ({reasons})."))
-            return None
-        kept, too_big = self._context_files(found_tests.files, contestants, text, row.prompt if row else None)
-        prompt = attachments.user_message(text, kept)
-        fit, estimates = await self.controls.fit(event.platform, event.channel, row, contestants, prompt)
-        if fit.refusal:
-            await notify_safely(event, render.error(fit.refusal))
-            return None
-        contestants, skipped = fit.contestants, skipped + fit.left_out
-        new_task, new_answers = self._new_task(event, text, contestants, skipped,
-                                               attachments.header_fields(kept, files.notes + too_big))
+        new_task, new_answers, skipped, estimates = planned
         new_task.tests, new_task.show_tests = found_tests.stored(), found_tests.show
-        new_task.files = [f.to_json() for f in kept] or None
-        new_task.channel_prompt = row.prompt if row else None
         for new_answer in new_answers:
             new_answer.cost_estimate_usd = estimates.get(new_answer.contestant_id)
         per_hour = limits.per_hour(self.services, event.platform)
@@ -359,17 +365,53 @@ class Arena:
             log.error("task %s: its jobs ended without finishing it (see the errors above)", task_id)
         return TaskOutcome(found[0], found[1], outcome.skipped)
 
-    @staticmethod
-    def _context_files(files: Sequence[AttachedFile], contestants: list[Contestant], text: str,
-                       channel_prompt: str | None) -> tuple[list[attachments.TextFile], list[str]]:
-        """The attached text files that fit the context of every chosen contestant (the prompt and
-        its whole answer included), and a note for each that does not."""
-        if not files:
-            return [], []
-        room = {c: c.context_tokens - c.max_tokens - attachments.tokens(system_prompt(c, channel_prompt))
-                - attachments.tokens(text) for c in contestants}
-        smallest = min(room, key=lambda c: room[c])
-        return attachments.fit_context(files, room[smallest], smallest.name)
+    async def _first_turn(self, event: TaskRequested, text: str, wanted: Sequence[str] | None,
+                          context: Context) -> Planned | None:
+        """A new task's row and answers (the channel's roster, or the ``wanted`` ids within it, under
+        its budget, with the attached files that fit), or None when refused."""
+        row = await self.store.run(channel_settings, event.platform, event.channel)
+        try:
+            contestants, skipped = self.select(wanted, channel_roster(row))
+        except choosing.ChoiceError as exc:
+            await notify_safely(event, render.error(str(exc)))
+            return None
+        if not contestants:
+            reasons = "; ".join(f"{s.contestant.name}: {s.reason}" for s in skipped) or "the roster is empty"
+            await notify_safely(event, render.error(f"No model is available to answer ({reasons})."))
+            return None
+        kept, notes = context.fit(contestants, text, row.prompt if row else None)
+        fit, estimates = await self.controls.fit(event.platform, event.channel, row, contestants,
+                                                 attachments.user_message(text, kept))
+        if fit.refusal:
+            await notify_safely(event, render.error(fit.refusal))
+            return None
+        contestants, skipped = fit.contestants, skipped + fit.left_out
+        new_task, new_answers = self._new_task(event, text, contestants, skipped, notes)
+        new_task.channel_prompt = row.prompt if row else None
+        new_task.files = [f.to_json() for f in kept] or None
+        return new_task, new_answers, skipped, estimates
+
+    async def _follow_up(self, event: TaskRequested, follow: followups.FollowUp, text: str,
+                         context: Context) -> Planned | None:
+        """A follow-up turn's row and answers (the task's models, under the channel's budget, with the
+        attached files that fit)."""
+        root = follow.root
+        contestants, notes = followups.contestants(follow, self.availability())
+        if not contestants:
+            reasons = "; ".join(f"{n.name}: {n.value}" for n in notes) or "the task has no answers"
+            await notify_safely(event, render.error(f"No model of task #{root.id} can answer now ({reasons})."))
+            return None
+        row = await self.store.run(channel_settings, root.platform, root.channel)
+        kept, file_notes = context.fit(contestants, text, root.channel_prompt)
+        history = "x" * follow.history_chars + attachments.user_message(text, kept)  # the budget estimates by size
+        fit, estimates = await self.controls.fit(root.platform, root.channel, row, contestants, history)
+        if fit.refusal:
+            await notify_safely(event, render.error(fit.refusal))
+            return None
+        new_task, new_answers = followups.new_turn(follow, event, text, fit.contestants,
+                                                   notes + render.skipped_fields(fit.left_out) + file_notes)
+        new_task.files = [f.to_json() for f in kept] or None
+        return new_task, new_answers, fit.left_out, estimates
 
     def _new_task(
         self, event: TaskRequested, text: str, contestants: list[Contestant], skipped: list[Availability],

@@ -79,6 +79,11 @@ class TaskRequested(Event):
     ``tests`` are test snippets given beside the text (Discord's ``test:`` option; in the text
     they are ``--test "…"``), ``show_tests`` sends them to the models too, and ``files`` are the
     request's attachments (those named like tests become the task's tests).
+
+    In a task's thread the request is a follow-up to that task (the core decides: bot/followups.py).
+    ``follows`` names the task to continue outright (the console), ``only`` the answer label it
+    goes to (else a ``B:`` prefix of the text does, else every model), and ``replying_to`` the
+    message it replies to (Discord: a reply to an answer continues that answer's model).
     """
 
     channel: str
@@ -89,6 +94,9 @@ class TaskRequested(Event):
     tests: tuple[str, ...] = ()
     show_tests: bool = False
     files: tuple[AttachedFile, ...] = ()
+    follows: int | None = None
+    only: str | None = None
+    replying_to: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

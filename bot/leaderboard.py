@@ -201,8 +201,8 @@ def _rows_for(
     )
 
 
-def _category_args(category: CategoryFilter | None) -> dict[str, str | None]:
-    return {"kind": category.kind, "language": category.language} if category else {}
+def _category_args(category: CategoryFilter | None) -> dict[str, Any]:
+    return {"kind": category.kind, "language": category.language, "followups": category.followups} if category else {}
 
 
 def _median(values: list[float]) -> float | None:

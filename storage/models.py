@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Text, UniqueConstraint, false
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Integer, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -37,6 +37,7 @@ class Task(SQLModel, table=True):
     """A coding task someone asked the arena to compare models on."""
 
     __table_args__ = (Index("ix_task_channel", "platform", "channel", "created_at"),
+                      Index("ix_task_thread", "platform", "thread"),  # a thread's task (follow-ups)
                       Index("ix_task_requester", "platform", "requester_id", "created_at"))
 
     id: int | None = Field(default=None, primary_key=True)
@@ -74,6 +75,10 @@ class Task(SQLModel, table=True):
     # When its contents were deleted (CODEGEN_RETENTION_DAYS, or the asker's forget): texts, answers,
     # code, tests and run output are gone; models, positions, timings, costs and ratings stay.
     expired_at: datetime | None = None
+    # Follow-ups (bot/followups.py): a turn after the first is a task of its own whose ``root_id``
+    # is the first turn's task; ``turn`` counts from 1 (the task itself).
+    root_id: int | None = Field(default=None, foreign_key="task.id", index=True)
+    turn: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
     # Text files attached to the request, sent to every model after the task: [{"name", "text"}]
     # (bot/attachments.py), or None.
     files: list[dict[str, str]] | None = Field(
@@ -106,6 +111,8 @@ class Answer(SQLModel, table=True):
     truncated: bool = False  # cut at the length cap: kept, but not a clean success
     attempts: int = 0  # times a worker started streaming it (crash recovery gives up after a few)
     chars: int | None = None  # the text's length, kept when the text expires (the length-bias check)
+    # Earlier turns left out of this answer's prompt to fit its model's ``context_tokens``.
+    context_dropped: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
 

@@ -164,7 +164,8 @@ class RankingRow:
 
 
 def ranking_rows(
-    store: Store, since: datetime | None, until: datetime, *, kind: str | None = None, language: str | None = None
+    store: Store, since: datetime | None, until: datetime, *, kind: str | None = None, language: str | None = None,
+    followups: bool = False,
 ) -> list[RankingRow]:
     """Ratings of answers whose task was created in [since, until), as they stood at ``until``,
     each rater named by pseudonym (see storage.retention).
@@ -187,7 +188,7 @@ def ranking_rows(
         .join(Answer, col(Answer.id) == col(Rating.answer_id))
         .join(Task, col(Task.id) == col(Answer.task_id))
         .join(first_pos, first_pos.c.task_id == Task.id)
-        .where(Task.created_at < until_n, Rating.updated_at < until_n, _LIVE, category_clause(kind, language))
+        .where(Task.created_at < until_n, Rating.updated_at < until_n, _LIVE, category_clause(kind, language, followups))
     )
     if since is not None:
         query = query.where(col(Task.created_at) >= as_utc(since))
@@ -199,24 +200,25 @@ def ranking_rows(
 
 
 def count_ratings(
-    store: Store, since: datetime, until: datetime, *, kind: str | None = None, language: str | None = None
+    store: Store, since: datetime, until: datetime, *, kind: str | None = None, language: str | None = None,
+    followups: bool = False,
 ) -> int:
     """Ratings given (or last changed) in [since, until) (on tasks of one category, when set)."""
     query = select(func.count(Rating.id)).where(
         Rating.updated_at >= as_utc(since), Rating.updated_at < as_utc(until), _LIVE
     )
-    if kind is not None or language is not None:
+    if kind is not None or language is not None or followups:
         query = (query.join(Answer, Answer.id == Rating.answer_id).join(Task, Task.id == Answer.task_id)
-                 .where(category_clause(kind, language)))
+                 .where(category_clause(kind, language, followups)))
     with store.session() as session:
         return int(session.execute(query).scalar() or 0)
 
 
-TASK_COLUMNS = ("id", "platform", "channel", "requester_id", "text", "status", "blind", "created_at")
+TASK_COLUMNS = ("id", "platform", "channel", "requester_id", "text", "status", "blind", "created_at", "root_id", "turn")
 ANSWER_COLUMNS = (
     "id", "contestant_id", "contestant_name", "position", "label", "status", "language",
     "latency_ms", "ttft_ms", "prompt_tokens", "completion_tokens", "cost_usd", "finish_reason",
-    "error", "text", "code",
+    "error", "text", "code", "context_dropped",
 )
 RATING_COLUMNS = ("rater_id", "scale", "value", "emoji", "created_at", "updated_at")
 # An answer's automatic run (against its task's tests, or a smoke run), exported as tests_<column>.

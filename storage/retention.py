@@ -168,7 +168,7 @@ def forget_counts(store: Store, user_id: str, platform: str | None = None) -> Fo
             return int(conn.execute(select(func.count()).select_from(table).where(where)).scalar() or 0)
 
         return Forgotten(
-            tasks=count(_TASKS, _user_tasks(user_id, platform, pseudonym) & (_TASKS.c.requester_id != FORGOTTEN)),
+            tasks=count(_TASKS, _user_tasks(user_id, platform, pseudonym)),
             ratings=count(_RATINGS, _theirs(_RATINGS.c.rater_id, user_id, pseudonym) & ~_RATINGS.c.retracted
                           & _RATINGS.c.answer_id.in_(answers)),
             runs=count(_RUNS, _theirs(_RUNS.c.requester_id, user_id, pseudonym) & _RUNS.c.answer_id.in_(answers)),

@@ -1,7 +1,7 @@
 """The Discord client: gateway events and interactions → core events → ``arena.handle``.
 
-Triggers: a message whose content mentions the bot (its attachments fetched by
-:mod:`adapters.discord.files`), and ``/codegen ask task:<text>``. Raw
+Triggers: a message whose content mentions the bot (or a reply to the bot that pings it; its
+attachments fetched by :mod:`adapters.discord.files`), and ``/codegen ask task:<text>``. Raw
 reaction events become :class:`~bot.events.ReactionChanged`; the persistent buttons become
 Run/Retry/Reveal requests. Replies to the user (``notify``) are ephemeral interaction followups,
 or a non-pinging reply to the triggering message for mentions. No business rule lives here.
@@ -165,9 +165,14 @@ class ArenaClient(discord.AutoShardedClient):
                 self.reconciled.set()
 
     async def on_message(self, message: discord.Message) -> None:
-        """A message that mentions the bot (in its content) is a task."""
+        """A message that mentions the bot (in its content), or replies to one of its messages
+        pinging it, is a task (or, in a task's thread, a follow-up: the core decides)."""
         me = self.user
-        if me is None or message.author.bot or me.id not in message.raw_mentions:
+        if me is None or message.author.bot:
+            return
+        replying_to = str(message.reference.message_id) if message.reference and message.reference.message_id else None
+        pinged = replying_to is not None and any(u.id == me.id for u in message.mentions)
+        if me.id not in message.raw_mentions and not pinged:
             return
         async with self.busy():
             text = re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
@@ -182,12 +187,12 @@ class ArenaClient(discord.AutoShardedClient):
                     return
                 event = TaskRequested(platform=PLATFORM, user=user, event_id=f"message:{message.id}",
                                       notify=notify, reply_to=reply_to, channel=str(channel.parent_id),
-                                      thread=str(channel.id), text=text, files=files)
+                                      thread=str(channel.id), text=text, replying_to=replying_to, files=files)
             else:
                 anchor = MessageRef(str(channel.id), str(message.id))
                 event = TaskRequested(platform=PLATFORM, user=user, event_id=f"message:{message.id}",
                                       notify=notify, reply_to=reply_to, channel=str(channel.id), anchor=anchor,
-                                      text=text, files=files)
+                                      text=text, replying_to=replying_to, files=files)
             await self.submit(event)
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:

@@ -32,6 +32,7 @@ WINDOWS = [app_commands.Choice(name="last 7 days", value="7d"),
            app_commands.Choice(name="all time", value="all")]
 KINDS = [app_commands.Choice(name=k.label, value=k.slug) for k in categories.KINDS]
 LANGUAGES = [app_commands.Choice(name=lang.label, value=lang.slug) for lang in categories.LANGUAGES]
+TURNS = [app_commands.Choice(name="Follow-ups (turns after the first)", value=categories.FOLLOWUPS)]
 
 
 def _choices(*values: str) -> list[app_commands.Choice[str]]:
@@ -67,8 +68,8 @@ def codegen_group() -> app_commands.Group:
 
     @group.command(name="leaderboard", description="Show the current standings")
     @app_commands.describe(window="Which ratings to count (default: last 28 days)",
-                           category="Only tasks of this kind of work or language")
-    @app_commands.choices(window=WINDOWS, category=KINDS + LANGUAGES)
+                           category="Only tasks of this kind of work or language, or follow-ups")
+    @app_commands.choices(window=WINDOWS, category=KINDS + LANGUAGES + TURNS)
     async def leaderboard(interaction: discord.Interaction[Any],
                           window: app_commands.Choice[str] | None = None,
                           category: app_commands.Choice[str] | None = None) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlmodel import select
 
@@ -119,3 +120,23 @@ def test_retention_zero_keeps_everything(store: Store) -> None:
     assert asyncio.run(expire_old(store, settings(0), now=NOW)) == 0
     with store.session() as session:
         assert all(t.text for t in session.exec(select(Task)))
+
+
+async def test_on_sqlite_the_serving_process_expires_old_tasks(sqlite_store: Store, make_arena: Any) -> None:
+    """The in-process schedule (bot/background.py) runs retention when it starts (then daily)."""
+    from adapters.memory import MemorySurface
+    from bot.background import scheduled_jobs
+    from tests.controls.fixture import add_task
+
+    add_task(sqlite_store, "C1", [("alpha", AnswerStatus.DONE, 1, 1, None, None)], created=NOW - timedelta(days=100))
+    add_task(sqlite_store, "C1", [("alpha", AnswerStatus.DONE, 1, 1, None, None)], created=datetime.now(UTC))
+    arena = make_arena(sqlite_store, [])
+    arena.services.surfaces.add(MemorySurface(platform="slack"))
+    async with scheduled_jobs(arena, arena.settings):
+        for _ in range(500):
+            with sqlite_store.session() as session:
+                texts = [t.text for t in session.exec(select(Task).order_by(Task.id))]  # type: ignore[arg-type]
+            if texts == ["", "x"]:
+                break
+            await asyncio.sleep(0.01)
+    assert texts == ["", "x"]

@@ -37,8 +37,6 @@ def test_same_upstream_model_twice_with_different_settings():
     a, b = roster.contestants
     assert a.model == b.model and (a.temperature, b.temperature) == (0.2, 0.9)
     assert b.system_prompt == "terse"
-    assert a.context_tokens == 8192
-    assert parse_roster(GOOD.replace('system_prompt = "terse"', "context_tokens = 128000")).contestants[1].context_tokens == 128000
 
 
 def test_missing_keys_make_contestants_unavailable_with_the_reason(monkeypatch):
@@ -60,7 +58,6 @@ def test_missing_keys_make_contestants_unavailable_with_the_reason(monkeypatch):
         (GOOD.replace('system_prompt = "terse"', 'sytem_prompt = "terse"'), ":12: field 'sytem_prompt': unknown field"),
         (GOOD.replace('"http://127.0.0.1:9/v1"', '"ftp://x"', 1), ":4: field 'base_url': must be an http(s) URL"),
         (GOOD.replace("temperature = 0.9", "temperature = 7"), ":11: field 'temperature': must be between 0 and 2"),
-        (GOOD.replace("temperature = 0.9", "context_tokens = 100"), ":11: field 'context_tokens': must be between 512"),
         (GOOD + "\n[[models]\n", "invalid TOML"),
         ("", "no [[models]] entries"),
     ],
@@ -72,3 +69,13 @@ def test_malformed_roster_names_file_line_and_field(tmp_path, text, expected):
         load_roster(path)
     assert str(caught.value).startswith(str(path))
     assert expected in str(caught.value)
+
+
+def test_context_tokens_defaults_to_8192_and_is_checked(tmp_path):
+    roster = parse_roster(GOOD + 'context_tokens = 32000\n')
+    assert [c.context_tokens for c in roster.contestants] == [8192, 32000]
+    assert {c.context_tokens for c in load_roster(DEFAULT_ROSTER).contestants if c.is_local} == {1536}
+    path = tmp_path / "models.toml"
+    path.write_text(GOOD + "context_tokens = 100\n")
+    with pytest.raises(RosterError, match=r"models.toml:\d+: field 'context_tokens': must be between 256"):
+        load_roster(path)

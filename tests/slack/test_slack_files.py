@@ -119,7 +119,7 @@ def test_the_token_goes_only_to_slacks_file_host_and_the_api_urls_origin() -> No
 async def test_files_fit_the_smallest_models_context_and_at_most_ten_are_read(
         sqlite_store: Store, fake_openai: FakeOpenAI, make_arena: Callable[..., Arena]) -> None:
     def build(store: Store, contestants: list[Any], **options: Any) -> Arena:
-        small = contestant(fake_openai, "alpha", context_tokens=2048, max_tokens=512)  # ~1,400 tokens of files
+        small = contestant(fake_openai, "alpha", context_tokens=1536)  # room for ~1,480 tokens of files
         return make_arena(store, [small, contestant(fake_openai, "beta")], **options)
 
     async with running_harness(sqlite_store, fake_openai, build) as h:
@@ -136,3 +136,28 @@ async def test_files_fit_the_smallest_models_context_and_at_most_ten_are_read(
         for prompt in prompts(h):
             assert [f"`f{i}.txt`" in prompt for i in range(11)] == [True] * 9 + [False] * 2
             assert "big.txt" not in prompt
+
+
+async def test_files_of_a_task_and_of_a_follow_up_stay_in_each_models_conversation(harness: Harness) -> None:
+    h = harness
+    h.models.script("alpha", text="alpha: fixed")
+    h.models.script("beta", text="beta: fixed")
+    first = h.slack.share_file("app.py", b"x = 1\n", "text/x-python", filetype="python")
+    await h.event(mention("fix app.py", [first]))
+    await h.settle()
+    [parent] = [m for m in h.slack.channel_messages(CHANNEL) if m.thread_ts is None]
+
+    later = h.slack.share_file("log.txt", b"boom\n")
+    follow = mention("it still fails with this log", [later]) | {"thread_ts": parent.ts, "ts": "1700000900.000100",
+                                                                 "event_ts": "1700000900.000100"}
+    await h.event(follow)
+    await h.settle()
+
+    [*_, turn2] = h.models.requests_for("alpha")
+    assert [(m["role"], m["content"]) for m in turn2.json["messages"][1:]] == [
+        ("user", "fix app.py\n\nAttached files:\n\n`app.py`:\n```python\nx = 1\n```"),
+        ("assistant", "alpha: fixed"),
+        ("user", "it still fails with this log\n\nAttached files:\n\n`log.txt`:\n```\nboom\n```"),
+    ]
+    follow_header = [m for m in h.slack.thread(CHANNEL, parent.ts) if "Follow-up #2" in m.all_text()]
+    assert follow_header and "log.txt" in follow_header[0].all_text()

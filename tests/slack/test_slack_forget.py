@@ -100,3 +100,10 @@ async def test_forget_deletes_only_the_callers_rows_after_confirmation(harness: 
     await h.settle()
     assert "deleted 0 tasks, 0 ratings, 0 runs and 0 settings changes" in last_reply(h)
     assert rows(h.arena.store) == after
+
+    alpha = next(a for a in after["answer"] if a["task_id"] == alices["id"])
+    await h.action("codegen_run", str(alpha["id"]), channel=CHANNEL, message_ts=alpha["message_id"],
+                   thread_ts=alices["thread"], user="U0BOB")
+    await h.settle()
+    [said] = h.slack.ephemerals  # ▶ Run on it says why, privately
+    assert said["user"] == "U0BOB" and "That task's contents were deleted" in json.dumps(said, ensure_ascii=False)

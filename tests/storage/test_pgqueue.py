@@ -38,3 +38,24 @@ async def test_several_jobs_are_queued_once_each_even_when_one_is_already_waitin
     ]
     depth, _age = await queue.depth()
     assert depth == 4
+
+
+async def test_retention_runs_as_a_daily_periodic_task(postgres_url: str) -> None:
+    """One periodic task a day (procrastinate defers it once, whichever worker), calling what the
+    composition root gave (bot.retention.expire_old); its failure is retried like any job."""
+    schemas = PostgresSchemas(postgres_url)
+    store = schemas.store()
+    calls: list[str] = []
+
+    async def daily() -> None:
+        calls.append("expire")
+
+    made = ProcrastinateQueue(store, daily=daily)
+    try:
+        [periodic] = [p for p in made.app.periodic_registry.periodic_tasks.values() if p.periodic_id == "daily"]
+        assert periodic.cron == "17 3 * * *" and periodic.task.name == "daily"
+        await periodic.task.func(timestamp=0)
+        assert calls == ["expire"]
+    finally:
+        store.dispose()
+        schemas.drop_all()

@@ -1,8 +1,10 @@
 """Discord (issue 12) on the fake gateway and REST API: `/codegen forget` (shown first, done with
-`confirm:True`, only the caller's rows, repeatable) and the hourly limit's private refusal."""
+`confirm:True`, only the caller's rows, repeatable), the hourly limit's private refusal, and a
+task waiting for a slot with its header saying so."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +14,7 @@ from bot.arena import Arena
 from storage.models import Answer, Task
 from tests.conftest import contestant
 from tests.discord.conftest import StartClient
-from tests.discord.fake_discord import FakeDiscord
+from tests.discord.fake_discord import BOT_ID, CHANNEL_ID, FakeDiscord
 from tests.discord.test_discord_controls import BOB, command, reply
 from tests.discord.test_discord_flow import ALICE, mention, slash
 from tests.fakes.openai_server import FakeOpenAI
@@ -63,3 +65,30 @@ async def test_over_the_hourly_limit_the_reply_is_ephemeral_and_nothing_is_poste
     assert all(r.json.get("flags", 0) & 64 for r in new_posts if "/webhooks/" in r.path)  # only the private reply
     assert not [r for r in new_posts if "/channels/" in r.path]  # nothing in a channel or thread
     assert [r.json["messages"][1]["content"] for r in fake_openai.requests] == ["write a stack class"]
+
+
+async def test_a_task_past_the_workspace_limit_waits_with_its_header_saying_so(
+        sqlite_store: Any, fake_openai: FakeOpenAI, make_arena: Callable[..., Arena], start_client: StartClient,
+        fake_discord: FakeDiscord) -> None:
+    arena = make_arena(sqlite_store, [contestant(fake_openai, "alpha")], edit_interval=0.01,
+                       workspace_concurrent_tasks=1)
+    client = await start_client(arena)
+    fake_openai.script("alpha", text="slow answer", first_token_delay=1.5)
+    for text in ("write task one", "write task two"):
+        msg = fake_discord.message_payload(CHANNEL_ID, ALICE, f"<@{BOT_ID}> {text}", mentions=[fake_discord.users[BOT_ID]])
+        await fake_discord.dispatch("MESSAGE_CREATE", msg)
+    await client.wait_idle(settle=0.5)
+    await arena.join()
+    first, second = tasks(arena)
+    assert [r.json["messages"][1]["content"] for r in fake_openai.requests] == [first.text, second.text]
+    header = second.parent_message_id or "0"
+    shown = [json.dumps(c.json, ensure_ascii=False) for c in fake_discord.requests if c.method in ("POST", "PATCH")]
+    assert [s for s in shown if f"task #{second.id}" in s and "queued, next to start" in s]  # posted waiting …
+    final = json.dumps(fake_discord.messages[int(header)], ensure_ascii=False)
+    assert f"task #{second.id}" in final and "queued" not in final  # … and edited when it started
+    assert [a.status for a in answers_of(arena)] == ["done", "done"]
+
+
+def answers_of(arena: Arena) -> list[Answer]:
+    with arena.store.session() as session:
+        return list(session.exec(select(Answer).order_by(Answer.id)))  # type: ignore[arg-type]
