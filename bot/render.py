@@ -22,6 +22,8 @@ USAGE = (
     '• `/codegen --test "assert is_even(4)" <task>` (or a code block tagged `python test`, or an attached '
     "`test_*.py`): every answer is run against your tests; `--show-tests` sends them to the models too\n"
     "• `/codegen autorun on` / `off`: run every answer's code once when it finishes (tasks without tests)\n"
+    "• `/codegen --models a,b <task>`: ask only those models (the ids `/codegen models` lists)\n"
+    "• Text files attached to an `@Codegen Arena <task>` mention go to the models with it (10 files, 200 KB each)\n"
     "• `/codegen settings`: this channel's settings and who changed them (admins change them)\n"
     "• `/codegen models` / `models use a,b,c` / `models reset`: the models this channel asks\n"
     "• `/codegen prompt` / `prompt set <text>` / `prompt clear`: an instruction added to every model's prompt here\n"
