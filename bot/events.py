@@ -56,10 +56,17 @@ async def notify_safely(event: Event, message: Message) -> None:
 
 @dataclass(frozen=True)
 class AttachedFile:
-    """A file attached to a request (filled by the adapters: Slack ``files``, Discord attachments)."""
+    """A file attached to a request (filled by the adapters: Slack ``files``, Discord attachments).
+
+    ``size`` and ``mimetype`` are what the platform said (the adapter does not fetch what
+    :func:`bot.attachments.to_read` would skip, so ``content`` is then empty); ``error`` says why
+    a fetch failed ("HTTP 404", "not on Slack's file host"), None when it did not."""
 
     name: str
-    content: bytes
+    content: bytes = b""
+    size: int | None = None
+    mimetype: str | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
