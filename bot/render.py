@@ -26,6 +26,7 @@ USAGE = (
     "• `/codegen models` / `models use a,b,c` / `models reset`: the models this channel asks\n"
     "• `/codegen prompt` / `prompt set <text>` / `prompt clear`: an instruction added to every model's prompt here\n"
     "• `/codegen budget` / `budget 5/day 50/month` / `budget off`: spend and USD caps; `/codegen usage [7d|30d]`: cost\n"
+    "• `/codegen dashboard`: a private link to the web dashboard (leaderboards, charts, every task; read-only)\n"
     "• `/codegen help`: this message\n"
     f"Press ▶ Run on an answer to execute its code in a sandbox. {RATE_HINT}"
 )
@@ -135,6 +136,14 @@ def footer(answer: Answer) -> str:
     if answer.truncated:
         parts.append("✂ cut at the length limit")
     return " · ".join(parts) or "no timing recorded"
+
+
+def dashboard_link(url: str, hours: float) -> Message:
+    """The private reply to `/codegen dashboard`: the signed link and how long it works."""
+    return Message(title="📈 Codegen Arena dashboard", text=(
+        f"[Open the dashboard]({url}) (read-only: leaderboards by window and category, the value chart, each "
+        f"model's head-to-head, every task with its answers).\nThis link is yours and works for {hours:g} h; "
+        "anyone holding it can look, so don't post it. Ask again for a new one."))
 
 
 def usage() -> Message:
