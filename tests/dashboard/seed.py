@@ -39,8 +39,8 @@ def _task(store: Store, seeded: Seeded, text: str, where: tuple[str, str]) -> in
     answers = [
         Answer(task_id=0, contestant_id=model, contestant_name=name, position=i, label="ABC"[i],
                status=AnswerStatus.DONE, language="python",
-               text=f"Here is {name}'s answer.\n\n```python\nprint('{model} solves task')\n```\n\nIt prints one line.",
-               code=f"print('{model} solves task')", message_channel=where[1], message_id=f"{model}-{text[:20]}",
+               text=f"Here is a solution.\n\n```python\nprint({i})\n```\n\nIt prints one line.",
+               code=f"print({i})", message_channel=where[1], message_id=f"{model}-{text[:20]}",
                latency_ms=latency, ttft_ms=latency / 4, prompt_tokens=40, completion_tokens=120, cost_usd=cost)
         for i, (model, (name, cost, latency)) in enumerate(MODELS.items())
     ]
@@ -71,7 +71,7 @@ def seed(store: Store) -> Seeded:
         _rate(store, seeded, task_id, {"alpha": int(i % 4 == 0), "beta": 1, "gamma": 0})
     seeded.needle_task = _task(store, seeded, f"Implement a {NEEDLE} insert in Python with rotations", DATA_CHANNEL)
     record_run(store, Run(answer_id=seeded.answers[(seeded.needle_task, "beta")], requester_id="U0ANN",
-                          language="python", exit_code=0, stdout="beta solves task\n", duration_ms=41.0))
+                          language="python", exit_code=0, stdout="beta-run-output\n", duration_ms=41.0))
     record_once(store, seeded.answers[(seeded.needle_task, "alpha")],
                 {"kind": "tests", "status": "passed", "passed": 3, "total": 3})
     upsert_rating(store, seeded.answers[(seeded.needle_task, "alpha")], "U0ANN", "stars", 5, "five")
