@@ -261,7 +261,7 @@ def build_leaderboard(
         if a.ttft_ms is not None:
             ttft.setdefault(a.contestant_id, []).append(a.ttft_ms)
     runs = lb_store.run_stats(store, since, now, **by_category)
-    tested = [r for r in test_store.result_rows(store, since, now) if r.status not in NOT_COUNTED]
+    tested = [r for r in test_store.result_rows(store, since, now, **by_category) if r.status not in NOT_COUNTED]
     passes: dict[str, list[bool]] = {}
     for t in tested:
         passes.setdefault(t.contestant_id, []).append(t.status == Status.PASSED)

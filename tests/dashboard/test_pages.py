@@ -90,7 +90,9 @@ async def test_the_leaderboard_filters_by_window_and_category_and_serves_its_cha
         page = text_of(html)
         assert status == 200 and "72 ballots on 24 tasks" in page
         assert "Gamma Tiny" in page and "no price" in page and "best value" in page
-        assert first_model((await fetch(b, site.base + "/?category=data"))[1]) == "Alpha Coder"
+        assert "<td>1/1</td>" in html  # Alpha's one test run, on the algorithms task
+        _, data, _ = await fetch(b, site.base + "/?category=data")
+        assert first_model(data) == "Alpha Coder" and "<td>1/1</td>" not in data  # not a data task's run
         assert first_model((await fetch(b, site.base + "/?category=web&window=7d"))[1]) == "Beta LM"
         _, html, _ = await fetch(b, site.base + "/?category=sql")
         assert "No rated comparisons of SQL tasks in this window yet" in text_of(html)
