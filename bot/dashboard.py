@@ -104,9 +104,9 @@ class ModelPage:
     answers: list[db.ModelAnswer]
 
 
-def model_page(store: Store, model: str, filters: Filters, *, bootstrap: int = 1000) -> ModelPage | None:
-    """The model's page, or None when it has neither a rating nor an answer in the window."""
-    board = leaderboard(store, filters, bootstrap=bootstrap)
+def model_page(store: Store, model: str, filters: Filters, board: Leaderboard) -> ModelPage | None:
+    """The model's page over ``board`` (the filters' leaderboard), or None when the model has
+    neither a rating nor an answer in the window."""
     row = next((r for r in board.rows if r.model == model), None)
     since = board.since
     category = filters.category or CategoryFilter()

@@ -92,7 +92,8 @@ class Dashboard:
     async def model(self, request: Request) -> Response:
         filters = _filters(request)
         model = request.path_params["model"]
-        page = await asyncio.to_thread(view.model_page, self.store, model, filters, bootstrap=self.bootstrap)
+        board = await self._board(filters)
+        page = await asyncio.to_thread(view.model_page, self.store, model, filters, board)
         if page is None:
             return self._error(request, 404, "No such model here",
                                f"“{model}” has no answers or ratings in this window and category.")

@@ -65,7 +65,8 @@ class Guard:
             return
         if from_query:  # set the cookie, then show the page without the credential in its address
             target = URL(scope=scope).remove_query_params([LINK_PARAM, TOKEN_PARAM])
-            redirect = RedirectResponse(target.path + (f"?{target.query}" if target.query else ""), status_code=303)
+            here = "/" + target.path.lstrip("/")  # never "//host": that would leave for another site
+            redirect = RedirectResponse(here + (f"?{target.query}" if target.query else ""), status_code=303)
             redirect.set_cookie(COOKIE, self.access.session(grant), max_age=max(1, int(grant.until - self.access.now())),
                                 path=scope.get("root_path") or "/", httponly=True, samesite="lax",
                                 secure=request.url.scheme == "https")

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
+from yarl import URL
+
+from adapters.dashboard.app import build_dashboard
+from app.web import WebServer, build_web_app
 from bot.dashboard_access import COOKIE
 from storage.models import Answer, Task
 from storage.tasks import create_task
@@ -175,3 +180,14 @@ async def test_what_people_typed_is_shown_as_text_never_as_markup(site: Site) ->
             assert "<script" not in html and "<b>mallory" not in html and "<img src=x>" not in html
             assert "&lt;script&gt;alert(" in html
 
+
+
+async def test_after_a_link_the_redirect_never_leaves_the_site(site: Site) -> None:
+    """Served at / (as `codegen-bot web` does), a path like //evil.example must not become a redirect there."""
+    access = site.access
+    app = build_web_app(mounts={"": build_dashboard(site.store, access, bootstrap=50)})
+    async with WebServer(app, "127.0.0.1", 0) as server, site.client() as browser:
+        signed = urlsplit(site.link()).query
+        url = URL(f"http://127.0.0.1:{server.port}//evil.example/?{signed}", encoded=True)
+        status, _, response = await fetch(browser, url, allow_redirects=False)
+        assert status == 303 and response.headers["location"] == "/evil.example/"
