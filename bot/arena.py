@@ -26,6 +26,7 @@ from bot.events import (
     AutorunChanged,
     BlindModeChanged,
     ControlRequested,
+    DashboardRequested,
     Event,
     LeaderboardRequested,
     ReactionChanged,
@@ -134,6 +135,7 @@ class Arena:
             AutorunChanged: self._on_autorun,
             TagRequested: self._on_tag,
             ControlRequested: self.controls.handle,
+            DashboardRequested: self._on_dashboard,
         }
 
     # The parts, for the adapters and the CLI.
@@ -515,6 +517,13 @@ class Arena:
             return
         board = await self.store.run(build_leaderboard, window=event.window, category=category)
         await surface.post(Destination(event.channel), render_leaderboard(board))
+
+    async def _on_dashboard(self, event: DashboardRequested, surface: Surface) -> None:
+        from bot.dashboard_access import DashboardAccess
+
+        access = DashboardAccess.from_settings(self.settings)
+        link = access.link(f"{event.platform}:{event.user.id}")
+        await notify_safely(event, render.dashboard_link(link, access.link_hours))
 
     async def _on_tag(self, event: TagRequested, surface: Surface) -> None:
         await tag_task(self.store, self.settings, event, surface)

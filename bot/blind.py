@@ -87,16 +87,18 @@ async def request_reveal(services: Services, event: RevealRequested) -> None:
     """The arena's handler for a reveal request: the asker may reveal early, anyone once it is due."""
     after = timedelta(hours=services.settings.blind_reveal_after_h)
     task = await services.store.run(task_store.get_task, event.task_id)
+    # A follow-up's reveal reveals the whole conversation: the task's asker decides, on its timer.
+    first = await services.store.run(task_store.get_task, task.root_id) if task and task.root_id else task
     problem = None
-    if task is None or task.platform != event.platform:
+    if task is None or first is None or task.platform != event.platform:
         problem = f"There is no task #{event.task_id}."
     elif not task.blind:
         problem = f"Task #{task.id} is not blind: its answers already show their models."
     elif task.revealed:
         problem = f"Task #{task.id} is already revealed."
-    elif event.user.id != task.requester_id and not should_reveal(task, datetime.now(UTC), after):
+    elif event.user.id != first.requester_id and not (first.revealed or should_reveal(first, datetime.now(UTC), after)):
         problem = (
-            f"Only the person who asked can reveal task #{task.id} early; the names appear "
+            f"Only the person who asked can reveal task #{first.id} early; the names appear "
             f"automatically {after.total_seconds() / 3600:g} h after the task."
         )
     elif task.status in (TaskStatus.PENDING, TaskStatus.RUNNING):

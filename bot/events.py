@@ -151,6 +151,11 @@ class TagRequested(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DashboardRequested(Event):
+    """Someone asked for a link to the web dashboard (answered privately, signed, expiring)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class SubscriptionChanged(Event):
     """A channel (un)subscribes from the weekly leaderboard post."""
 

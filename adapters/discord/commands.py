@@ -1,5 +1,5 @@
 """The ``/codegen`` application command group: ask, leaderboard, tag, subscribe, unsubscribe, blind,
-autorun, and the channel controls settings, models, prompt, budget, usage (issue 12).
+autorun, dashboard, and the channel controls settings, models, prompt, budget, usage (issue 12).
 
 Discord does not allow options on a command that also has subcommands, so the task is
 ``/codegen ask task:<text>``. Commands are synced by ``codegen-bot discord-sync``, never on start.
@@ -18,6 +18,7 @@ from bot.events import (
     AutorunChanged,
     BlindModeChanged,
     ControlRequested,
+    DashboardRequested,
     LeaderboardRequested,
     SubscriptionChanged,
     TagRequested,
@@ -116,6 +117,10 @@ def codegen_group() -> app_commands.Group:
         channel = str(interaction.channel_id)
         await _client(interaction).command_simple(
             interaction, lambda base: AutorunChanged(channel=channel, enabled=mode.value == "on", **base))
+
+    @group.command(name="dashboard", description="A private link to the read-only web dashboard (expires)")
+    async def dashboard(interaction: discord.Interaction[Any]) -> None:
+        await _client(interaction).command_simple(interaction, lambda base: DashboardRequested(**base))
 
     _controls(group)
     return group

@@ -4,7 +4,8 @@ Handlers ack at once and hand the event to :meth:`bot.arena.Arena.handle` in a b
 
 - ``/codegen <task>`` → TaskRequested (``leaderboard [category] [window]``, ``tag <task> <category>``,
   ``subscribe``, ``unsubscribe``, ``blind on|off``, ``autorun on|off`` map to their events, and
-  ``settings``, ``models``, ``prompt``, ``budget``, ``usage``, ``forget`` to ControlRequested; ``help`` /
+  ``settings``, ``models``, ``prompt``, ``budget``, ``usage``, ``forget`` to ControlRequested, ``dashboard`` to
+  DashboardRequested; ``help`` /
   empty go to the core, which answers with usage; ``--test "…"`` / ``--show-tests`` stay in the text
   for the core)
 - ``app_mention`` → TaskRequested (threaded when the mention is in a thread; its ``files`` fetched
@@ -39,6 +40,7 @@ from bot.events import (
     AutorunChanged,
     BlindModeChanged,
     ControlRequested,
+    DashboardRequested,
     Event,
     LeaderboardRequested,
     ReactionChanged,
@@ -206,6 +208,8 @@ def _register(adapter: SlackAdapter) -> None:
         elif keyword == "tag":
             number, _, tags = rest.strip().partition(" ")
             event = TagRequested(task_id=_task_number(number), tags=tuple(tags.split()), **common)
+        elif keyword == "dashboard" and not rest.strip():
+            event = DashboardRequested(**common)
         elif keyword in ("subscribe", "unsubscribe") and not rest.strip():
             event = SubscriptionChanged(channel=channel, subscribed=keyword == "subscribe", **common)
         elif keyword == "blind" and rest.strip().lower() in _SWITCH:

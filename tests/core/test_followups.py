@@ -258,3 +258,24 @@ async def test_a_follow_up_cut_off_by_a_crash_is_resumed_with_its_conversation(s
         ("user", "write a sum function"), ("assistant", "alpha one"), ("user", "now async")]
     headers = [c for c in surface.posts(thread=first.task.thread) if (c.message.title or "").startswith("↪")]
     assert len(headers) == 1  # the follow-up's header was not posted again
+
+
+async def test_only_the_tasks_asker_reveals_a_blind_conversation_early(sqlite_store, fake_openai, make_arena):
+    set_blind(sqlite_store, "memory", "C1", True)
+    arena, surface = await two_models(fake_openai, make_arena, sqlite_store)
+    first = await arena.ask(event("write a sum function"), surface)
+    second = await arena.ask(in_thread(first, "now async", user=BOB), surface)
+    notes: list[Message] = []
+
+    async def notify(message: Message) -> None:
+        notes.append(message)
+
+    await arena.handle(RevealRequested(platform="memory", user=BOB, task_id=second.task.id or 0, notify=notify),
+                       surface)
+    await arena.join()
+    assert f"Only the person who asked can reveal task #{first.task.id} early" in notes[0].text
+    assert not db.get_task(sqlite_store, first.task.id).revealed
+
+    await arena.handle(RevealRequested(platform="memory", user=ADA, task_id=second.task.id or 0), surface)
+    await arena.join()
+    assert db.get_task(sqlite_store, first.task.id).revealed and db.get_task(sqlite_store, second.task.id).revealed
