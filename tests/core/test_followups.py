@@ -295,3 +295,13 @@ async def test_a_follow_up_while_answers_are_still_written_is_refused(sqlite_sto
     assert early is None and "still being written" in notes[0].text
     await arena.join()
     assert db.get_task(sqlite_store, first.task.id + 1) is None  # no second turn was stored
+
+
+async def test_a_follow_up_to_a_task_whose_contents_expired_is_refused(sqlite_store, fake_openai, make_arena):
+    arena, surface = await two_models(fake_openai, make_arena, sqlite_store)
+    first = await arena.ask(event("write a sum function"), surface)
+    db.update_task(sqlite_store, first.task.id, expired_at=datetime.now(UTC))
+    notes: list[Message] = []
+    asked = len(fake_openai.requests)
+    assert await arena.ask(in_thread(first, "now async", notes), surface) is None
+    assert "contents were deleted" in notes[0].text and len(fake_openai.requests) == asked
