@@ -157,6 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     from app.run_cli import add_cli as add_run_command
 
     add_run_command(sub)
+
+    from app.web_cli import add_cli as add_web_command
+
+    add_web_command(sub)
     _add_global_flags(parser, on_subcommand=False)
     return parser
 

@@ -7,9 +7,9 @@ Routes:
     GET  /metrics        Prometheus metrics of this process (bot.metrics)
     /<prefix>/...        any other ASGI app, mounted with ``build_web_app(mounts={prefix: app})``
 
-To serve another ASGI app on the same port (the dashboard, say), add it in :func:`web_mounts`:
-``mounts["/dashboard"] = build_dashboard(arena)``; Starlette hands it every request under
-``/dashboard`` with ``root_path`` set, so its own routes start at ``/``.
+Other ASGI apps on the same port come from :func:`web_mounts` (the dashboard, at ``/dashboard``);
+Starlette hands each every request under its prefix with ``root_path`` set, so its own routes
+start at ``/``.
 
 Why uvicorn: it is the most used maintained ASGI server, runs inside our event loop (uvloop), and
 accepts our own HTTP protocol class, which adds the one thing it lacks: a deadline for the request
@@ -73,8 +73,11 @@ def build_web_app(*, slack: SlackAdapter | None = None, mounts: Mapping[str, ASG
 
 
 def web_mounts(arena: Arena) -> dict[str, ASGIApp]:
-    """Further ASGI apps served by the web process, by path prefix (the dashboard goes here)."""
-    return {}
+    """Further ASGI apps served by the web process, by path prefix: the dashboard at /dashboard."""
+    from adapters.dashboard.app import build_dashboard
+    from bot.dashboard_access import DashboardAccess
+
+    return {"/dashboard": build_dashboard(arena.store, DashboardAccess.from_settings(arena.settings))}
 
 
 # --------------------------------------------------------------------------------------- the server

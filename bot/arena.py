@@ -17,14 +17,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot import answering, followups, limits, logcontext, metrics, render
+from bot import answering, attachments, choosing, conversation, followups, limits, logcontext, metrics, render
 from bot.categories import classify
 from bot.config import Settings
 from bot.controls import Controls, channel_roster
 from bot.events import (
+    AttachedFile,
     AutorunChanged,
     BlindModeChanged,
     ControlRequested,
+    DashboardRequested,
     Event,
     LeaderboardRequested,
     ReactionChanged,
@@ -39,6 +41,7 @@ from bot.events import (
 from bot.inprocess import InProcessQueue
 from bot.jobs import AnswerJob, Job, JobQueue, RevealJob, RunJob, StartTask, TestRunJob
 from bot.local_model import LocalModelServer
+from bot.messages import Field
 from bot.ordering import KeyedOrder
 from bot.providers.client import ChatClient
 from bot.ratings import ordering_key
@@ -63,6 +66,20 @@ log = logging.getLogger(__name__)
 HELP_WORDS = {"", "help", "-h", "--help", "?", "usage"}
 Handler = Callable[[Any, Surface], Awaitable[Any]]
 Planned = tuple[Task, list[Answer], list[Availability], dict[str, float]]  # a task, its answers, who was left out
+
+
+@dataclass(frozen=True)
+class Context:
+    """A request's attached text files (tests taken out) and the notes on those already skipped."""
+
+    files: Sequence[AttachedFile]
+    notes: Sequence[str]
+
+    def fit(self, contestants: list[Contestant], text: str, channel_prompt: str | None
+            ) -> tuple[list[attachments.TextFile], list[Field]]:
+        """The files that fit every contestant's context, and the header's lines about all of them."""
+        kept, too_big = conversation.fit_files(self.files, contestants, text, channel_prompt)
+        return kept, attachments.header_fields(kept, [*self.notes, *too_big])
 
 
 @dataclass
@@ -118,6 +135,7 @@ class Arena:
             AutorunChanged: self._on_autorun,
             TagRequested: self._on_tag,
             ControlRequested: self.controls.handle,
+            DashboardRequested: self._on_dashboard,
         }
 
     # The parts, for the adapters and the CLI.
@@ -256,13 +274,10 @@ class Arena:
     def select(self, wanted: Sequence[str] | None,
                channel: Sequence[str] | None = None) -> tuple[list[Contestant], list[Availability]]:
         """Contestants to ask and those skipped (with reasons), among the ``channel``'s roster when it
-        chose one (``/codegen models use``). Raises ValueError on unknown ids."""
+        chose one (``/codegen models use``). Raises :class:`~bot.choosing.ChoiceError` on an id that
+        is unknown or outside the channel's roster (see :mod:`bot.choosing`)."""
         if wanted:
-            unknown = [w for w in wanted if self.roster.get(w) is None]
-            if unknown:
-                raise ValueError(
-                    f"unknown model id(s): {', '.join(unknown)}. Known: {', '.join(self.roster.ids)}"
-                )
+            wanted = choosing.resolve(wanted, self.roster.ids, channel)
         chosen, skipped = [], []
         for item in self.availability():
             if (wanted and item.contestant.id not in wanted) or (channel and item.contestant.id not in channel):
@@ -286,15 +301,17 @@ class Arena:
         except followups.FollowUpError as exc:
             await notify_safely(event, render.error(str(exc)))
             return None
+        files = attachments.screen(event.files)
         try:
             found_tests = split_tests(follow.text if follow else event.text, tests=event.tests,
-                                      show=event.show_tests, files=event.files)
+                                      show=event.show_tests, files=files.readable)
         except TestsError as exc:
             await notify_safely(event, render.error(str(exc)))
             return None
         if found_tests.skipped:
             await notify_safely(event, render.info("⚠️ Not used as tests: " + "; ".join(found_tests.skipped) + "."))
-        text = found_tests.text.strip()
+        wanted, text = (None, found_tests.text) if follow else choosing.take_flag(found_tests.text)
+        text = text.strip()
         if text.lower() in HELP_WORDS:
             await notify_safely(event, render.usage())
             return None
@@ -303,7 +320,9 @@ class Arena:
                 f"That task is {len(text):,} characters; the limit is {self.settings.max_task_chars:,}. "
                 "Shorten it or attach the details as a link."))
             return None
-        planned = await (self._follow_up(event, follow, text) if follow else self._first_turn(event, text))
+        context = Context(found_tests.files, files.notes)
+        planned = await (self._follow_up(event, follow, text, context) if follow
+                         else self._first_turn(event, text, wanted or event.models, context))
         if planned is None:
             return None
         new_task, new_answers, skipped, estimates = planned
@@ -348,29 +367,36 @@ class Arena:
             log.error("task %s: its jobs ended without finishing it (see the errors above)", task_id)
         return TaskOutcome(found[0], found[1], outcome.skipped)
 
-    async def _first_turn(self, event: TaskRequested, text: str) -> Planned | None:
-        """A new task's row and answers (the channel's roster, under its budget), or None when refused."""
+    async def _first_turn(self, event: TaskRequested, text: str, wanted: Sequence[str] | None,
+                          context: Context) -> Planned | None:
+        """A new task's row and answers (the channel's roster, or the ``wanted`` ids within it, under
+        its budget, with the attached files that fit), or None when refused."""
         row = await self.store.run(channel_settings, event.platform, event.channel)
         try:
-            contestants, skipped = self.select(event.models, channel_roster(row))
-        except ValueError as exc:
+            contestants, skipped = self.select(wanted, channel_roster(row))
+        except choosing.ChoiceError as exc:
             await notify_safely(event, render.error(str(exc)))
             return None
         if not contestants:
             reasons = "; ".join(f"{s.contestant.name}: {s.reason}" for s in skipped) or "the roster is empty"
             await notify_safely(event, render.error(f"No model is available to answer ({reasons})."))
             return None
-        fit, estimates = await self.controls.fit(event.platform, event.channel, row, contestants, text)
+        kept, notes = context.fit(contestants, text, row.prompt if row else None)
+        fit, estimates = await self.controls.fit(event.platform, event.channel, row, contestants,
+                                                 attachments.user_message(text, kept))
         if fit.refusal:
             await notify_safely(event, render.error(fit.refusal))
             return None
         contestants, skipped = fit.contestants, skipped + fit.left_out
-        new_task, new_answers = self._new_task(event, text, contestants, skipped)
+        new_task, new_answers = self._new_task(event, text, contestants, skipped, notes)
         new_task.channel_prompt = row.prompt if row else None
+        new_task.files = [f.to_json() for f in kept] or None
         return new_task, new_answers, skipped, estimates
 
-    async def _follow_up(self, event: TaskRequested, follow: followups.FollowUp, text: str) -> Planned | None:
-        """A follow-up turn's row and answers (the task's models, under the channel's budget)."""
+    async def _follow_up(self, event: TaskRequested, follow: followups.FollowUp, text: str,
+                         context: Context) -> Planned | None:
+        """A follow-up turn's row and answers (the task's models, under the channel's budget, with the
+        attached files that fit)."""
         root = follow.root
         contestants, notes = followups.contestants(follow, self.availability())
         if not contestants:
@@ -378,17 +404,20 @@ class Arena:
             await notify_safely(event, render.error(f"No model of task #{root.id} can answer now ({reasons})."))
             return None
         row = await self.store.run(channel_settings, root.platform, root.channel)
-        history = "x" * follow.history_chars + text  # the budget estimates by size only
+        kept, file_notes = context.fit(contestants, text, root.channel_prompt)
+        history = "x" * follow.history_chars + attachments.user_message(text, kept)  # the budget estimates by size
         fit, estimates = await self.controls.fit(root.platform, root.channel, row, contestants, history)
         if fit.refusal:
             await notify_safely(event, render.error(fit.refusal))
             return None
         new_task, new_answers = followups.new_turn(follow, event, text, fit.contestants,
-                                                   notes + render.skipped_fields(fit.left_out))
+                                                   notes + render.skipped_fields(fit.left_out) + file_notes)
+        new_task.files = [f.to_json() for f in kept] or None
         return new_task, new_answers, fit.left_out, estimates
 
     def _new_task(
-        self, event: TaskRequested, text: str, contestants: list[Contestant], skipped: list[Availability]
+        self, event: TaskRequested, text: str, contestants: list[Contestant], skipped: list[Availability],
+        notes: Sequence[Field] = (),
     ) -> tuple[Task, list[Answer]]:
         order = list(contestants)
         self.services.rng.shuffle(order)  # answer position is always randomised and recorded
@@ -398,7 +427,7 @@ class Arena:
             anchor=event.anchor.message_id if event.anchor else None,
             requester_id=event.user.id, requester_name=event.user.name, text=text,
             kind=category.kind, language=category.language,
-            reply_to=event.reply_to, notes=answering.encode_notes(render.skipped_fields(skipped)),
+            reply_to=event.reply_to, notes=answering.encode_notes([*render.skipped_fields(skipped), *notes]),
         )
         answers = [
             new_row(
@@ -488,6 +517,13 @@ class Arena:
             return
         board = await self.store.run(build_leaderboard, window=event.window, category=category)
         await surface.post(Destination(event.channel), render_leaderboard(board))
+
+    async def _on_dashboard(self, event: DashboardRequested, surface: Surface) -> None:
+        from bot.dashboard_access import DashboardAccess
+
+        access = DashboardAccess.from_settings(self.settings)
+        link = access.link(f"{event.platform}:{event.user.id}")
+        await notify_safely(event, render.dashboard_link(link, access.link_hours))
 
     async def _on_tag(self, event: TagRequested, surface: Surface) -> None:
         await tag_task(self.store, self.settings, event, surface)

@@ -18,9 +18,10 @@ from typing import Any
 from bot.arena import Arena
 from bot.blind import BlindRevealer
 from bot.config import Settings
+from bot.dashboard_access import weekly_link
 from bot.inprocess import InProcessQueue
 from bot.retention import expire_daily
-from bot.weekly import WeeklyPoster, static_dashboard_link
+from bot.weekly import WeeklyPoster
 from storage import tasks as db
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ async def scheduled_jobs(arena: Arena, settings: Settings) -> AsyncIterator[None
     surfaces = {platform: registry.get(platform) for platform in registry.platforms}
     jobs: list[Callable[[], Coroutine[Any, Any, None]]] = [
         WeeklyPoster(arena.store, surfaces, settings.leaderboard_tz,
-                     dashboard_link=static_dashboard_link(settings.dashboard_url)).run_forever,
+                     dashboard_link=weekly_link(settings)).run_forever,
         BlindRevealer(arena.store, surfaces, timedelta(hours=settings.blind_reveal_after_h)).run_forever,
         lambda: _prune_forever(arena),
     ]

@@ -16,7 +16,7 @@ T = TypeVar("T")
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_ROSTER = PACKAGE_DIR / "models.toml"
-SECRET_ENV_PREFIXES = ("SLACK_", "DISCORD_")
+SECRET_ENV_PREFIXES = ("SLACK_", "DISCORD_", "DASHBOARD_")
 SECRET_ENV_SUFFIXES = ("_TOKEN", "_SECRET", "_KEY", "_PASSWORD")
 
 
@@ -41,7 +41,9 @@ class Settings:
     leaderboard_tz: str = "UTC"
     blind_reveal_after_h: float = 24.0
     admins: frozenset[str] = frozenset()  # platform user ids from CODEGEN_ADMINS (bot/permissions.py)
-    dashboard_url: str | None = None  # DASHBOARD_URL: linked from the weekly post when set
+    dashboard_url: str | None = None  # DASHBOARD_URL: the dashboard's public address (links, the weekly post)
+    dashboard_port: int = 8077  # DASHBOARD_PORT: where `codegen-bot web` listens
+    dashboard_link_hours: float = 24.0  # DASHBOARD_LINK_HOURS: how long a `/codegen dashboard` link works
     budget_daily_usd: float | None = None  # CODEGEN_BUDGET_DAILY_USD: each channel's default daily cap
     budget_monthly_usd: float | None = None  # CODEGEN_BUDGET_MONTHLY_USD: … and monthly cap
     user_tasks_per_hour: int = 20  # CODEGEN_USER_TASKS_PER_HOUR: tasks one user may ask an hour (0: no limit)
@@ -68,7 +70,9 @@ class Settings:
             leaderboard_tz=env_setting("LEADERBOARD_TZ", "UTC", timezone_name),
             blind_reveal_after_h=env_setting("CODEGEN_BLIND_REVEAL_HOURS", 24.0, number(minimum=0)),
             admins=frozenset(a.strip() for a in env_setting("CODEGEN_ADMINS", "", str).split(",") if a.strip()),
-            dashboard_url=env_setting("DASHBOARD_URL", "", str) or None,
+            dashboard_url=env_setting("DASHBOARD_URL", "", str).rstrip("/") or None,
+            dashboard_port=env_setting("DASHBOARD_PORT", 8077, integer(minimum=1, maximum=65535)),
+            dashboard_link_hours=env_setting("DASHBOARD_LINK_HOURS", 24.0, number(minimum=0.01)),
             budget_daily_usd=env_setting("CODEGEN_BUDGET_DAILY_USD", None, number(minimum=0)),
             budget_monthly_usd=env_setting("CODEGEN_BUDGET_MONTHLY_USD", None, number(minimum=0)),
             user_tasks_per_hour=env_setting("CODEGEN_USER_TASKS_PER_HOUR", 20, integer(minimum=0)),
@@ -84,8 +88,9 @@ class Settings:
         """Every configured secret, to redact from answers, errors and logs.
 
         The values of ``env_names`` (the roster's ``api_key_env``s), of every ``*_API_KEY``
-        variable and every ``SLACK_*`` or ``DISCORD_*`` one named like a token or secret (bot and
-        app tokens, the signing secret), of ``secrets``, and the password in the database URL.
+        variable and every ``SLACK_*``, ``DISCORD_*`` or ``DASHBOARD_*`` one named like a token or
+        secret (bot and app tokens, the signing secret, ``DASHBOARD_SECRET``, ``DASHBOARD_TOKEN``),
+        of ``secrets``, and the password in the database URL.
         """
         names = set(env_names) | set(self.secrets)
         names |= {

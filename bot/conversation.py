@@ -14,7 +14,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot import attachments
 from bot.controls import system_prompt
+from bot.events import AttachedFile
 from bot.roster import Contestant
 from bot.services import Services
 from storage import turns as turns_db
@@ -37,8 +39,20 @@ def estimate_tokens(text: str) -> int:
 
 
 def user_content(task: Task) -> str:
-    """What a turn's user message says."""
-    return task.text
+    """What a turn's user message says: its text, then the files attached to it (bot/attachments.py)."""
+    return attachments.user_message(task.text, attachments.stored(task.files))
+
+
+def fit_files(files: Sequence[AttachedFile], contestants: Sequence[Contestant], text: str,
+              channel_prompt: str | None) -> tuple[list[attachments.TextFile], list[str]]:
+    """The attached files (in order) that fit beside the system prompt and ``text`` in every
+    contestant's ``context_tokens``, and a note for each that does not (naming the smallest model)."""
+    if not files:
+        return [], []
+    room = {c: c.context_tokens - estimate_tokens(system_prompt(c, channel_prompt)) - estimate_tokens(text)
+            for c in contestants}
+    smallest = min(room, key=lambda c: room[c])
+    return attachments.fit_context(files, room[smallest], smallest.name)
 
 
 def exchanges(contestant_id: str, turns: Sequence[tuple[Task, list[Answer]]]) -> list[tuple[str, str | None]]:

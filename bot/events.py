@@ -56,10 +56,17 @@ async def notify_safely(event: Event, message: Message) -> None:
 
 @dataclass(frozen=True)
 class AttachedFile:
-    """A file attached to a request (filled by the adapters: Slack ``files``, Discord attachments)."""
+    """A file attached to a request (filled by the adapters: Slack ``files``, Discord attachments).
+
+    ``size`` and ``mimetype`` are what the platform said (the adapter does not fetch what
+    :func:`bot.attachments.to_read` would skip, so ``content`` is then empty); ``error`` says why
+    a fetch failed ("HTTP 404", "not on Slack's file host"), None when it did not."""
 
     name: str
-    content: bytes
+    content: bytes = b""
+    size: int | None = None
+    mimetype: str | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,6 +148,11 @@ class TagRequested(Event):
 
     task_id: int | None
     tags: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DashboardRequested(Event):
+    """Someone asked for a link to the web dashboard (answered privately, signed, expiring)."""
 
 
 @dataclass(frozen=True, kw_only=True)

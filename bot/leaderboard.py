@@ -186,9 +186,11 @@ class Leaderboard:
         return data
 
 
-def _rows_for(
+def window_rows(
     store: Store, since: datetime | None, until: datetime, category: CategoryFilter | None = None
 ) -> tuple[list[rating_store.RankingRow], RatingRows]:
+    """The ratings of tasks created in [since, until) (of one category), as rows and as the
+    column arrays :func:`bot.ranking.compare` takes."""
     rows = rating_store.ranking_rows(store, since, until, **_category_args(category))
     return rows, RatingRows(
         task=[r.task_id for r in rows],
@@ -234,7 +236,7 @@ def build_leaderboard(
         now = now.replace(tzinfo=UTC)  # naive means UTC, as stored
     since = now - span if span else None
     by_category = _category_args(chosen)
-    raw, rows = _rows_for(store, since, now, chosen)
+    raw, rows = window_rows(store, since, now, chosen)
     comparisons = compare(rows)
     standings = rank(comparisons, bootstrap=bootstrap)
     names = {r.contestant_id: r.contestant_name for r in raw}
@@ -260,7 +262,7 @@ def build_leaderboard(
         if a.ttft_ms is not None:
             ttft.setdefault(a.contestant_id, []).append(a.ttft_ms)
     runs = lb_store.run_stats(store, since, now, **by_category)
-    tested = [r for r in test_store.result_rows(store, since, now) if r.status not in NOT_COUNTED]
+    tested = [r for r in test_store.result_rows(store, since, now, **by_category) if r.status not in NOT_COUNTED]
     passes: dict[str, list[bool]] = {}
     for t in tested:
         passes.setdefault(t.contestant_id, []).append(t.status == Status.PASSED)
@@ -426,7 +428,7 @@ def _previous_places(
 ) -> dict[str, int]:
     """Each model's place (1 = best by score) a week ago, over the same window length."""
     before = now - timedelta(days=7)
-    _, rows = _rows_for(store, since - timedelta(days=7) if since else None, before, category)
+    _, rows = window_rows(store, since - timedelta(days=7) if since else None, before, category)
     comparisons = compare(rows)
     present = np.flatnonzero(comparisons.ballots > 0)
     if len(present) == 0:
@@ -560,12 +562,7 @@ def render_leaderboard(lb: Leaderboard) -> Message:
     if movers:
         parts.append(movers)
     parts.append(week)
-    if lb.position_bias:
-        pb = lb.position_bias
-        parts.append(
-            f"Position bias: the first-shown answer won {pb.first_win_rate:.0%} of {pb.comparisons} "
-            f"comparisons (95% CI {pb.low:.0%}–{pb.high:.0%}; 50% means no bias)."
-        )
+    parts += position_lines(lb)
     if lb.people_vs_tests:
         parts.append(render_people_vs_tests(lb.people_vs_tests))
     parts += lead_view_lines(lb)
@@ -575,6 +572,15 @@ def render_leaderboard(lb: Leaderboard) -> Message:
     chart = Attachment("leaderboard.png", render_chart(lb), title=title)
     value = Attachment("value.png", render_value_chart(lb), title=f"Score vs cost per answer · {_window_label(lb)}")
     return Message(text="\n".join(parts), title=title, footer=footer, attachments=[chart, value], tone=Tone.INFO)
+
+
+def position_lines(lb: Leaderboard) -> list[str]:
+    """The position-bias figure (how the answer shown first fared), when there are comparisons."""
+    pb = lb.position_bias
+    if pb is None:
+        return []
+    return [f"Position bias: the first-shown answer won {pb.first_win_rate:.0%} of {pb.comparisons} "
+            f"comparisons (95% CI {pb.low:.0%}–{pb.high:.0%}; 50% means no bias)."]
 
 
 def lead_view_lines(lb: Leaderboard) -> list[str]:

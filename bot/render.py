@@ -29,6 +29,7 @@ USAGE = (
     "• `@Codegen Arena <text>` in a task's thread: a follow-up, every model continues its own conversation "
     "(`@Codegen Arena B: <text>`: only answer B's)\n"
     "• `/codegen forget`: delete your tasks and ratings here (after `/codegen forget confirm`)\n"
+    "• `/codegen dashboard`: a private link to the web dashboard (leaderboards, charts, every task; read-only)\n"
     "• `/codegen help`: this message\n"
     f"Press ▶ Run on an answer to execute its code in a sandbox. {RATE_HINT}"
 )
@@ -158,6 +159,14 @@ def footer(answer: Answer) -> str:
         turns = "turn" if answer.context_dropped == 1 else "turns"
         parts.append(f"⤒ oldest {answer.context_dropped} {turns} left out to fit the model's context")
     return " · ".join(parts) or "no timing recorded"
+
+
+def dashboard_link(url: str, hours: float) -> Message:
+    """The private reply to `/codegen dashboard`: the signed link and how long it works."""
+    return Message(title="📈 Codegen Arena dashboard", text=(
+        f"[Open the dashboard]({url}) (read-only: leaderboards by window and category, the value chart, each "
+        f"model's head-to-head, every task with its answers).\nThis link is yours and works for {hours:g} h; "
+        "anyone holding it can look, so don't post it. Ask again for a new one."))
 
 
 def usage() -> Message:

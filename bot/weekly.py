@@ -32,11 +32,9 @@ DashboardLink = Callable[[str], "str | None"]  # window ('28d') → a URL to the
 
 
 def static_dashboard_link(base_url: str | None) -> DashboardLink:
-    """The placeholder link builder: ``DASHBOARD_URL`` as it is, or no link when it is unset.
-
-    The dashboard (issue 14, item 4) replaces this with one that points at the leaderboard page
-    for the window (and signs it, if the dashboard needs that).
-    """
+    """A link builder that gives ``base_url`` as it is (no link when None). The bot's own weekly
+    post uses :func:`bot.dashboard_access.weekly_link` instead: a signed link to the window's
+    leaderboard, since the dashboard opens only with one."""
     return lambda window: base_url or None
 
 

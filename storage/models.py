@@ -79,6 +79,10 @@ class Task(SQLModel, table=True):
     # is the first turn's task; ``turn`` counts from 1 (the task itself).
     root_id: int | None = Field(default=None, foreign_key="task.id", index=True)
     turn: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+    # Text files attached to the request, sent to every model after the task: [{"name", "text"}]
+    # (bot/attachments.py), or None.
+    files: list[dict[str, str]] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
 
 
 class Answer(SQLModel, table=True):

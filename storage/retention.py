@@ -1,6 +1,6 @@
 """SQL for retention and deletion (issue 12): tasks' contents expire, and a user can be forgotten.
 
-Expiring a task deletes its contents: the task's text, tests and channel prompt, its answers'
+Expiring a task deletes its contents: the task's text, tests, attached files and channel prompt, its answers'
 text, code and errors, its runs' output and its test reports. What the leaderboard and the spend
 figures read stays: the task's time, platform, channel and category, each answer's model,
 position, status, timings, tokens, cost and length (``answer.chars``), each run's exit status,
@@ -116,7 +116,7 @@ def _clear(conn: Connection, task_ids: Sequence[int], requester: Callable[[str],
     conn.execute(update(_TASKS).where(in_tasks, _TASKS.c.status.in_(_UNFINISHED_TASK))
                  .values(status=TaskStatus.INTERRUPTED, finished_at=utcnow()))
     conn.execute(update(_TASKS).where(in_tasks).values(
-        text="", tests=None, channel_prompt=None, reply_to=None, requester_name="", queue_ahead=None))
+        text="", tests=None, files=None, channel_prompt=None, reply_to=None, requester_name="", queue_ahead=None))
     _rename(conn, _TASKS, "requester_id", in_tasks, requester)
     if rater is not None:
         conn.execute(update(_TASKS).where(in_tasks).values(expired_at=utcnow()))

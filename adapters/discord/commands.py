@@ -1,5 +1,5 @@
 """The ``/codegen`` application command group: ask, leaderboard, tag, subscribe, unsubscribe, blind,
-autorun, and the channel controls settings, models, prompt, budget, usage (issue 12).
+autorun, dashboard, and the channel controls settings, models, prompt, budget, usage (issue 12).
 
 Discord does not allow options on a command that also has subcommands, so the task is
 ``/codegen ask task:<text>``. Commands are synced by ``codegen-bot discord-sync``, never on start.
@@ -13,10 +13,12 @@ import discord
 from discord import app_commands
 
 from bot import categories
+from bot.choosing import split_ids
 from bot.events import (
     AutorunChanged,
     BlindModeChanged,
     ControlRequested,
+    DashboardRequested,
     LeaderboardRequested,
     SubscriptionChanged,
     TagRequested,
@@ -58,11 +60,12 @@ def codegen_group() -> app_commands.Group:
     @group.command(name="ask", description="Ask every model for a solution; answers stream into a thread")
     @app_commands.describe(task="What to build, e.g. 'a FastAPI CRUD app with JWT auth'",
                            test="A test every answer is run against, e.g. 'assert is_even(4) and not is_even(3)'",
-                           show_tests="Send the test to the models too (default: hidden from them)")
+                           show_tests="Send the test to the models too (default: hidden from them)",
+                           models="Only these models, e.g. 'gpt-4o,llama-3.2-3b' (default: the channel's roster)")
     async def ask(interaction: discord.Interaction[Any], task: str, test: str | None = None,
-                  show_tests: bool = False) -> None:
+                  show_tests: bool = False, models: str | None = None) -> None:
         await _client(interaction).command_task(interaction, task, tests=(test,) if test else (),
-                                                show_tests=show_tests)
+                                                show_tests=show_tests, models=split_ids(models))
 
     @group.command(name="leaderboard", description="Show the current standings")
     @app_commands.describe(window="Which ratings to count (default: last 28 days)",
@@ -114,6 +117,10 @@ def codegen_group() -> app_commands.Group:
         channel = str(interaction.channel_id)
         await _client(interaction).command_simple(
             interaction, lambda base: AutorunChanged(channel=channel, enabled=mode.value == "on", **base))
+
+    @group.command(name="dashboard", description="A private link to the read-only web dashboard (expires)")
+    async def dashboard(interaction: discord.Interaction[Any]) -> None:
+        await _client(interaction).command_simple(interaction, lambda base: DashboardRequested(**base))
 
     _controls(group)
     return group

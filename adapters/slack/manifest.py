@@ -19,6 +19,7 @@ BOT_SCOPES = [
     "chat:write",  # post answers, edit them while they stream
     "commands",  # /codegen
     "files:write",  # full run output, long answers, the leaderboard chart
+    "files:read",  # files attached to a task (sent to the models as context)
     "groups:history",  # the same in private channels
     "groups:read",  # conversations.info on private channels
     "reactions:read",  # reactions become ratings
@@ -56,7 +57,7 @@ def build_manifest(
     slash: dict[str, Any] = {
         "command": command,
         "description": "Compare code-generation models on a task",
-        "usage_hint": "<task> | leaderboard [category] [window] | tag <task> <category> | subscribe | unsubscribe | blind on|off | settings | models [use a,b|reset] | prompt [set <text>|clear] | budget [5/day 50/month|off] | usage [7d|30d] | help",
+        "usage_hint": "<task> | leaderboard [category] [window] | tag <task> <category> | subscribe | unsubscribe | blind on|off | settings | models [use a,b|reset] | prompt [set <text>|clear] | budget [5/day 50/month|off] | usage [7d|30d] | dashboard | help",
         "should_escape": False,
     }
     interactivity: dict[str, Any] = {"is_enabled": True}

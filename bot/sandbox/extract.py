@@ -40,16 +40,35 @@ class _Block:
     code: str
 
 
-def _blocks(markdown: str) -> list[_Block]:
-    """Fenced blocks in order; an unclosed last fence runs to the end (cut-off answers)."""
-    blocks: list[_Block] = []
+@dataclass(frozen=True)
+class Segment:
+    """A piece of markdown: prose, or a fenced code block (``tag`` lowercased, '' when untagged)."""
+
+    code: bool
+    text: str
+    tag: str = ""
+
+
+def segments(markdown: str) -> list[Segment]:
+    """Prose and fenced code blocks in order; an unclosed last fence runs to the end (cut-off answers)."""
+    out: list[Segment] = []
+    prose: list[str] = []
+
+    def end_prose() -> None:
+        text = "\n".join(prose).strip("\n")
+        if text.strip():
+            out.append(Segment(False, text))
+        prose.clear()
+
     lines = markdown.replace("\r\n", "\n").split("\n")
     i = 0
     while i < len(lines):
         m = _FENCE_OPEN.match(lines[i])
         if not m:
+            prose.append(lines[i])
             i += 1
             continue
+        end_prose()
         indent, fence, tag = len(m.group(1)), m.group(2), m.group(3)
         body: list[str] = []
         i += 1
@@ -61,8 +80,14 @@ def _blocks(markdown: str) -> list[_Block]:
             i += 1
         i += 1
         tag = tag.lower().split(":", 1)[0]  # ```python:main.py
-        blocks.append(_Block(tag, "\n".join(body).strip("\n")))
-    return blocks
+        out.append(Segment(True, "\n".join(body).strip("\n"), tag))
+    end_prose()
+    return out
+
+
+def _blocks(markdown: str) -> list[_Block]:
+    """Fenced blocks in order (see :func:`segments`)."""
+    return [_Block(s.tag, s.text) for s in segments(markdown) if s.code]
 
 
 def fence_tags(markdown: str) -> list[str]:

@@ -34,7 +34,8 @@ def rated_tasks(store: Store) -> None:
         created = NOW - timedelta(days=200 - i * 7)
         task = Task(platform="slack", channel="C1", requester_id=RATERS[i % 3], requester_name="someone",
                     text=f"task {i}: write a parser", created_at=created, kind="scripting", language="python",
-                    reply_to="https://hooks.example/r", tests=[{"name": "t", "language": "python", "source": "x"}])
+                    reply_to="https://hooks.example/r", tests=[{"name": "t", "language": "python", "source": "x"}],
+                    files=[{"name": "app.py", "text": "secret = 1"}])
         answers = [Answer(task_id=0, contestant_id=m, contestant_name=m.upper(), position=p, label="ABC"[p],
                           status=AnswerStatus.STREAMING, message_channel="C1", message_id=f"{i}.{p}",
                           created_at=created) for p, m in enumerate(rng.sample(MODELS, 3))]
@@ -93,8 +94,8 @@ def test_expiry_deletes_old_contents_and_the_leaderboard_is_unchanged(store: Sto
         old_ids = {t.id for t in old}
         for task in tasks:
             gone = task.id in old_ids
-            assert (task.text == "", task.tests is None, task.reply_to is None, task.expired_at is not None) == (
-                gone, gone, gone, gone)
+            assert (task.text == "", task.tests is None, task.files is None, task.reply_to is None,
+                    task.expired_at is not None) == (gone, gone, gone, gone, gone)
             assert task.requester_id.startswith(retention.PREFIX) == gone
             assert task.kind == "scripting"  # what the category boards need stays
         for answer in session.exec(select(Answer)):

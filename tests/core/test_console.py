@@ -183,3 +183,11 @@ async def test_usage_and_budget_show_this_consoles_spend(sqlite_store, fake_open
     shown, _ = await run_session(arena, ["reverse a string", "usage 30d", "budget"])
     assert "Usage, last 30 days" in shown and "ALPHA" in shown and "BETA" in shown
     assert "of $2.00 spent today (workspace default)" in shown
+
+
+async def test_console_ask_with_models_asks_only_those(sqlite_store, fake_openai, make_arena):
+    arena = make_arena(sqlite_store, [contestant(fake_openai, "alpha"), contestant(fake_openai, "beta")])
+    out, _ = await run_session(arena, ["ask --models beta reverse a string", "--models gamma sort a list"])
+    assert [r.json["model"] for r in fake_openai.requests] == ["beta"]
+    assert [t.text for t in tasks_in(sqlite_store)] == ["reverse a string"]
+    assert "Unknown model id: gamma. Models you can ask here: alpha, beta." in " ".join(out.split())

@@ -61,7 +61,8 @@ async def test_sync_registers_the_codegen_group_against_the_configured_api(
     [group] = put.json
     assert group["name"] == "codegen"
     assert [o["name"] for o in group["options"]] == ["ask", "leaderboard", "tag", "subscribe", "unsubscribe", "blind",
-                                                   "autorun", "settings", "models", "prompt", "budget", "usage", "forget"]
+                                                   "autorun", "dashboard", "settings", "models", "prompt", "budget",
+                                                   "usage", "forget"]
     ask = group["options"][0]["options"][0]
     assert (ask["name"], ask["required"]) == ("task", True)
 

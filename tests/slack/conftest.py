@@ -18,7 +18,7 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack.app import SlackAdapter, create_app
-from app.web import WebServer, build_web_app
+from app.web import WebServer, build_web_app, web_mounts
 from bot.arena import Arena
 from storage.db import Store
 from tests.conftest import PostgresSchemas, contestant
@@ -148,12 +148,14 @@ class Harness:
 
 @contextlib.asynccontextmanager
 async def running_harness(store: Store, fake_openai: FakeOpenAI, make_arena: Callable[..., Arena]) -> AsyncIterator[Harness]:
-    """Two fake models, ``store``, the Slack app in the real web server on a random port, the fake Web API."""
+    """Two fake models, ``store``, the Slack app in the real web server on a random port (with the
+    dashboard mounted at /dashboard, as in production), the fake Web API."""
     arena = make_arena(store, [contestant(fake_openai, "alpha"), contestant(fake_openai, "beta")],
                        edit_interval=0.1)
     async with FakeSlack() as slack:
         adapter = create_app(arena, token="xoxb-test-token", signing_secret=SECRET, api_url=slack.api_url)
-        async with WebServer(build_web_app(slack=adapter), "127.0.0.1", 0) as server, aiohttp.ClientSession() as session:
+        app = build_web_app(slack=adapter, mounts=web_mounts(arena))
+        async with WebServer(app, "127.0.0.1", 0) as server, aiohttp.ClientSession() as session:
             yield Harness(slack, fake_openai, arena, adapter, session, f"http://127.0.0.1:{server.port}/slack/events")
             await adapter.close()
 

@@ -1,0 +1,1 @@
+"""The web dashboard (issue 14): read-only pages over the store, opened with a signed link."""
