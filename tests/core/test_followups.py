@@ -279,3 +279,29 @@ async def test_only_the_tasks_asker_reveals_a_blind_conversation_early(sqlite_st
     await arena.handle(RevealRequested(platform="memory", user=ADA, task_id=second.task.id or 0), surface)
     await arena.join()
     assert db.get_task(sqlite_store, first.task.id).revealed and db.get_task(sqlite_store, second.task.id).revealed
+
+
+async def test_a_follow_up_while_answers_are_still_written_is_refused(sqlite_store, fake_openai, make_arena):
+    arena, surface = await two_models(fake_openai, make_arena, sqlite_store)
+    fake_openai.script("alpha", text="slow " * 20, chunk_delay=0.05)
+    first = await arena.request_task(event("write a sum function"), surface)
+    for _ in range(250):  # until its thread exists (the header is posted)
+        if db.get_task(sqlite_store, first.task.id).thread:
+            break
+        await asyncio.sleep(0.02)
+    notes: list[Message] = []
+    early = await arena.request_task(event("now async", notes, thread=db.get_task(sqlite_store, first.task.id).thread),
+                                     surface)
+    assert early is None and "still being written" in notes[0].text
+    await arena.join()
+    assert db.get_task(sqlite_store, first.task.id + 1) is None  # no second turn was stored
+
+
+async def test_a_follow_up_to_a_task_whose_contents_expired_is_refused(sqlite_store, fake_openai, make_arena):
+    arena, surface = await two_models(fake_openai, make_arena, sqlite_store)
+    first = await arena.ask(event("write a sum function"), surface)
+    db.update_task(sqlite_store, first.task.id, expired_at=datetime.now(UTC))
+    notes: list[Message] = []
+    asked = len(fake_openai.requests)
+    assert await arena.ask(in_thread(first, "now async", notes), surface) is None
+    assert "contents were deleted" in notes[0].text and len(fake_openai.requests) == asked
