@@ -183,3 +183,17 @@ async def test_usage_and_budget_show_this_consoles_spend(sqlite_store, fake_open
     shown, _ = await run_session(arena, ["reverse a string", "usage 30d", "budget"])
     assert "Usage, last 30 days" in shown and "ALPHA" in shown and "BETA" in shown
     assert "of $2.00 spent today (workspace default)" in shown
+
+
+async def test_dashboard_prints_a_signed_link_the_dashboard_accepts(sqlite_store, fake_openai, make_arena):
+    from urllib.parse import parse_qs, urlsplit
+
+    from bot.dashboard_access import LINK_PARAM, DashboardAccess
+
+    arena = make_arena(sqlite_store, [contestant(fake_openai, "alpha")])
+    shown, _ = await run_session(arena, ["dashboard"])
+    found = re.search(r"(http://localhost:8077/\?link=[\w.-]+)", shown)
+    assert found is not None, shown
+    assert "works for" in shown and "Codegen Arena dashboard" in shown
+    signed = parse_qs(urlsplit(found.group(1)).query)[LINK_PARAM][0]
+    assert DashboardAccess.from_settings(arena.settings).check_link(signed).who == "console:console-user"
