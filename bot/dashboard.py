@@ -44,6 +44,12 @@ class Filters:
     def slug(self) -> str:
         return self.category.slug if self.category else ""
 
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What tells two filters apart (for caching)."""
+        chosen = self.category or CategoryFilter()
+        return self.window, chosen.kind or "", chosen.language or ""
+
     def query(self) -> dict[str, str]:
         """The query string that selects these filters."""
         return {"window": self.window, **({"category": self.slug} if self.category else {})}

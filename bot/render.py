@@ -164,11 +164,15 @@ def footer(answer: Answer) -> str:
 
 
 def dashboard_link(url: str, hours: float) -> Message:
-    """The private reply to `/codegen dashboard`: the signed link and how long it works."""
-    return Message(title="📈 Codegen Arena dashboard", text=(
-        f"[Open the dashboard]({url}) (read-only: leaderboards by window and category, the value chart, each "
-        f"model's head-to-head, every task with its answers).\nThis link is yours and works for {hours:g} h; "
-        "anyone holding it can look, so don't post it. Ask again for a new one."))
+    """The private reply to `/codegen dashboard`: the signed link and how long it works. The link
+    is a field, shown as it is (never parsed as Markdown: its signature may hold ``__``)."""
+    return Message(
+        title="📈 Codegen Arena dashboard",
+        text=("Read-only: leaderboards by window and category, the value chart, each model's head-to-head, "
+              f"every task with its answers. The link is yours and works for {hours:g} h; anyone holding it can "
+              "look, so don't post it. Ask again for a new one."),
+        fields=[Field("Link", url)],
+    )
 
 
 def usage() -> Message:

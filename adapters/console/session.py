@@ -18,7 +18,15 @@ from rich.text import Text
 from adapters.console.input import Interrupted, Reader, ctrl_c_calls, default_reader, thread_reader
 from adapters.console.surface import PLATFORM, ConsoleSurface
 from bot.arena import HELP_WORDS, Arena, TaskOutcome
-from bot.events import ControlRequested, LeaderboardRequested, ReactionChanged, RunRequested, TaskRequested, User
+from bot.events import (
+    ControlRequested,
+    DashboardRequested,
+    LeaderboardRequested,
+    ReactionChanged,
+    RunRequested,
+    TaskRequested,
+    User,
+)
 from bot.leaderboard import split_leaderboard_words
 from bot.messages import Message
 from bot.ratings import STARS, RatingChange, apply_reaction, parse_reaction
@@ -258,6 +266,10 @@ class ConsoleSession:
         """`budget`: this console's spend against the workspace caps."""
         await self.arena.handle(self._event(ControlRequested, channel=CHANNEL, control="budget"), self.surface)
 
+    async def dashboard(self, rest: str) -> None:
+        """`dashboard`: a signed link to the web dashboard (which `codegen-bot web` serves)."""
+        await self.arena.handle(self._event(DashboardRequested), self.surface)
+
     async def show_help(self, rest: str) -> None:
         """`help`: every command."""
         self.surface.console.print(Text(help_text()))
@@ -351,6 +363,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     Command("budget", "", "the spend against the daily/monthly caps", ConsoleSession.budget, 0),
     Command("follow", "[<label>] <text>", "continue the last task (every model, or that one)",
             ConsoleSession.follow, None),
+    Command("dashboard", "", "a link to the web dashboard (serve it with `codegen-bot web`)", ConsoleSession.dashboard, 0),
     Command("help", "", "this text", ConsoleSession.show_help, 0),
 )}
 

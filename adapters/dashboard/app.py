@@ -124,13 +124,13 @@ class Dashboard:
     # --- helpers -------------------------------------------------------------------------------
 
     async def _board(self, filters: view.Filters) -> Leaderboard:
-        return await self._cached(("board", filters.window, filters.slug),
+        return await self._cached(("board", *filters.key),
                                   lambda: view.leaderboard(self.store, filters, bootstrap=self.bootstrap))
 
     async def _chart(self, request: Request, name: str, draw: Callable[[Leaderboard], bytes]) -> Response:
         filters = _filters(request)
         board = await self._board(filters)
-        png = await self._cached((name, filters.window, filters.slug), lambda: draw(board))
+        png = await self._cached((name, *filters.key), lambda: draw(board))
         return Response(png, media_type="image/png")
 
     async def _cached(self, key: tuple[str, ...], build: Callable[[], T]) -> T:
@@ -139,7 +139,10 @@ class Dashboard:
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
         value = await asyncio.to_thread(build)
-        self._cache[key] = (time.monotonic() + BOARD_TTL_S, value)
+        now = time.monotonic()
+        for stale in [k for k, (until, _) in self._cache.items() if until <= now]:
+            del self._cache[stale]  # only the last minute's filters stay in memory
+        self._cache[key] = (now + BOARD_TTL_S, value)
         return value
 
     def _page(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:

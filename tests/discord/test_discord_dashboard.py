@@ -27,7 +27,7 @@ async def test_the_dashboard_command_gives_a_private_link_that_opens_the_dashboa
         await push(client, fake_discord, "INTERACTION_CREATE", payload)
         [reply] = ephemeral_followups(fake_discord, payload["token"])
         text = str(reply)
-        found = re.search(r"\[Open the dashboard\]\((http[^)\s]+)\)", text)
+        found = re.search(r"(http://[^\s'\"]+/\?link=[\w.-]+)", text)
         assert found is not None, reply
         assert "works for 24 h" in text
         async with aiohttp.ClientSession() as stranger, stranger.get(arena.settings.dashboard_url + "/") as response:

@@ -14,7 +14,7 @@ from storage.leaderboard import set_subscription
 from tests.dashboard.seed import seed
 from tests.slack.conftest import Harness
 
-LINK = re.compile(r"<(http[^|>]+)\|Open the dashboard>")
+LINK = re.compile(r"(http://[^\s'\"<>|]+/dashboard/\?link=[\w.-]+)")
 
 
 def dashboard_base(h: Harness) -> str:
