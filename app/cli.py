@@ -150,6 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_usage_command(sub)
 
+    from app.retention_cli import add_cli as add_retention_commands
+
+    add_retention_commands(sub)
+
     from app.run_cli import add_cli as add_run_command
 
     add_run_command(sub)

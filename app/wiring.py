@@ -14,6 +14,7 @@ from bot.edits import LimitsBudget
 from bot.inprocess import InProcessQueue
 from bot.local_model import LocalModelServer
 from bot.providers.client import ChatClient
+from bot.retention import expire_old
 from bot.roster import Roster, load_roster
 from bot.secrets import redact_logs
 from bot.services import Services, Surfaces
@@ -79,7 +80,7 @@ def build_arena(settings: Settings, *, with_sandbox: bool = True, shared_queue: 
         sandbox = SandboxService.from_env()
     queue: InProcessQueue | ProcrastinateQueue
     if shared_queue and not store.is_sqlite:
-        queue = ProcrastinateQueue(store)
+        queue = ProcrastinateQueue(store, daily=lambda: expire_old(store, settings))
         budget = LimitsBudget(DatabaseStorage(store))
     else:
         queue = InProcessQueue()

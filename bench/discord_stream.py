@@ -68,7 +68,9 @@ async def main(tasks: int, contestants: int, seconds: float) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             store = Store(f"sqlite:///{tmp}/bench.db")
             store.upgrade()
-            arena = Arena(store, roster, ChatClient(), Settings(database_url=store.url, edit_interval=1.0))
+            settings = Settings(database_url=store.url, edit_interval=1.0, user_tasks_per_hour=0,
+                                workspace_concurrent_tasks=0)  # measure the bot, not its limits
+            arena = Arena(store, roster, ChatClient(), settings)
             client = ArenaClient(arena, edit_interval=1.0, guild_ready_timeout=0.01)
             runner = asyncio.create_task(client.start("bench-token"))
             await asyncio.wait_for(client.reconciled.wait(), 15)

@@ -128,7 +128,8 @@ async def arena_path(url: str, store: Store, latency: float, tasks: int, contest
         Contestant(id=f"m{i}", name=f"Model {i}", base_url=url, model=f"m{i}", api_key_env="OPENROUTER_API_KEY")
         for i in range(contestants)
     ])
-    settings = Settings(database_url=store.url, edit_interval=1.0, secrets=SECRETS)
+    settings = Settings(database_url=store.url, edit_interval=1.0, secrets=SECRETS, user_tasks_per_hour=0,
+                        workspace_concurrent_tasks=0)  # measure the bot, not its limits
     async with provider_client(settings, roster) as client:
         arena = Arena(store, roster, client, settings)
         surface = MemorySurface(platform="bench")  # one surface for every task, as an adapter has

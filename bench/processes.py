@@ -122,7 +122,8 @@ async def run(workers: int, args: argparse.Namespace, fakes: FakesProcess, url: 
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_TOKEN", "_SECRET"))}
     env |= {"DATABASE_URL": store.url, "CODEGEN_HOME": str(tmp), "CODEGEN_MODELS": str(roster),
             "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fakes.api_url,
-            "HOST": "127.0.0.1", "LOG_LEVEL": "WARNING", "SLACK_EDITS_PER_MINUTE": str(args.edits_per_minute)}
+            "HOST": "127.0.0.1", "LOG_LEVEL": "WARNING", "SLACK_EDITS_PER_MINUTE": str(args.edits_per_minute),
+            "CODEGEN_USER_TASKS_PER_HOUR": "0", "CODEGEN_WORKSPACE_CONCURRENT_TASKS": "0"}  # the bot, not its limits
     fleet = Fleet(env, tmp)
     await fakes.request_async("clear")
     try:

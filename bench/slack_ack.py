@@ -161,7 +161,8 @@ async def bench(rate: float, seconds: float, n_models: int, stream_s: float, ack
     roster = Roster([Contestant(id=f"m{i}", name=f"Model {i}", base_url=fakes.models_url, model=f"m{i}")
                      for i in range(n_models)])
     client = ChatClient()  # the provider client the bot itself uses (its own aiohttp pool)
-    settings = Settings(database_url=store.url, edit_interval=1.0)
+    settings = Settings(database_url=store.url, edit_interval=1.0, user_tasks_per_hour=0,
+                        workspace_concurrent_tasks=0)  # measure the bot, not its limits
     arena: Any = NoWorkArena(store) if ack_only else Arena(store, roster, client, settings)
     adapter = create_app(arena, token="xoxb-bench", signing_secret=SECRET, api_url=fakes.api_url)
     server = WebServer(build_web_app(slack=adapter), "127.0.0.1", 0)  # the web process's own server

@@ -20,8 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from bot import logcontext, metrics, render
-from bot.controls import system_prompt
+from bot import conversation, limits, logcontext, metrics, render
 from bot.inprocess import CANCELLED_BY_ASKER
 from bot.jobs import AnswerJob, StartTask
 from bot.local_model import LocalModelUnavailable
@@ -66,7 +65,8 @@ def answer_ref(answer: Answer, task: Task) -> MessageRef | None:
 
 
 async def start_task(services: Services, job: StartTask) -> None:
-    """Post what is not posted yet, then defer the unfinished answers (see the module docstring)."""
+    """Post what is not posted yet, then defer the unfinished answers (see the module docstring).
+    A task that must wait for a slot (bot.limits) gets its header saying so, and nothing more."""
     found = await services.store.run(db.task_with_answers, job.task_id)
     if found is None:
         return
@@ -76,13 +76,16 @@ async def start_task(services: Services, job: StartTask) -> None:
         services.finished.done(job.task_id)
         return
     surface = services.surfaces.get(task.platform)
+    ahead = await limits.waiting(services, task) if limits.not_started(task) else None
     try:
-        destination = await _ensure_thread(services, surface, task, answers)
+        destination = await _ensure_thread(services, surface, task, answers, ahead)
     except SurfaceError as exc:
         await services.store.run(db.abandon_task, job.task_id, exc.user_message)
         await reply_privately(surface, task, render.error(exc.user_message))
-        services.finished.done(job.task_id)
+        await limits.task_ended(services, job.task_id, task.platform)
         return
+    if ahead is not None:
+        return  # it runs again when the queue moves (limits.advance)
     for answer in answers:
         if answer.status not in db.UNFINISHED_ANSWER:
             continue
@@ -97,29 +100,42 @@ async def start_task(services: Services, job: StartTask) -> None:
             await services.store.run(db.update_answer, answer.id or 0, message_channel=ref.channel,
                                      message_id=ref.message_id)
         await services.queue.defer([AnswerJob(answer.id or 0)])
-    await _done_if_finished(services, job.task_id)
+    await _done_if_finished(services, task)
 
 
-async def _done_if_finished(services: Services, task_id: int) -> None:
+async def _done_if_finished(services: Services, task: Task) -> None:
     """Mark the task done when no answer is left to write (e.g. every placeholder was refused)."""
-    answers = await services.store.run(db.finish_task_if_done, task_id)
+    answers = await services.store.run(db.finish_task_if_done, task.id or 0)
     if not any(a.status in db.UNFINISHED_ANSWER for a in answers):
-        services.finished.done(task_id)
+        await limits.task_ended(services, task.id or 0, task.platform)
 
 
-async def _task_finished(services: Services, task_id: int) -> None:
+async def _task_finished(services: Services, task: Task) -> None:
     """Every answer of the task is final: name its language from the code when the task did not
-    (bot.tagging), and wake whoever in this process waits for it."""
-    answers = await services.store.run(db.task_answers, task_id)
-    await services.store.run(fill_language, task_id, answers)
-    services.finished.done(task_id)
+    (bot.tagging), wake whoever in this process waits for it, and move the queue."""
+    answers = await services.store.run(db.task_answers, task.id or 0)
+    await services.store.run(fill_language, task.id or 0, answers)
+    await limits.task_ended(services, task.id or 0, task.platform)
 
 
-async def _ensure_thread(services: Services, surface: Surface, task: Task, answers: list[Answer]) -> Destination:
-    """The answers' thread, posting the header (and opening the thread) unless that was done."""
+def _header(services: Services, surface: Surface, task: Task, answers: list[Answer], ahead: int | None) -> Message:
+    extra = header_notes(task) + ([limits.queue_field(services, ahead)] if ahead is not None else [])
+    if task.turn > 1:
+        return render.followup_header(task, answers, is_blind(task), rating_hint(surface), extra=extra)
+    return render.task_header(task, answers, [], is_blind(task), rating_hint(surface), extra=extra)
+
+
+async def _ensure_thread(services: Services, surface: Surface, task: Task, answers: list[Answer],
+                         ahead: int | None = None) -> Destination:
+    """The answers' thread, posting the header (and opening the thread) unless that was done.
+    ``ahead`` (the task waits for a slot) is shown in the header, and edited there as it changes."""
     if task.parent_message_id is not None:
+        if ahead != task.queue_ahead:
+            ref = MessageRef(task.parent_channel or task.channel, task.parent_message_id)
+            await services.surfaces.editor(task.platform).final(ref, _header(services, surface, task, answers, ahead))
+            await services.store.run(db.update_task, task.id or 0, queue_ahead=ahead)
         return Destination(task.channel, task.thread)
-    header = render.task_header(task, answers, [], is_blind(task), rating_hint(surface), extra=header_notes(task))
+    header = _header(services, surface, task, answers, ahead)
     name = _thread_name(task.text)
     if task.thread:
         destination = Destination(task.channel, task.thread)
@@ -132,7 +148,8 @@ async def _ensure_thread(services: Services, surface: Surface, task: Task, answe
         destination = await _posting(lambda: surface.open_thread(parent, name))
     task.thread, task.channel, task.parent_message_id = destination.thread, destination.channel, parent.message_id
     await services.store.run(db.update_task, task.id or 0, thread=task.thread, channel=task.channel,
-                             parent_message_id=task.parent_message_id, status=TaskStatus.RUNNING)
+                             parent_message_id=task.parent_message_id, parent_channel=parent.channel,
+                             queue_ahead=ahead, status=TaskStatus.RUNNING if ahead is None else TaskStatus.PENDING)
     return destination
 
 
@@ -185,12 +202,15 @@ async def answer(services: Services, job: AnswerJob) -> tuple[Answer, Task] | No
     elif contestant is None:
         await _finish(services, ans, task, ref, error=f"{ans.contestant_name} is no longer in the roster.")
     else:
-        completion = await _stream(services, ans, task, contestant, ref)
+        prompt = await conversation.prompt_for(services, task, contestant)
+        ans.context_dropped = prompt.dropped
+        completion = await _stream(services, ans, task, contestant, ref, prompt.messages)
         await _finish(services, ans, task, ref, completion=completion)
     return ans, task
 
 
-async def _stream(services: Services, ans: Answer, task: Task, contestant: Contestant, ref: MessageRef) -> Completion:
+async def _stream(services: Services, ans: Answer, task: Task, contestant: Contestant, ref: MessageRef,
+                  messages: list[dict[str, str]]) -> Completion:
     editor = services.surfaces.editor(task.platform)
     started = time.monotonic()
     parts: list[str] = []
@@ -203,7 +223,7 @@ async def _stream(services: Services, ans: Answer, task: Task, contestant: Conte
 
     saver = asyncio.create_task(_save_partial(services, ans, parts))
     try:
-        return await complete(services, contestant, task.text, on_text, task.channel_prompt)
+        return await complete(services, contestant, messages, on_text)
     except asyncio.CancelledError as stopped:
         live.close()
         with contextlib.suppress(Exception):  # keep what was written (the asker saw it; a resume shows it)
@@ -228,11 +248,10 @@ async def _save_partial(services: Services, ans: Answer, parts: list[str]) -> No
 
 
 async def complete(
-    services: Services, contestant: Contestant, task_text: str, on_text: Callable[[str], None],
-    channel_prompt: str | None = None,
+    services: Services, contestant: Contestant, messages: list[dict[str, str]], on_text: Callable[[str], None],
 ) -> Completion:
-    """Ask ``contestant`` for an answer to ``task_text``, streaming pieces to ``on_text``; the
-    channel's instruction (``/codegen prompt set``) goes after its system prompt."""
+    """Ask ``contestant`` for the next message after ``messages`` (see :mod:`bot.conversation`),
+    streaming pieces to ``on_text``."""
     try:
         base_url = await services.local_model.base_url() if contestant.is_local else contestant.base_url
     except LocalModelUnavailable as exc:
@@ -241,10 +260,7 @@ async def complete(
     request = ChatRequest(
         base_url=base_url,
         model=contestant.model,
-        messages=[
-            {"role": "system", "content": system_prompt(contestant, channel_prompt)},
-            {"role": "user", "content": task_text},
-        ],
+        messages=messages,
         api_key=settings.secret(contestant.api_key_env) if contestant.api_key_env else None,
         temperature=contestant.temperature,
         max_tokens=contestant.max_tokens,
@@ -286,6 +302,8 @@ async def _finish(
 ) -> None:
     """Show the final state (retried until it lands), then store it."""
     values: dict[str, Any] = final_values(completion) if completion is not None else {"status": status, "error": error}
+    if completion is not None:
+        values["context_dropped"] = ans.context_dropped
     values["finished_at"] = utcnow()
     for key, value in values.items():
         setattr(ans, key, value)
@@ -299,7 +317,7 @@ async def _finish(
         if not landed:
             log.warning("answer %s: its final state could not be shown", ans.id)
     if await services.store.run(db.finish_answer, ans.id or 0, task.id or 0, values):
-        await _task_finished(services, task.id or 0)
+        await _task_finished(services, task)
 
 
 # ------------------------------------------------------------------------------ start-up

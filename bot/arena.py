@@ -17,11 +17,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot import answering, logcontext, metrics, render
+from bot import answering, attachments, choosing, conversation, followups, limits, logcontext, metrics, render
 from bot.categories import classify
 from bot.config import Settings
 from bot.controls import Controls, channel_roster
 from bot.events import (
+    AttachedFile,
     AutorunChanged,
     BlindModeChanged,
     ControlRequested,
@@ -40,9 +41,11 @@ from bot.events import (
 from bot.inprocess import InProcessQueue
 from bot.jobs import AnswerJob, Job, JobQueue, RevealJob, RunJob, StartTask, TestRunJob
 from bot.local_model import LocalModelServer
+from bot.messages import Field
 from bot.ordering import KeyedOrder
 from bot.providers.client import ChatClient
 from bot.ratings import ordering_key
+from bot.retention import GONE, contents_gone
 from bot.roster import Availability, Contestant, Roster, check_availability
 from bot.services import Services, Surfaces
 from bot.surface import Destination, MessageRef, Surface, SurfaceError
@@ -50,9 +53,10 @@ from bot.tagging import tag_task
 from bot.testing.suite import TestsError, split_tests
 from bot.testruns import TestRuns
 from storage import tasks as db
-from storage.db import Store
+from storage.db import Store, new_row
 from storage.errors import StorageUnavailable
 from storage.leaderboard import channel_settings
+from storage.limits import TooManyTasks
 from storage.models import Answer, AnswerStatus, Task, TaskStatus
 
 if TYPE_CHECKING:
@@ -61,6 +65,21 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 HELP_WORDS = {"", "help", "-h", "--help", "?", "usage"}
 Handler = Callable[[Any, Surface], Awaitable[Any]]
+Planned = tuple[Task, list[Answer], list[Availability], dict[str, float]]  # a task, its answers, who was left out
+
+
+@dataclass(frozen=True)
+class Context:
+    """A request's attached text files (tests taken out) and the notes on those already skipped."""
+
+    files: Sequence[AttachedFile]
+    notes: Sequence[str]
+
+    def fit(self, contestants: list[Contestant], text: str, channel_prompt: str | None
+            ) -> tuple[list[attachments.TextFile], list[Field]]:
+        """The files that fit every contestant's context, and the header's lines about all of them."""
+        kept, too_big = conversation.fit_files(self.files, contestants, text, channel_prompt)
+        return kept, attachments.header_fields(kept, [*self.notes, *too_big])
 
 
 @dataclass
@@ -255,13 +274,10 @@ class Arena:
     def select(self, wanted: Sequence[str] | None,
                channel: Sequence[str] | None = None) -> tuple[list[Contestant], list[Availability]]:
         """Contestants to ask and those skipped (with reasons), among the ``channel``'s roster when it
-        chose one (``/codegen models use``). Raises ValueError on unknown ids."""
+        chose one (``/codegen models use``). Raises :class:`~bot.choosing.ChoiceError` on an id that
+        is unknown or outside the channel's roster (see :mod:`bot.choosing`)."""
         if wanted:
-            unknown = [w for w in wanted if self.roster.get(w) is None]
-            if unknown:
-                raise ValueError(
-                    f"unknown model id(s): {', '.join(unknown)}. Known: {', '.join(self.roster.ids)}"
-                )
+            wanted = choosing.resolve(wanted, self.roster.ids, channel)
         chosen, skipped = [], []
         for item in self.availability():
             if (wanted and item.contestant.id not in wanted) or (channel and item.contestant.id not in channel):
@@ -272,7 +288,8 @@ class Arena:
     # ----------------------------------------------------------------------------- tasks
 
     async def request_task(self, event: TaskRequested, surface: Surface) -> TaskOutcome | None:
-        """Validate a task, store it with one pending answer per contestant, defer its start.
+        """Validate a task (or a follow-up turn of one: bot/followups.py), store it with one pending
+        answer per contestant, defer its start.
 
         Returns as soon as the task is queued (None when it was refused, with a private reply).
         """
@@ -280,13 +297,21 @@ class Arena:
         if event.platform != surface.platform:  # its jobs would find no surface and never finish
             raise ValueError(f"a {event.platform} event came with a {surface.platform} surface")
         try:
-            found_tests = split_tests(event.text, tests=event.tests, show=event.show_tests, files=event.files)
+            follow = await followups.find(self.services, event)
+        except followups.FollowUpError as exc:
+            await notify_safely(event, render.error(str(exc)))
+            return None
+        files = attachments.screen(event.files)
+        try:
+            found_tests = split_tests(follow.text if follow else event.text, tests=event.tests,
+                                      show=event.show_tests, files=files.readable)
         except TestsError as exc:
             await notify_safely(event, render.error(str(exc)))
             return None
         if found_tests.skipped:
             await notify_safely(event, render.info("⚠️ Not used as tests: " + "; ".join(found_tests.skipped) + "."))
-        text = found_tests.text.strip()
+        wanted, text = (None, found_tests.text) if follow else choosing.take_flag(found_tests.text)
+        text = text.strip()
         if text.lower() in HELP_WORDS:
             await notify_safely(event, render.usage())
             return None
@@ -295,27 +320,21 @@ class Arena:
                 f"That task is {len(text):,} characters; the limit is {self.settings.max_task_chars:,}. "
                 "Shorten it or attach the details as a link."))
             return None
-        row = await self.store.run(channel_settings, event.platform, event.channel)
-        try:
-            contestants, skipped = self.select(event.models, channel_roster(row))
-        except ValueError as exc:
-            await notify_safely(event, render.error(str(exc)))
+        context = Context(found_tests.files, files.notes)
+        planned = await (self._follow_up(event, follow, text, context) if follow
+                         else self._first_turn(event, text, wanted or event.models, context))
+        if planned is None:
             return None
-        if not contestants:
-            reasons = "; ".join(f"{s.contestant.name}: {s.reason}" for s in skipped) or "the roster is empty"
-            await notify_safely(event, render.error(f"No model is available to answer ({reasons})."))
-            return None
-        fit, estimates = await self.controls.fit(event.platform, event.channel, row, contestants, text)
-        if fit.refusal:
-            await notify_safely(event, render.error(fit.refusal))
-            return None
-        contestants, skipped = fit.contestants, skipped + fit.left_out
-        new_task, new_answers = self._new_task(event, text, contestants, skipped)
+        new_task, new_answers, skipped, estimates = planned
         new_task.tests, new_task.show_tests = found_tests.stored(), found_tests.show
-        new_task.channel_prompt = row.prompt if row else None
         for new_answer in new_answers:
             new_answer.cost_estimate_usd = estimates.get(new_answer.contestant_id)
-        task, answers = await self.store.run(db.create_task, new_task, new_answers)
+        per_hour = limits.per_hour(self.services, event.platform)
+        try:
+            task, answers = await self.store.run(db.create_task, new_task, new_answers, per_hour=per_hour)
+        except TooManyTasks as exc:
+            await notify_safely(event, render.error(limits.hourly_refusal(exc, per_hour)))
+            return None
         logcontext.bind(task=task.id)
         metrics.task_started(task.platform)
         await self.queue.defer([StartTask(task.id or 0)])
@@ -335,17 +354,70 @@ class Arena:
             waits.add(asyncio.ensure_future(queue.settled(locks)))
         try:
             await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            found = await self.store.run(db.task_with_answers, task_id)
+            assert found is not None
+            if not finished.done() and found[0].queue_ahead is not None:  # waiting for a slot, not given up
+                await finished
+                found = await self.store.run(db.task_with_answers, task_id)
+                assert found is not None
         finally:
             for waiting in waits:
                 waiting.cancel()
-        found = await self.store.run(db.task_with_answers, task_id)
-        assert found is not None
         if found[0].status not in answering.FINISHED_TASK:
             log.error("task %s: its jobs ended without finishing it (see the errors above)", task_id)
         return TaskOutcome(found[0], found[1], outcome.skipped)
 
+    async def _first_turn(self, event: TaskRequested, text: str, wanted: Sequence[str] | None,
+                          context: Context) -> Planned | None:
+        """A new task's row and answers (the channel's roster, or the ``wanted`` ids within it, under
+        its budget, with the attached files that fit), or None when refused."""
+        row = await self.store.run(channel_settings, event.platform, event.channel)
+        try:
+            contestants, skipped = self.select(wanted, channel_roster(row))
+        except choosing.ChoiceError as exc:
+            await notify_safely(event, render.error(str(exc)))
+            return None
+        if not contestants:
+            reasons = "; ".join(f"{s.contestant.name}: {s.reason}" for s in skipped) or "the roster is empty"
+            await notify_safely(event, render.error(f"No model is available to answer ({reasons})."))
+            return None
+        kept, notes = context.fit(contestants, text, row.prompt if row else None)
+        fit, estimates = await self.controls.fit(event.platform, event.channel, row, contestants,
+                                                 attachments.user_message(text, kept))
+        if fit.refusal:
+            await notify_safely(event, render.error(fit.refusal))
+            return None
+        contestants, skipped = fit.contestants, skipped + fit.left_out
+        new_task, new_answers = self._new_task(event, text, contestants, skipped, notes)
+        new_task.channel_prompt = row.prompt if row else None
+        new_task.files = [f.to_json() for f in kept] or None
+        return new_task, new_answers, skipped, estimates
+
+    async def _follow_up(self, event: TaskRequested, follow: followups.FollowUp, text: str,
+                         context: Context) -> Planned | None:
+        """A follow-up turn's row and answers (the task's models, under the channel's budget, with the
+        attached files that fit)."""
+        root = follow.root
+        contestants, notes = followups.contestants(follow, self.availability())
+        if not contestants:
+            reasons = "; ".join(f"{n.name}: {n.value}" for n in notes) or "the task has no answers"
+            await notify_safely(event, render.error(f"No model of task #{root.id} can answer now ({reasons})."))
+            return None
+        row = await self.store.run(channel_settings, root.platform, root.channel)
+        kept, file_notes = context.fit(contestants, text, root.channel_prompt)
+        history = "x" * follow.history_chars + attachments.user_message(text, kept)  # the budget estimates by size
+        fit, estimates = await self.controls.fit(root.platform, root.channel, row, contestants, history)
+        if fit.refusal:
+            await notify_safely(event, render.error(fit.refusal))
+            return None
+        new_task, new_answers = followups.new_turn(follow, event, text, fit.contestants,
+                                                   notes + render.skipped_fields(fit.left_out) + file_notes)
+        new_task.files = [f.to_json() for f in kept] or None
+        return new_task, new_answers, fit.left_out, estimates
+
     def _new_task(
-        self, event: TaskRequested, text: str, contestants: list[Contestant], skipped: list[Availability]
+        self, event: TaskRequested, text: str, contestants: list[Contestant], skipped: list[Availability],
+        notes: Sequence[Field] = (),
     ) -> tuple[Task, list[Answer]]:
         order = list(contestants)
         self.services.rng.shuffle(order)  # answer position is always randomised and recorded
@@ -355,11 +427,11 @@ class Arena:
             anchor=event.anchor.message_id if event.anchor else None,
             requester_id=event.user.id, requester_name=event.user.name, text=text,
             kind=category.kind, language=category.language,
-            reply_to=event.reply_to, notes=answering.encode_notes(render.skipped_fields(skipped)),
+            reply_to=event.reply_to, notes=answering.encode_notes([*render.skipped_fields(skipped), *notes]),
         )
         answers = [
-            Answer(
-                task_id=0, contestant_id=c.id, contestant_name=c.name, position=i,
+            new_row(
+                Answer, task_id=0, contestant_id=c.id, contestant_name=c.name, position=i,
                 label=_label(i), status=AnswerStatus.PENDING,
             )
             for i, c in enumerate(order)
@@ -387,7 +459,7 @@ class Arena:
                 metrics.answer_finished(answer.contestant_id, "cancelled")
                 ref = MessageRef(answer.message_channel or task.channel, answer.message_id, task.thread)
                 await editor.final(ref, render.answer_final(answer, task.blind and not task.revealed))
-        self.services.finished.done(task_id)
+        await limits.task_ended(self.services, task_id, task.platform)
         return TaskOutcome(task, answers)
 
     # ----------------------------------------------------------------------------- retry
@@ -398,6 +470,9 @@ class Arena:
             await notify_safely(event, render.error("That answer no longer exists."))
             return
         answer, task = found
+        if contents_gone(task):
+            await notify_safely(event, render.error(GONE))
+            return
         if answer.status not in (AnswerStatus.ERROR, AnswerStatus.INTERRUPTED, AnswerStatus.CANCELLED):
             await notify_safely(event, render.error("Only a failed answer can be retried."))
             return

@@ -1,7 +1,9 @@
-"""Jobs on a timer, beside the adapters: the weekly post, blind reveals, pruning of event keys.
+"""Jobs on a timer, beside the adapters: the weekly post, blind reveals, pruning of event keys,
+and (SQLite: one process) the daily retention run.
 
 They run in every process that serves a platform: the weekly post's claim row keeps it
-exactly-once across replicas, and a reveal is an atomic update.
+exactly-once across replicas, and a reveal is an atomic update. On PostgreSQL retention is a
+periodic task of the job queue instead (storage/pgqueue.py), run by one worker a day.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from bot.arena import Arena
 from bot.blind import BlindRevealer
 from bot.config import Settings
 from bot.dashboard_access import weekly_link
+from bot.inprocess import InProcessQueue
+from bot.retention import expire_daily
 from bot.weekly import WeeklyPoster
 from storage import tasks as db
 
@@ -35,6 +39,8 @@ async def scheduled_jobs(arena: Arena, settings: Settings) -> AsyncIterator[None
         BlindRevealer(arena.store, surfaces, timedelta(hours=settings.blind_reveal_after_h)).run_forever,
         lambda: _prune_forever(arena),
     ]
+    if isinstance(arena.services.queue, InProcessQueue):
+        jobs.append(lambda: expire_daily(arena.store, settings))
     tasks: list[asyncio.Task[None]] = [asyncio.create_task(_run(job)) for job in jobs]
     try:
         yield

@@ -21,6 +21,7 @@ from bot.testruns import stored_outcome
 from storage import leaderboard as lb_store
 from storage import tasks as task_store
 from storage import testresults
+from storage import turns as turns_db
 from storage.db import Store
 from storage.models import Answer, AnswerStatus, Task, TaskStatus
 
@@ -44,10 +45,23 @@ def reveal_key(task: Task, answers: list[Answer]) -> Message:
 
 
 async def reveal(store: Store, surface: Surface, task_id: int) -> bool:
-    """Reveal one blind task (False if it is not blind or someone revealed it already)."""
+    """Reveal one blind task and the other turns of its conversation, whose labels are the same
+    (False if it is not blind or someone revealed it already). The key is posted once."""
     task = await store.run(task_store.get_task, task_id)
     if task is None or not task.blind:
         return False
+    revealed = await _reveal_turn(store, surface, task, post_key=True)
+    for turn, _ in await store.run(turns_db.earlier_turns, task.root_id or task_id, 1 << 30):
+        if turn.id != task_id and turn.blind and not turn.revealed and turn.status not in UNFINISHED:
+            await _reveal_turn(store, surface, turn, post_key=False)
+    return revealed
+
+
+UNFINISHED = (TaskStatus.PENDING, TaskStatus.RUNNING)  # a turn still streaming is revealed on its own, later
+
+
+async def _reveal_turn(store: Store, surface: Surface, task: Task, *, post_key: bool) -> bool:
+    task_id = task.id or 0
     if not await store.run(lb_store.mark_revealed, task_id):
         return False
     answers = await store.run(task_store.task_answers, task_id)
@@ -60,6 +74,8 @@ async def reveal(store: Store, surface: Surface, task_id: int) -> bool:
             await surface.edit(ref, render.answer_final(answer, False, stored_outcome(tested.get(answer.id or 0))))
         except SurfaceError as exc:
             log.info("could not relabel answer %s of task %s: %s", answer.id, task_id, exc.user_message)
+    if not post_key:
+        return True
     try:
         await surface.post(Destination(task.channel, task.thread), reveal_key(task, answers))
     except SurfaceError as exc:
@@ -71,16 +87,18 @@ async def request_reveal(services: Services, event: RevealRequested) -> None:
     """The arena's handler for a reveal request: the asker may reveal early, anyone once it is due."""
     after = timedelta(hours=services.settings.blind_reveal_after_h)
     task = await services.store.run(task_store.get_task, event.task_id)
+    # A follow-up's reveal reveals the whole conversation: the task's asker decides, on its timer.
+    first = await services.store.run(task_store.get_task, task.root_id) if task and task.root_id else task
     problem = None
-    if task is None or task.platform != event.platform:
+    if task is None or first is None or task.platform != event.platform:
         problem = f"There is no task #{event.task_id}."
     elif not task.blind:
         problem = f"Task #{task.id} is not blind: its answers already show their models."
     elif task.revealed:
         problem = f"Task #{task.id} is already revealed."
-    elif event.user.id != task.requester_id and not should_reveal(task, datetime.now(UTC), after):
+    elif event.user.id != first.requester_id and not (first.revealed or should_reveal(first, datetime.now(UTC), after)):
         problem = (
-            f"Only the person who asked can reveal task #{task.id} early; the names appear "
+            f"Only the person who asked can reveal task #{first.id} early; the names appear "
             f"automatically {after.total_seconds() / 3600:g} h after the task."
         )
     elif task.status in (TaskStatus.PENDING, TaskStatus.RUNNING):

@@ -421,19 +421,25 @@ def language_of_answers(texts: Iterable[str]) -> str | None:
 
 @dataclass(frozen=True)
 class CategoryFilter:
-    """A leaderboard restricted to one kind of work or one language."""
+    """A leaderboard restricted to one kind of work or one language, or to follow-up turns."""
 
     kind: str | None = None
     language: str | None = None
+    followups: bool = False  # only the turns after a task's first (bot/followups.py)
 
     @property
     def slug(self) -> str:
-        return self.kind or self.language or ""
+        return FOLLOWUPS if self.followups else self.kind or self.language or ""
 
     @property
     def label(self) -> str:
+        if self.followups:
+            return "Follow-ups"
         found = kind(self.kind) or language(self.language)
         return found.label if found else ""
+
+
+FOLLOWUPS = "follow-ups"
 
 
 def _lookup() -> dict[str, CategoryFilter]:
@@ -444,6 +450,8 @@ def _lookup() -> dict[str, CategoryFilter]:
     for k in KINDS:  # a kind's own names win over a language alias
         for name in (k.slug, *k.aliases):
             table[name] = CategoryFilter(kind=k.slug)
+    for name in (FOLLOWUPS, "followups", "multi-turn", "multiturn"):
+        table[name] = CategoryFilter(followups=True)
     return table
 
 
@@ -454,7 +462,7 @@ def category_names() -> str:
     """The accepted category names, for help and error messages."""
     kinds = ", ".join(k.slug for k in KINDS)
     languages = ", ".join(lang.slug for lang in LANGUAGES)
-    return f"a kind of work ({kinds}) or a language ({languages})"
+    return f"a kind of work ({kinds}), a language ({languages}) or {FOLLOWUPS} (turns after the first)"
 
 
 def parse_category(word: str) -> CategoryFilter:
@@ -474,6 +482,8 @@ def parse_tags(words: Iterable[str]) -> CategoryFilter:
     chosen_language: str | None = None
     for word in words:
         found = parse_category(word)
+        if found.followups:
+            raise ValueError(f"{word.strip()!r} is not a category a task can be tagged with")
         if found.kind:
             if chosen_kind and chosen_kind != found.kind:
                 raise ValueError(f"name one kind of work, not both {chosen_kind!r} and {found.kind!r}")

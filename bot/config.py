@@ -46,6 +46,9 @@ class Settings:
     dashboard_link_hours: float = 24.0  # DASHBOARD_LINK_HOURS: how long a `/codegen dashboard` link works
     budget_daily_usd: float | None = None  # CODEGEN_BUDGET_DAILY_USD: each channel's default daily cap
     budget_monthly_usd: float | None = None  # CODEGEN_BUDGET_MONTHLY_USD: … and monthly cap
+    user_tasks_per_hour: int = 20  # CODEGEN_USER_TASKS_PER_HOUR: tasks one user may ask an hour (0: no limit)
+    workspace_concurrent_tasks: int = 10  # CODEGEN_WORKSPACE_CONCURRENT_TASKS: tasks running at once (0: no limit)
+    retention_days: int = 90  # CODEGEN_RETENTION_DAYS: tasks' contents older than this are deleted (0: kept)
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -72,6 +75,9 @@ class Settings:
             dashboard_link_hours=env_setting("DASHBOARD_LINK_HOURS", 24.0, number(minimum=0.01)),
             budget_daily_usd=env_setting("CODEGEN_BUDGET_DAILY_USD", None, number(minimum=0)),
             budget_monthly_usd=env_setting("CODEGEN_BUDGET_MONTHLY_USD", None, number(minimum=0)),
+            user_tasks_per_hour=env_setting("CODEGEN_USER_TASKS_PER_HOUR", 20, integer(minimum=0)),
+            workspace_concurrent_tasks=env_setting("CODEGEN_WORKSPACE_CONCURRENT_TASKS", 10, integer(minimum=0)),
+            retention_days=env_setting("CODEGEN_RETENTION_DAYS", 90, integer(minimum=0)),
         )
 
     def secret(self, name: str) -> str | None:

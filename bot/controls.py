@@ -1,6 +1,7 @@
 """Channel controls (issue 12): settings, roster, house prompt, budget and usage commands.
 
-Anyone may look (``/codegen settings``, ``models``, ``prompt``, ``budget``, ``usage``); only
+Anyone may look (``/codegen settings``, ``models``, ``prompt``, ``budget``, ``usage``) and forget
+themselves (``/codegen forget``, :mod:`bot.retention`); only
 admins (:func:`bot.permissions.is_channel_admin`) change a setting, and every change is recorded
 (who, when, old → new) in :mod:`storage.controls`.
 """
@@ -16,6 +17,7 @@ from bot import budget, render
 from bot.events import ControlRequested, Event, notify_safely
 from bot.messages import Field, Message
 from bot.permissions import REFUSAL, is_channel_admin
+from bot.retention import forget_command
 from bot.roster import Contestant, check_availability
 from bot.services import Services
 from bot.surface import Surface
@@ -23,7 +25,7 @@ from storage import controls as db
 from storage.leaderboard import channel_settings
 from storage.models import ChannelSettings, SettingsChange
 
-CONTROLS = ("settings", "models", "prompt", "budget", "usage")
+CONTROLS = ("settings", "models", "prompt", "budget", "usage", "forget")
 MAX_PROMPT_CHARS = 1000
 _SHAPES = {  # what follows each control word for it to be a command (else the text is a task)
     "settings": re.compile(r"^$"),
@@ -31,6 +33,7 @@ _SHAPES = {  # what follows each control word for it to be a command (else the t
     "prompt": re.compile(r"^(?:set\b.*|clear|show)?$", re.IGNORECASE | re.DOTALL),
     "budget": re.compile(r"^(?:off|show|\$?\d.*)?$", re.IGNORECASE | re.DOTALL),
     "usage": re.compile(r"^(?:\d{1,3}\s*d(?:ays?)?)?$", re.IGNORECASE),
+    "forget": re.compile(r"^(?:confirm)?$", re.IGNORECASE),
 }
 NAMES = {"models": "models", "prompt": "prompt", "budget_daily_usd": "daily budget",
          "budget_monthly_usd": "monthly budget", "blind": "blind mode", "autorun": "smoke runs",
@@ -99,7 +102,7 @@ class Controls:
     async def handle(self, event: ControlRequested, surface: Surface) -> None:
         """Show or change one control (see the module docstring)."""
         handler = {"settings": self._settings, "models": self._models, "prompt": self._prompt,
-                   "budget": self._budget, "usage": self._usage}.get(event.control)
+                   "budget": self._budget, "usage": self._usage, "forget": self._forget}.get(event.control)
         if handler is None:
             await notify_safely(event, render.usage())
             return
@@ -243,6 +246,9 @@ class Controls:
         periods = await services.store.run(budget.status, services.settings, platform, channel, row,
                                            only_capped=True)
         return budget.fit(contestants, estimates, periods), estimates
+
+    async def _forget(self, event: ControlRequested, surface: Surface) -> None:
+        await forget_command(self.services, event)
 
     # ------------------------------------------------------------------------ usage
 

@@ -56,10 +56,17 @@ async def notify_safely(event: Event, message: Message) -> None:
 
 @dataclass(frozen=True)
 class AttachedFile:
-    """A file attached to a request (filled by the adapters: Slack ``files``, Discord attachments)."""
+    """A file attached to a request (filled by the adapters: Slack ``files``, Discord attachments).
+
+    ``size`` and ``mimetype`` are what the platform said (the adapter does not fetch what
+    :func:`bot.attachments.to_read` would skip, so ``content`` is then empty); ``error`` says why
+    a fetch failed ("HTTP 404", "not on Slack's file host"), None when it did not."""
 
     name: str
-    content: bytes
+    content: bytes = b""
+    size: int | None = None
+    mimetype: str | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,6 +79,11 @@ class TaskRequested(Event):
     ``tests`` are test snippets given beside the text (Discord's ``test:`` option; in the text
     they are ``--test "…"``), ``show_tests`` sends them to the models too, and ``files`` are the
     request's attachments (those named like tests become the task's tests).
+
+    In a task's thread the request is a follow-up to that task (the core decides: bot/followups.py).
+    ``follows`` names the task to continue outright (the console), ``only`` the answer label it
+    goes to (else a ``B:`` prefix of the text does, else every model), and ``replying_to`` the
+    message it replies to (Discord: a reply to an answer continues that answer's model).
     """
 
     channel: str
@@ -82,6 +94,9 @@ class TaskRequested(Event):
     tests: tuple[str, ...] = ()
     show_tests: bool = False
     files: tuple[AttachedFile, ...] = ()
+    follows: int | None = None
+    only: str | None = None
+    replying_to: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import io
+import math
 import re
 import statistics
 from dataclasses import asdict, dataclass, field
@@ -202,8 +203,8 @@ def window_rows(
     )
 
 
-def _category_args(category: CategoryFilter | None) -> dict[str, str | None]:
-    return {"kind": category.kind, "language": category.language} if category else {}
+def _category_args(category: CategoryFilter | None) -> dict[str, Any]:
+    return {"kind": category.kind, "language": category.language, "followups": category.followups} if category else {}
 
 
 def _median(values: list[float]) -> float | None:
@@ -289,7 +290,8 @@ def build_leaderboard(
                 tests_lb=wilson_lower_bound(sum(passes.get(s.model, [])), len(passes.get(s.model, []))),
                 lower=s.lower, upper=s.upper, answers=done.get(s.model, 0),
                 priced_answers=len(cost.get(s.model, [])),
-                cost_per_answer_usd=float(np.mean(cost[s.model])) if cost.get(s.model) else None,
+                # fsum: the same figure whatever order the database returns the answers in
+                cost_per_answer_usd=math.fsum(cost[s.model]) / len(cost[s.model]) if cost.get(s.model) else None,
                 priced=bool(cost.get(s.model)), median_ttft_ms=_median(ttft.get(s.model, [])),
             )
         )

@@ -26,6 +26,9 @@ USAGE = (
     "• `/codegen models` / `models use a,b,c` / `models reset`: the models this channel asks\n"
     "• `/codegen prompt` / `prompt set <text>` / `prompt clear`: an instruction added to every model's prompt here\n"
     "• `/codegen budget` / `budget 5/day 50/month` / `budget off`: spend and USD caps; `/codegen usage [7d|30d]`: cost\n"
+    "• `@Codegen Arena <text>` in a task's thread: a follow-up, every model continues its own conversation "
+    "(`@Codegen Arena B: <text>`: only answer B's)\n"
+    "• `/codegen forget`: delete your tasks and ratings here (after `/codegen forget confirm`)\n"
     "• `/codegen dashboard`: a private link to the web dashboard (leaderboards, charts, every task; read-only)\n"
     "• `/codegen help`: this message\n"
     f"Press ▶ Run on an answer to execute its code in a sandbox. {RATE_HINT}"
@@ -69,6 +72,23 @@ def task_header(
         fields=fields,
         footer=" ".join(n for n in notes if n) or None,
         actions=actions,
+        task_id=task.id,
+    )
+
+
+def followup_header(
+    task: Task, answers: list[Answer], blind: bool, rating_hint: str = RATE_HINT, *, extra: list[Field] | None = None,
+) -> Message:
+    """A follow-up's header in the task's thread: "↪ Follow-up #2 by ada", the text, who answers."""
+    models = ", ".join(answer_title(a, blind) for a in answers) if answers else "none"
+    fields = [Field("Models", models), *(extra or [])]
+    tests = tests_render.header_section(task_tests(task.tests), task.show_tests)
+    return Message(
+        title=f"↪ Follow-up #{task.turn} by {task.requester_name or task.requester_id}",
+        text=quote(task.text) + (f"\n\n{tests}" if tests else ""),
+        fields=fields,
+        footer=rating_hint or None,
+        actions=[Action(ActionKind.REVEAL, task.id or 0, "🔓 Reveal models")] if blind else [],
         task_id=task.id,
     )
 
@@ -135,6 +155,9 @@ def footer(answer: Answer) -> str:
         parts.append(f"${answer.cost_usd:.4f}" if answer.cost_usd else "$0")
     if answer.truncated:
         parts.append("✂ cut at the length limit")
+    if answer.context_dropped:
+        turns = "turn" if answer.context_dropped == 1 else "turns"
+        parts.append(f"⤒ oldest {answer.context_dropped} {turns} left out to fit the model's context")
     return " · ".join(parts) or "no timing recorded"
 
 

@@ -38,6 +38,7 @@ class Contestant:
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     price_in: float | None = None  # USD per 1M prompt tokens
     price_out: float | None = None  # USD per 1M completion tokens
+    context_tokens: int = 8192  # bound on the prompt sent (a follow-up drops the oldest turns to fit)
 
     @property
     def is_local(self) -> bool:
@@ -85,6 +86,7 @@ _FIELDS: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "system_prompt": (str, False),
     "price_in": ((int, float), False),
     "price_out": ((int, float), False),
+    "context_tokens": (int, False),
 }
 
 
@@ -197,6 +199,8 @@ def _contestant(entry: Any, defaults: dict[str, Any], index: int, text: str, whe
         raise fail("temperature", "must be between 0 and 2")
     if not 1 <= int(merged.get("max_tokens", 1024)) <= 200_000:
         raise fail("max_tokens", "must be between 1 and 200000")
+    if not 256 <= int(merged.get("context_tokens", 8192)) <= 10_000_000:
+        raise fail("context_tokens", "must be between 256 and 10000000")
     base_url = merged["base_url"].rstrip("/")
     if base_url != LOCAL_BASE_URL and not base_url.startswith(("http://", "https://")):
         raise fail("base_url", f"must be an http(s) URL or \"{LOCAL_BASE_URL}\", got {base_url!r}")
@@ -211,6 +215,7 @@ def _contestant(entry: Any, defaults: dict[str, Any], index: int, text: str, whe
         system_prompt=merged.get("system_prompt", DEFAULT_SYSTEM_PROMPT),
         price_in=_opt_float(merged.get("price_in")),
         price_out=_opt_float(merged.get("price_out")),
+        context_tokens=int(merged.get("context_tokens", 8192)),
     )
 
 

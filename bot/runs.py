@@ -11,6 +11,7 @@ import logging
 from bot import render
 from bot.events import RunRequested, notify_safely
 from bot.jobs import RunJob
+from bot.retention import GONE, contents_gone
 from bot.sandbox.errors import SandboxError
 from bot.sandbox.render import render_result
 from bot.services import Services
@@ -30,7 +31,10 @@ async def request_run(services: Services, event: RunRequested) -> None:
     if found is None:
         await notify_safely(event, render.error("That answer no longer exists."))
         return
-    answer, _task = found
+    answer, task = found
+    if contents_gone(task):
+        await notify_safely(event, render.error(GONE))
+        return
     if not answer.code or not answer.language:
         await notify_safely(event, render.error("There is no runnable code in this answer."))
         return

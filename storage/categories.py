@@ -13,9 +13,10 @@ from storage.db import Store
 from storage.models import Answer, AnswerStatus, Task, utcnow
 
 
-def category_clause(kind: str | None = None, language: str | None = None) -> ColumnElement[bool]:
-    """A WHERE clause on ``task`` for one kind of work and/or language (true when both are None)."""
-    clauses = []
+def category_clause(kind: str | None = None, language: str | None = None, followups: bool = False) -> ColumnElement[bool]:
+    """A WHERE clause on ``task`` for one kind of work and/or language, or follow-up turns only
+    (true when none is set)."""
+    clauses = [col(Task.turn) > 1] if followups else []
     if kind is not None:
         clauses.append(col(Task.kind) == kind)
     if language is not None:

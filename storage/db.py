@@ -145,6 +145,25 @@ def from_row(model: type[M], row: Mapping[Any, Any]) -> M:
     return instance
 
 
+def new_row(model: type[M], **values: Any) -> M:
+    """A new (not yet inserted) table model instance, as ``model(**values)`` makes it with its
+    defaults filled in, but without pydantic's per-field validation (tasks build one per answer)."""
+    static, factories, required = _defaults(model)
+    if missing := required - values.keys():
+        raise TypeError(f"{model.__name__} needs {', '.join(sorted(missing))}")
+    return from_row(model, {**static, **{n: make() for n, make in factories.items()}, **values})
+
+
+@functools.cache
+def _defaults(model: type[SQLModel]) -> tuple[dict[str, Any], dict[str, Callable[[], Any]], frozenset[str]]:
+    """A model's static defaults, its default factories (timestamps) and its required fields."""
+    fields = model.model_fields
+    static = {n: f.default for n, f in fields.items() if not f.is_required() and f.default_factory is None}
+    factories = {n: f.default_factory for n, f in fields.items() if f.default_factory is not None}
+    required = frozenset(n for n, f in fields.items() if f.is_required())
+    return static, factories, required  # type: ignore[return-value]
+
+
 _mappers_configured = False
 
 

@@ -198,14 +198,15 @@ class AnswerStat:
 
 
 def answer_stats(
-    store: Store, since: datetime | None, until: datetime, *, kind: str | None = None, language: str | None = None
+    store: Store, since: datetime | None, until: datetime, *, kind: str | None = None, language: str | None = None,
+    followups: bool = False,
 ) -> list[AnswerStat]:
     """Answers of tasks created in [since, until) (of one category when ``kind``/``language`` are set)."""
     query = (
         select(Answer.contestant_id, Answer.contestant_name, Answer.status, Answer.latency_ms, Answer.cost_usd,
                Answer.ttft_ms)
         .join(Task, Task.id == Answer.task_id)
-        .where(Task.created_at < as_utc(until), category_clause(kind, language))
+        .where(Task.created_at < as_utc(until), category_clause(kind, language, followups))
     )
     if since is not None:
         query = query.where(col(Task.created_at) >= as_utc(since))
@@ -214,7 +215,8 @@ def answer_stats(
 
 
 def run_stats(
-    store: Store, since: datetime | None, until: datetime, *, kind: str | None = None, language: str | None = None
+    store: Store, since: datetime | None, until: datetime, *, kind: str | None = None, language: str | None = None,
+    followups: bool = False,
 ) -> dict[str, tuple[int, int]]:
     """Per model: (successful runs, runs) of answers of tasks created in [since, until).
 
@@ -226,7 +228,7 @@ def run_stats(
         .select_from(Run)
         .join(Answer, Answer.id == Run.answer_id)
         .join(Task, Task.id == Answer.task_id)
-        .where(Task.created_at < as_utc(until), category_clause(kind, language))
+        .where(Task.created_at < as_utc(until), category_clause(kind, language, followups))
         .group_by(Answer.contestant_id)
     )
     if since is not None:
@@ -236,11 +238,12 @@ def run_stats(
 
 
 def count_tasks(
-    store: Store, since: datetime, until: datetime, *, kind: str | None = None, language: str | None = None
+    store: Store, since: datetime, until: datetime, *, kind: str | None = None, language: str | None = None,
+    followups: bool = False,
 ) -> int:
     """Tasks created in [since, until) (of one category when ``kind``/``language`` are set)."""
     query = select(func.count(Task.id)).where(
-        Task.created_at >= as_utc(since), Task.created_at < as_utc(until), category_clause(kind, language)
+        Task.created_at >= as_utc(since), Task.created_at < as_utc(until), category_clause(kind, language, followups)
     )
     with store.session() as session:
         return int(session.execute(query).scalar() or 0)

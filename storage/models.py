@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Text, UniqueConstraint, false
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Integer, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -36,7 +36,9 @@ class AnswerStatus(StrEnum):
 class Task(SQLModel, table=True):
     """A coding task someone asked the arena to compare models on."""
 
-    __table_args__ = (Index("ix_task_channel", "platform", "channel", "created_at"),)
+    __table_args__ = (Index("ix_task_channel", "platform", "channel", "created_at"),
+                      Index("ix_task_thread", "platform", "thread"),  # a thread's task (follow-ups)
+                      Index("ix_task_requester", "platform", "requester_id", "created_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(index=True)
@@ -66,6 +68,21 @@ class Task(SQLModel, table=True):
     tagged_at: datetime | None = None
     # The channel's instruction (``/codegen prompt set``) when the task was asked, for every model.
     channel_prompt: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Waiting for a free slot (CODEGEN_WORKSPACE_CONCURRENT_TASKS): the "N ahead of you" its header
+    # shows; None once it started (or when it never waited).
+    queue_ahead: int | None = None
+    parent_channel: str | None = None  # where the header message is (to edit it while queued)
+    # When its contents were deleted (CODEGEN_RETENTION_DAYS, or the asker's forget): texts, answers,
+    # code, tests and run output are gone; models, positions, timings, costs and ratings stay.
+    expired_at: datetime | None = None
+    # Follow-ups (bot/followups.py): a turn after the first is a task of its own whose ``root_id``
+    # is the first turn's task; ``turn`` counts from 1 (the task itself).
+    root_id: int | None = Field(default=None, foreign_key="task.id", index=True)
+    turn: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+    # Text files attached to the request, sent to every model after the task: [{"name", "text"}]
+    # (bot/attachments.py), or None.
+    files: list[dict[str, str]] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
 
 
 class Answer(SQLModel, table=True):
@@ -93,6 +110,9 @@ class Answer(SQLModel, table=True):
     finish_reason: str | None = None
     truncated: bool = False  # cut at the length cap: kept, but not a clean success
     attempts: int = 0  # times a worker started streaming it (crash recovery gives up after a few)
+    chars: int | None = None  # the text's length, kept when the text expires (the length-bias check)
+    # Earlier turns left out of this answer's prompt to fit its model's ``context_tokens``.
+    context_dropped: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
 
@@ -208,6 +228,15 @@ class TestResult(SQLModel, table=True):
     report: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     created_at: datetime = Field(default_factory=utcnow, index=True)
     shown_at: datetime | None = None  # when the answer's footer was edited to show it
+
+
+class PseudonymKey(SQLModel, table=True):
+    """The random key of rater pseudonyms (one row, made on first use): expired ratings keep
+    ``HMAC(key, rater id)`` instead of the id, and the ranking groups every rating that way."""
+
+    __tablename__ = "pseudonym_key"
+    id: int = Field(default=1, primary_key=True)
+    key: str
 
 
 class ProcessedEvent(SQLModel, table=True):

@@ -7,7 +7,10 @@ per period whichever worker's deferrer wins, keep work from getting lost:
 - ``retry_stalled`` (every 10 s): jobs whose worker stopped sending heartbeats (killed, host
   lost) go back to the queue, so another worker asks the model again into the same message;
 - ``sweep`` (every minute): tasks left unfinished for a while (a process died between storing a
-  task and queueing it) are started again; starting is idempotent.
+  task and queueing it) are started again; starting is idempotent (a task waiting for a slot,
+  bot/limits.py, starts or shows its new place in the queue);
+- ``daily`` (03:17 UTC): what the composition root gives as ``daily``: retention
+  (bot/retention.py), which a rerun finishes when a run was cut short.
 
 A job that raises is retried with backoff; a worker stopping gracefully hands its unfinished
 jobs back (procrastinate aborts them after the grace period, and the retry strategy requeues).
@@ -24,6 +27,7 @@ from typing import Any
 
 from procrastinate import App, PsycopgConnector, RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.jobs import Job as EngineJob
 from sqlalchemy.engine import make_url
 
 from bot.jobs import JOB_TYPES, Job, StartTask, job_from_dict
@@ -46,8 +50,10 @@ def libpq_url(sqlalchemy_url: str) -> str:
 class ProcrastinateQueue:
     """A :class:`bot.jobs.JobQueue` on procrastinate, plus its worker."""
 
-    def __init__(self, store: Store, *, concurrency: int = 64) -> None:
+    def __init__(self, store: Store, *, concurrency: int = 64,
+                 daily: Callable[[], Awaitable[object]] | None = None) -> None:
         self.store = store
+        self.daily = daily
         self.concurrency = concurrency
         self.executor: Executor | None = None
         self.app = App(connector=PsycopgConnector(conninfo=libpq_url(store.url), min_size=1, max_size=10))
@@ -59,6 +65,8 @@ class ProcrastinateQueue:
             self.app.task(name="retry_stalled", pass_context=False)(self._retry_stalled))
         self.app.periodic(cron="* * * * *", periodic_id="sweep")(
             self.app.task(name="sweep", pass_context=False)(self._sweep))
+        self.app.periodic(cron="17 3 * * *", periodic_id="daily")(
+            self.app.task(name="daily", retry=retry, pass_context=False)(self._daily))
 
     def bind(self, executor: Executor) -> None:
         """Set what runs a job."""
@@ -84,14 +92,24 @@ class ProcrastinateQueue:
             self._opened = False
 
     async def defer(self, jobs: Sequence[Job]) -> None:
-        """Queue each job; one already waiting under the same queueing lock is not queued again."""
+        """Queue each job; one already waiting under the same queueing lock is not queued again.
+        Several jobs go in one statement unless one of them is already waiting."""
         await self.open()
-        for job in jobs:
-            deferrer = self.app.configure_task(job.kind, lock=job.lock, queueing_lock=job.queueing_lock)
+        if len(jobs) > 1:
             try:
-                await deferrer.defer_async(**job.to_dict())
+                await self.app.job_manager.batch_defer_jobs_async([self._new_job(job) for job in jobs])
+                return
+            except AlreadyEnqueued:  # the batch is one statement: queue the others one by one
+                pass
+        for job in jobs:
+            try:
+                await self.app.job_manager.defer_job_async(self._new_job(job))
             except AlreadyEnqueued:
                 log.debug("%s is already queued", job)
+
+    def _new_job(self, job: Job) -> EngineJob:
+        deferrer = self.app.configure_task(job.kind, lock=job.lock, queueing_lock=job.queueing_lock)
+        return deferrer.make_new_job(**job.to_dict())
 
     async def run_worker(self, stop: asyncio.Event, grace: float) -> None:
         """Run jobs until ``stop`` is set; then take no new job, let running ones finish for up to
@@ -124,6 +142,10 @@ class ProcrastinateQueue:
         if stale:
             log.info("re-starting %d unfinished task(s)", len(stale))
             await self.defer([StartTask(task.id or 0) for task in stale])
+
+    async def _daily(self, timestamp: int) -> None:
+        if self.daily is not None:
+            await self.daily()
 
     async def depth(self) -> tuple[int, float]:
         """(jobs waiting, age in seconds of the oldest), for metrics."""

@@ -15,6 +15,7 @@ from sqlmodel import col
 from storage.categories import category_clause
 from storage.db import Store
 from storage.models import Answer, Rating, Task, TestResult, utcnow
+from storage.retention import pseudonymiser
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -34,7 +35,8 @@ class RatedAnswer:
 
 
 def find_answer(store: Store, platform: str, channel: str, message_id: str) -> RatedAnswer | None:
-    """The answer posted as (platform, channel, message_id), if its task still exists.
+    """The answer posted as (platform, channel, message_id), if its task still exists and has not
+    expired.
 
     A platform's message id names one message, but a surface that reused ids across runs (the
     console before its ids were made unique) left several answers with the same reference: the
@@ -47,6 +49,7 @@ def find_answer(store: Store, platform: str, channel: str, message_id: str) -> R
             col(Task.platform) == platform,
             col(Answer.message_channel) == channel,
             col(Answer.message_id) == message_id,
+            col(Task.expired_at).is_(None),  # an expired task's ratings are final
         )
         .order_by(Answer.id.desc())  # type: ignore[union-attr]
         .limit(1)
@@ -161,9 +164,11 @@ class RankingRow:
 
 
 def ranking_rows(
-    store: Store, since: datetime | None, until: datetime, *, kind: str | None = None, language: str | None = None
+    store: Store, since: datetime | None, until: datetime, *, kind: str | None = None, language: str | None = None,
+    followups: bool = False,
 ) -> list[RankingRow]:
-    """Ratings of answers whose task was created in [since, until), as they stood at ``until``.
+    """Ratings of answers whose task was created in [since, until), as they stood at ``until``,
+    each rater named by pseudonym (see storage.retention).
 
     ``kind`` / ``language`` keep only tasks of that category.
     """
@@ -176,41 +181,44 @@ def ranking_rows(
     query = (
         select(
             Task.id, Rating.rater_id, Rating.scale, Answer.contestant_id, Answer.contestant_name,
-            Rating.value, Answer.position == first_pos.c.first, func.length(Answer.text),
+            Rating.value, Answer.position == first_pos.c.first,
+            func.coalesce(Answer.chars, func.length(Answer.text)),
         )
         .select_from(Rating)
         .join(Answer, col(Answer.id) == col(Rating.answer_id))
         .join(Task, col(Task.id) == col(Answer.task_id))
         .join(first_pos, first_pos.c.task_id == Task.id)
-        .where(Task.created_at < until_n, Rating.updated_at < until_n, _LIVE, category_clause(kind, language))
+        .where(Task.created_at < until_n, Rating.updated_at < until_n, _LIVE, category_clause(kind, language, followups))
     )
     if since is not None:
         query = query.where(col(Task.created_at) >= as_utc(since))
     with store.session() as session:
         rows = session.execute(query).all()
-    return [RankingRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4] or r[3]), int(r[5]), bool(r[6]),
+    rater = pseudonymiser(store)  # expired ratings keep only the pseudonym: group every rating by it
+    return [RankingRow(int(r[0]), rater(str(r[1])), str(r[2]), str(r[3]), str(r[4] or r[3]), int(r[5]), bool(r[6]),
                        int(r[7] or 0)) for r in rows]
 
 
 def count_ratings(
-    store: Store, since: datetime, until: datetime, *, kind: str | None = None, language: str | None = None
+    store: Store, since: datetime, until: datetime, *, kind: str | None = None, language: str | None = None,
+    followups: bool = False,
 ) -> int:
     """Ratings given (or last changed) in [since, until) (on tasks of one category, when set)."""
     query = select(func.count(Rating.id)).where(
         Rating.updated_at >= as_utc(since), Rating.updated_at < as_utc(until), _LIVE
     )
-    if kind is not None or language is not None:
+    if kind is not None or language is not None or followups:
         query = (query.join(Answer, Answer.id == Rating.answer_id).join(Task, Task.id == Answer.task_id)
-                 .where(category_clause(kind, language)))
+                 .where(category_clause(kind, language, followups)))
     with store.session() as session:
         return int(session.execute(query).scalar() or 0)
 
 
-TASK_COLUMNS = ("id", "platform", "channel", "requester_id", "text", "status", "blind", "created_at")
+TASK_COLUMNS = ("id", "platform", "channel", "requester_id", "text", "status", "blind", "created_at", "root_id", "turn")
 ANSWER_COLUMNS = (
     "id", "contestant_id", "contestant_name", "position", "label", "status", "language",
     "latency_ms", "ttft_ms", "prompt_tokens", "completion_tokens", "cost_usd", "finish_reason",
-    "error", "text", "code",
+    "error", "text", "code", "context_dropped",
 )
 RATING_COLUMNS = ("rater_id", "scale", "value", "emoji", "created_at", "updated_at")
 # An answer's automatic run (against its task's tests, or a smoke run), exported as tests_<column>.

@@ -6,12 +6,13 @@ import functools
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Insert, Select, Table, Update, bindparam, exists, insert, or_
+from sqlalchemy import Insert, Select, Table, Update, bindparam, exists, func, insert, or_
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select, update
 
 from storage.db import Store, from_row
+from storage.limits import check_hourly, lock_platform
 from storage.models import (
     Answer,
     AnswerStatus,
@@ -40,6 +41,11 @@ def _channel_blind() -> Select[Any]:
     settings = ChannelSettings.__table__.c  # type: ignore[attr-defined]
     return core_select(settings.blind).where(
         settings.platform == bindparam("platform"), settings.channel == bindparam("channel"))
+
+
+@functools.cache
+def _latest_turn() -> Select[Any]:
+    return core_select(func.max(TASKS.c.turn)).where(TASKS.c.root_id == bindparam("root_id"))
 
 
 @functools.cache
@@ -115,13 +121,27 @@ def prune_events(store: Store, older_than: timedelta = timedelta(days=2)) -> int
         return int(result.rowcount or 0)
 
 
-def create_task(store: Store, task: Task, answers: list[Answer]) -> tuple[Task, list[Answer]]:
+def create_task(store: Store, task: Task, answers: list[Answer], *, per_hour: int = 0) -> tuple[Task, list[Answer]]:
     """Insert a task (blind when its channel is) and its answers; returns them with ids.
 
+    A follow-up (``root_id`` set) keeps the blind mode it was given and gets the next turn number.
+    ``per_hour`` > 0: raises :class:`storage.limits.TooManyTasks` instead when the asker already
+    asked that many on this platform in the last hour (counted in the same transaction, under a
+    per-platform lock on PostgreSQL, so replicas cannot together let one more through; that lock
+    also makes a platform's task ids commit in order, which the FIFO queue relies on, and keeps
+    two follow-ups from sharing a turn number).
     Like :func:`claim_event`, waits only briefly for another process's SQLite write lock."""
     with store.engine.begin() as conn, store.fail_fast(conn):  # Core statements: keep it light
-        task.blind = bool(conn.execute(_channel_blind(), {"platform": task.platform, "channel": task.channel}).scalar())
+        if not store.is_sqlite:
+            lock_platform(conn, task.platform)
+        if task.root_id is None:
+            task.blind = bool(conn.execute(_channel_blind(), {"platform": task.platform, "channel": task.channel}).scalar())
+        else:
+            latest = conn.execute(_latest_turn(), {"root_id": task.root_id}).scalar()
+            task.turn = int(latest or 1) + 1
         task.id = task_id = cast(int, conn.execute(_insert_task(), _columns(task)).scalar_one())
+        if per_hour:  # counted after the insert, which holds SQLite's write lock: no two count at once
+            check_hourly(conn, task.platform, task.requester_id, per_hour, task_id)
         for answer in answers:
             answer.task_id = task_id
         if answers:

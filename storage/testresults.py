@@ -105,16 +105,17 @@ class ResultRow:
 
 
 def result_rows(
-    store: Store, since: datetime | None, until: datetime, *, kind: str | None = None, language: str | None = None
+    store: Store, since: datetime | None, until: datetime, *, kind: str | None = None, language: str | None = None,
+    followups: bool = False,
 ) -> list[ResultRow]:
     """Results of runs against tests for answers of tasks created in [since, until) (of one
-    category when ``kind``/``language`` are set)."""
+    category when ``kind``/``language`` are set; only follow-up turns when ``followups``)."""
     query = (
         select(col(Task.id), col(Answer.contestant_id), col(Answer.contestant_name), col(TestResult.status))
         .select_from(TestResult)
         .join(Answer, col(Answer.id) == col(TestResult.answer_id))
         .join(Task, col(Task.id) == col(Answer.task_id))
-        .where(col(TestResult.kind) == "tests", col(Task.created_at) < as_utc(until), category_clause(kind, language))
+        .where(col(TestResult.kind) == "tests", col(Task.created_at) < as_utc(until), category_clause(kind, language, followups))
     )
     if since is not None:
         query = query.where(col(Task.created_at) >= as_utc(since))

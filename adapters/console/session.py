@@ -75,6 +75,7 @@ class ConsoleSession:
             self.read = thread_reader(cast(Callable[[str], str], read))
         self.user = User("console-user", "you")
         self.last: TaskOutcome | None = None
+        self.labels: set[str] = set()  # the last conversation's answer labels (its first turn's)
 
     # ------------------------------------------------------------------------------- the loop
 
@@ -124,8 +125,8 @@ class ConsoleSession:
         rest = more[0].strip() if more else ""
         command = COMMANDS.get(word.lower())
         if command is not None and (command.max_args is None or len(rest.split()) <= command.max_args):
-            if command.name == "ask":
-                await self.ask(rest)
+            if command.name in ("ask", "follow"):  # they handle Ctrl-C themselves (it cancels the task)
+                await command.run(self, rest)
             else:
                 await self._interruptible(command.run(self, rest))
         elif not rest:
@@ -141,8 +142,9 @@ class ConsoleSession:
 
     # ------------------------------------------------------------------------------- commands
 
-    async def ask(self, text: str) -> None:
-        """Send a task to every available model and draw the answers as they stream.
+    async def ask(self, text: str, **follow_up: Any) -> None:
+        """Send a task to every available model and draw the answers as they stream
+        (``follow_up``: ``follows``/``only`` of a follow-up, see :meth:`follow`).
 
         Ctrl-C meanwhile cancels the task: its unfinished answers end as cancelled.
         """
@@ -153,7 +155,7 @@ class ConsoleSession:
         if text.lower() in HELP_WORDS:
             await self.show_help("")
             return
-        event = self._event(TaskRequested, channel=CHANNEL, text=text)
+        event = self._event(TaskRequested, channel=CHANNEL, text=text, **follow_up)
         outcome: TaskOutcome | None = None
         failed = False
         self.surface.begin()
@@ -176,12 +178,28 @@ class ConsoleSession:
             if not finished:
                 self._say("⏹ cancelled before any model was asked.", "yellow")
             return
+        if not follow_up:
+            self.labels = {a.label for a in outcome.answers}
         self.last = outcome
         if not finished:
             stopped = [a.label for a in outcome.answers if a.status == AnswerStatus.CANCELLED]
             self._say(f"⏹ cancelled task #{outcome.task.id}: "
                       f"{', '.join(stopped) or 'no answer'} stopped.", "yellow")
         self._next_steps(outcome.answers)
+
+    async def follow(self, rest: str) -> None:
+        """`follow <text>` / `follow B <text>`: continue the last task's conversation with every
+        model, or only with answer B's (the label as shown: `follow A …` with a capital A)."""
+        if self.last is None:
+            self._say("Ask a task first; `follow <text>` continues it.", "red")
+            return
+        label, _, text = rest.strip().partition(" ")
+        only = label if label in self.labels and text.strip() else None
+        text = text if only else rest
+        if not text.strip():
+            self._say("usage: follow [<label>] <text>, e.g. follow now make it async, or follow B add tests", "red")
+            return
+        await self.ask(text, follows=self.last.task.id, only=only)
 
     async def run_answer(self, rest: str) -> None:
         """`run B`: run that answer's code in the sandbox."""
@@ -344,7 +362,8 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     Command("usage", "[7d|30d]", "tasks, tokens and cost by model", ConsoleSession.usage, 1),
     Command("budget", "", "the spend against the daily/monthly caps", ConsoleSession.budget, 0),
     Command("dashboard", "", "a link to the web dashboard (serve it with `codegen-bot web`)", ConsoleSession.dashboard, 0),
-    # Follow-ups (issue 11) plug in here: Command("follow", "[<label>] <text>", "continue the last task", …).
+    Command("follow", "[<label>] <text>", "continue the last task (every model, or that one)",
+            ConsoleSession.follow, None),
     Command("help", "", "this text", ConsoleSession.show_help, 0),
 )}
 

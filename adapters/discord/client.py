@@ -1,6 +1,7 @@
 """The Discord client: gateway events and interactions → core events → ``arena.handle``.
 
-Triggers: a message whose content mentions the bot, and ``/codegen ask task:<text>``. Raw
+Triggers: a message whose content mentions the bot (or a reply to the bot that pings it; its
+attachments fetched by :mod:`adapters.discord.files`), and ``/codegen ask task:<text>``. Raw
 reaction events become :class:`~bot.events.ReactionChanged`; the persistent buttons become
 Run/Retry/Reveal requests. Replies to the user (``notify``) are ephemeral interaction followups,
 or a non-pinging reply to the triggering message for mentions. No business rule lives here.
@@ -20,6 +21,7 @@ import aiohttp
 import discord
 from discord import app_commands
 
+from adapters.discord.files import attached_files
 from adapters.discord.render import render
 from adapters.discord.surface import NO_MENTIONS, DiscordSurface, private_reply_target
 from adapters.discord.views import BUTTONS
@@ -163,9 +165,14 @@ class ArenaClient(discord.AutoShardedClient):
                 self.reconciled.set()
 
     async def on_message(self, message: discord.Message) -> None:
-        """A message that mentions the bot (in its content) is a task."""
+        """A message that mentions the bot (in its content), or replies to one of its messages
+        pinging it, is a task (or, in a task's thread, a follow-up: the core decides)."""
         me = self.user
-        if me is None or message.author.bot or me.id not in message.raw_mentions:
+        if me is None or message.author.bot:
+            return
+        replying_to = str(message.reference.message_id) if message.reference and message.reference.message_id else None
+        pinged = replying_to is not None and any(u.id == me.id for u in message.mentions)
+        if me.id not in message.raw_mentions and not pinged:
             return
         async with self.busy():
             text = re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
@@ -173,18 +180,19 @@ class ArenaClient(discord.AutoShardedClient):
             notify = _reply_notify(message)
             channel = message.channel
             reply_to = private_reply_target(channel=channel.id, message=message.id)
+            files = await attached_files(message.attachments)
             if isinstance(channel, discord.Thread):
                 if channel.archived:
                     await notify(_error(ARCHIVED))
                     return
                 event = TaskRequested(platform=PLATFORM, user=user, event_id=f"message:{message.id}",
                                       notify=notify, reply_to=reply_to, channel=str(channel.parent_id),
-                                      thread=str(channel.id), text=text)
+                                      thread=str(channel.id), text=text, replying_to=replying_to, files=files)
             else:
                 anchor = MessageRef(str(channel.id), str(message.id))
                 event = TaskRequested(platform=PLATFORM, user=user, event_id=f"message:{message.id}",
                                       notify=notify, reply_to=reply_to, channel=str(channel.id), anchor=anchor,
-                                      text=text)
+                                      text=text, replying_to=replying_to, files=files)
             await self.submit(event)
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
@@ -233,9 +241,10 @@ class ArenaClient(discord.AutoShardedClient):
             await finish_interaction(interaction, notified)
 
     async def command_task(self, interaction: discord.Interaction[Any], task: str, *,
-                           tests: tuple[str, ...] = (), show_tests: bool = False) -> None:
-        """``/codegen ask task:<text> [test:<test>] [show_tests:…]``: defer at once, then the core
-        posts and threads."""
+                           tests: tuple[str, ...] = (), show_tests: bool = False,
+                           models: tuple[str, ...] | None = None) -> None:
+        """``/codegen ask task:<text> [test:<test>] [show_tests:…] [models:a,b]``: defer at once, then
+        the core posts and threads."""
         async with self.busy():
             await interaction.response.defer(ephemeral=True, thinking=True)
             notify, notified = followup_notify(interaction)
@@ -250,7 +259,7 @@ class ArenaClient(discord.AutoShardedClient):
             await self.submit(TaskRequested(
                 platform=PLATFORM, user=interaction_user(interaction), event_id=f"interaction:{interaction.id}",
                 notify=notify, reply_to=interaction_reply_target(interaction), channel=channel, thread=thread,
-                text=task, tests=tests, show_tests=show_tests))
+                text=task, tests=tests, show_tests=show_tests, models=models))
             await finish_interaction(interaction, notified)
 
     async def command_simple(self, interaction: discord.Interaction[Any],

@@ -13,6 +13,7 @@ import discord
 from discord import app_commands
 
 from bot import categories
+from bot.choosing import split_ids
 from bot.events import (
     AutorunChanged,
     BlindModeChanged,
@@ -32,6 +33,7 @@ WINDOWS = [app_commands.Choice(name="last 7 days", value="7d"),
            app_commands.Choice(name="all time", value="all")]
 KINDS = [app_commands.Choice(name=k.label, value=k.slug) for k in categories.KINDS]
 LANGUAGES = [app_commands.Choice(name=lang.label, value=lang.slug) for lang in categories.LANGUAGES]
+TURNS = [app_commands.Choice(name="Follow-ups (turns after the first)", value=categories.FOLLOWUPS)]
 
 
 def _choices(*values: str) -> list[app_commands.Choice[str]]:
@@ -58,16 +60,17 @@ def codegen_group() -> app_commands.Group:
     @group.command(name="ask", description="Ask every model for a solution; answers stream into a thread")
     @app_commands.describe(task="What to build, e.g. 'a FastAPI CRUD app with JWT auth'",
                            test="A test every answer is run against, e.g. 'assert is_even(4) and not is_even(3)'",
-                           show_tests="Send the test to the models too (default: hidden from them)")
+                           show_tests="Send the test to the models too (default: hidden from them)",
+                           models="Only these models, e.g. 'gpt-4o,llama-3.2-3b' (default: the channel's roster)")
     async def ask(interaction: discord.Interaction[Any], task: str, test: str | None = None,
-                  show_tests: bool = False) -> None:
+                  show_tests: bool = False, models: str | None = None) -> None:
         await _client(interaction).command_task(interaction, task, tests=(test,) if test else (),
-                                                show_tests=show_tests)
+                                                show_tests=show_tests, models=split_ids(models))
 
     @group.command(name="leaderboard", description="Show the current standings")
     @app_commands.describe(window="Which ratings to count (default: last 28 days)",
-                           category="Only tasks of this kind of work or language")
-    @app_commands.choices(window=WINDOWS, category=KINDS + LANGUAGES)
+                           category="Only tasks of this kind of work or language, or follow-ups")
+    @app_commands.choices(window=WINDOWS, category=KINDS + LANGUAGES + TURNS)
     async def leaderboard(interaction: discord.Interaction[Any],
                           window: app_commands.Choice[str] | None = None,
                           category: app_commands.Choice[str] | None = None) -> None:
@@ -124,7 +127,8 @@ def codegen_group() -> app_commands.Group:
 
 
 def _controls(group: app_commands.Group) -> None:
-    """settings, models, prompt, budget, usage: anyone looks; members with Manage Server change."""
+    """settings, models, prompt, budget, usage: anyone looks; members with Manage Server change.
+    forget: anyone, about themselves."""
 
     @group.command(name="settings", description="This channel's settings and their recent changes")
     async def settings(interaction: discord.Interaction[Any]) -> None:
@@ -158,3 +162,8 @@ def _controls(group: app_commands.Group) -> None:
     @app_commands.choices(window=_choices("7d", "30d"))
     async def usage(interaction: discord.Interaction[Any], window: app_commands.Choice[str] | None = None) -> None:
         await _control(interaction, "usage", window.value if window else None)
+
+    @group.command(name="forget", description="Delete your tasks and ratings here (shows what first)")
+    @app_commands.describe(confirm="True: delete them now (without it: see what would be deleted)")
+    async def forget(interaction: discord.Interaction[Any], confirm: bool = False) -> None:
+        await _control(interaction, "forget", "confirm" if confirm else None)

@@ -4,11 +4,12 @@ Handlers ack at once and hand the event to :meth:`bot.arena.Arena.handle` in a b
 
 - ``/codegen <task>`` → TaskRequested (``leaderboard [category] [window]``, ``tag <task> <category>``,
   ``subscribe``, ``unsubscribe``, ``blind on|off``, ``autorun on|off`` map to their events, and
-  ``settings``, ``models``, ``prompt``, ``budget``, ``usage`` to ControlRequested, ``dashboard`` to
+  ``settings``, ``models``, ``prompt``, ``budget``, ``usage``, ``forget`` to ControlRequested, ``dashboard`` to
   DashboardRequested; ``help`` /
   empty go to the core, which answers with usage; ``--test "…"`` / ``--show-tests`` stay in the text
   for the core)
-- ``app_mention`` → TaskRequested (threaded when the mention is in a thread)
+- ``app_mention`` → TaskRequested (threaded when the mention is in a thread; its ``files`` fetched
+  with the bot token by :mod:`adapters.slack.files`)
 - ``reaction_added`` / ``reaction_removed`` on a message → ReactionChanged
 - ``codegen_run`` / ``codegen_retry`` / ``codegen_reveal`` buttons → Run/Retry/RevealRequested
 - ``app_home_opened`` → the leaderboard on the App Home tab
@@ -20,6 +21,7 @@ buttons), passed on as ``Event.event_id`` so the core drops duplicates.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
@@ -30,6 +32,7 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.files import SlackFiles
 from adapters.slack.render import ACTION_PREFIX, render
 from adapters.slack.surface import SlackSurface, private_reply_target, slack_edit_rate
 from bot.controls import parse_control
@@ -100,6 +103,7 @@ class SlackAdapter:
     client: AsyncWebClient
     surface: SlackSurface
     arena: Any
+    files: SlackFiles
     signing_secret: str | None = None
     _session: aiohttp.ClientSession | None = None
 
@@ -170,8 +174,8 @@ def create_app(
         signing_secret), process_before_response=True, raise_error_for_unhandled_request=False)
     surface = SlackSurface(client, edit_rate=slack_edit_rate(arena.services.settings.slack_edits_per_minute))
     arena.services.surfaces.add(surface)  # this process's jobs post through this app's client
-    adapter = SlackAdapter(app=app, client=client, surface=surface, arena=arena, signing_secret=signing_secret,
-                           _session=session)
+    adapter = SlackAdapter(app=app, client=client, surface=surface, arena=arena,
+                           files=SlackFiles(client, token, api_url), signing_secret=signing_secret, _session=session)
     _register(adapter)
     return adapter
 
@@ -220,12 +224,21 @@ def _register(adapter: SlackAdapter) -> None:
     async def on_mention(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
         channel, user_id = event.get("channel", ""), event.get("user", "")
         thread = event.get("thread_ts")
-        adapter.dispatch(TaskRequested(
-            platform="slack", user=User(user_id), event_id=body.get("event_id"),
+        request = functools.partial(
+            TaskRequested, platform="slack", user=User(user_id), event_id=body.get("event_id"),
             notify=adapter.ephemeral_notify(channel, user_id, thread),
             reply_to=private_reply_target(channel, user_id, thread),
             channel=channel, text=task_text(event.get("text") or "", context.get("bot_user_id")), thread=thread,
-        ))
+        )
+        files = event.get("files")
+        if not isinstance(files, list) or not files:
+            adapter.dispatch(request())
+            return
+
+        async def with_files() -> None:  # fetched after the ack, like every other piece of work
+            await adapter.arena.handle(request(files=await adapter.files.fetch(files)), adapter.surface)
+
+        adapter.spawn(with_files())
 
     async def on_reaction(body: dict[str, Any], event: dict[str, Any], added: bool) -> None:
         item = event.get("item") or {}

@@ -19,6 +19,7 @@ BOT_SCOPES = [
     "chat:write",  # post answers, edit them while they stream
     "commands",  # /codegen
     "files:write",  # full run output, long answers, the leaderboard chart
+    "files:read",  # files attached to a task (sent to the models as context)
     "groups:history",  # the same in private channels
     "groups:read",  # conversations.info on private channels
     "reactions:read",  # reactions become ratings

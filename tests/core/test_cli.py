@@ -69,7 +69,7 @@ async def test_ask_with_models_selects_contestants(tmp_path, fake_openai):
     assert [a["model"] for a in json.loads(out)["answers"]] == ["beta"]
     code, out, err = await codegen_bot(tmp_path, "ask", "x", "--models", "nope", "--json",
                                        roster=ROSTER.format(url=fake_openai.base_url))
-    assert code == 2 and "unknown model id(s): nope" in json.loads(out)["error"]
+    assert code == 2 and "Unknown model id: nope. Models you can ask here: alpha, beta, paid" in json.loads(out)["error"]
 
 
 async def test_models_lists_availability_and_reasons(tmp_path, fake_openai):

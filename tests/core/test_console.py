@@ -197,3 +197,11 @@ async def test_dashboard_prints_a_signed_link_the_dashboard_accepts(sqlite_store
     assert "works for" in shown and "Codegen Arena dashboard" in shown
     signed = parse_qs(urlsplit(found.group(1)).query)[LINK_PARAM][0]
     assert DashboardAccess.from_settings(arena.settings).check_link(signed).who == "console:console-user"
+
+
+async def test_console_ask_with_models_asks_only_those(sqlite_store, fake_openai, make_arena):
+    arena = make_arena(sqlite_store, [contestant(fake_openai, "alpha"), contestant(fake_openai, "beta")])
+    out, _ = await run_session(arena, ["ask --models beta reverse a string", "--models gamma sort a list"])
+    assert [r.json["model"] for r in fake_openai.requests] == ["beta"]
+    assert [t.text for t in tasks_in(sqlite_store)] == ["reverse a string"]
+    assert "Unknown model id: gamma. Models you can ask here: alpha, beta." in " ".join(out.split())

@@ -69,3 +69,13 @@ def test_malformed_roster_names_file_line_and_field(tmp_path, text, expected):
         load_roster(path)
     assert str(caught.value).startswith(str(path))
     assert expected in str(caught.value)
+
+
+def test_context_tokens_defaults_to_8192_and_is_checked(tmp_path):
+    roster = parse_roster(GOOD + 'context_tokens = 32000\n')
+    assert [c.context_tokens for c in roster.contestants] == [8192, 32000]
+    assert {c.context_tokens for c in load_roster(DEFAULT_ROSTER).contestants if c.is_local} == {1536}
+    path = tmp_path / "models.toml"
+    path.write_text(GOOD + "context_tokens = 100\n")
+    with pytest.raises(RosterError, match=r"models.toml:\d+: field 'context_tokens': must be between 256"):
+        load_roster(path)

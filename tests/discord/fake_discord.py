@@ -2,8 +2,10 @@
 
 It speaks just enough of Discord's v10 API for discord.py 2.7 to log in, connect through
 ``GET /gateway/bot`` (as ``AutoShardedClient`` does), receive dispatches the test pushes, and
-send/edit messages, open threads, answer interactions and read reactions. Every REST request
-is recorded with its decoded body (JSON or multipart: ``payload_json`` plus file parts).
+send/edit messages, open threads, answer interactions and read reactions, and serve users'
+attachments as the CDN does (``attachment()``, each download recorded in ``cdn_requests``).
+Every REST request is recorded with its decoded body (JSON or multipart: ``payload_json`` plus
+file parts).
 
 Every REST request is also checked against Discord's published OpenAPI spec and the documented
 limits it lacks (:mod:`tests.specs.discord_api`): one the real Discord would refuse is answered as
@@ -89,6 +91,8 @@ class FakeDiscord(SpecChecked):
         self.identify_count = 0
         self.identify: dict[str, Any] = {}  # the last IDENTIFY payload's data
         self.rate_limit_once: dict[tuple[str, str], float] = {}  # (method, path regex) -> retry_after
+        self.cdn: dict[str, bytes] = {}  # attachment id -> content, served at its url (attachment())
+        self.cdn_requests: list[tuple[str, str | None]] = []  # (attachment id, Authorization header)
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -97,6 +101,7 @@ class FakeDiscord(SpecChecked):
     async def __aenter__(self) -> FakeDiscord:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/gateway", self._gateway)
+        app.router.add_get("/attachments/{channel}/{attachment}/{filename}", self._cdn)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
         self._runner, self.port = await serve_on_loopback(app)
         return self
@@ -190,14 +195,38 @@ class FakeDiscord(SpecChecked):
 
     # -- payload builders for tests ------------------------------------------------------------
 
+    def attachment(self, filename: str, content: bytes, content_type: str | None = "text/plain", *,
+                   size: int | None = None, channel_id: int = CHANNEL_ID) -> dict[str, Any]:
+        """An attachment of a user's message (checked against the spec), served at its ``url`` like
+        Discord's CDN serves it: no token needed."""
+        aid = str(self.new_id())
+        self.cdn[aid] = content
+        url = f"http://127.0.0.1:{self.port}/attachments/{channel_id}/{aid}/{filename}"
+        obj: dict[str, Any] = {"id": aid, "filename": filename, "size": len(content) if size is None else size,
+                               "url": url, "proxy_url": url}
+        if content_type:
+            obj["content_type"] = content_type
+        problems = discord_api.check_schema("MessageAttachmentResponse", obj)
+        if problems:
+            self.record_violation("attachment", [str(p) for p in problems])
+        return obj
+
+    async def _cdn(self, request: web.Request) -> web.Response:
+        aid = request.match_info["attachment"]
+        self.cdn_requests.append((aid, request.headers.get("Authorization")))
+        if aid not in self.cdn:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=self.cdn[aid], content_type="application/octet-stream")
+
     def message_payload(self, channel_id: int, author: dict[str, Any], content: str, *,
                         message_id: int | None = None, mentions: list[dict[str, Any]] | None = None,
-                        ) -> dict[str, Any]:
+                        attachments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """A MESSAGE_CREATE-shaped message from ``author`` (stored so REST can find it)."""
         mid = message_id or self.new_id()
         chan = self.channels.get(channel_id, {})
         msg = {"id": str(mid), "channel_id": str(channel_id), "guild_id": str(GUILD_ID), "type": 0,
-               "content": content, "author": author, "attachments": [], "embeds": [], "components": [],
+               "content": content, "author": author, "attachments": attachments or [], "embeds": [],
+               "components": [],
                "mentions": mentions or [], "mention_roles": [], "mention_everyone": False,
                "pinned": False, "tts": False, "timestamp": TIMESTAMP, "edited_timestamp": None,
                "flags": 0, "member": {"roles": [], "joined_at": TIMESTAMP, "deaf": False, "mute": False}}

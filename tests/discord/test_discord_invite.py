@@ -62,7 +62,7 @@ async def test_sync_registers_the_codegen_group_against_the_configured_api(
     assert group["name"] == "codegen"
     assert [o["name"] for o in group["options"]] == ["ask", "leaderboard", "tag", "subscribe", "unsubscribe", "blind",
                                                    "autorun", "dashboard", "settings", "models", "prompt", "budget",
-                                                   "usage"]
+                                                   "usage", "forget"]
     ask = group["options"][0]["options"][0]
     assert (ask["name"], ask["required"]) == ("task", True)
 

@@ -5,6 +5,7 @@ stalled-job detection); SIGTERM a worker and it hands its jobs back and exits 0.
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 from collections.abc import Iterator
 
@@ -12,7 +13,7 @@ import psutil
 import pytest
 
 from tests.conftest import PostgresSchemas
-from tests.process.conftest import Proc, Processes, finished
+from tests.process.conftest import CHANNEL, Proc, Processes, finished
 
 
 @pytest.fixture
@@ -82,3 +83,27 @@ async def test_sigterm_on_a_worker_hands_its_jobs_back_and_exits_0(pg_processes:
     messages = await p.all_final(expected=2, timeout=90)
     assert {(m.channel, m.ts) for m in messages} == before
     assert all(finished(m) for m in messages)
+
+
+async def test_the_workspace_limit_holds_across_worker_processes(pg_processes: Processes) -> None:
+    """At most one task at a time (CODEGEN_WORKSPACE_CONCURRENT_TASKS=1) with a web process and two
+    workers: the tasks run one after the other in the order asked, each header said how many were ahead."""
+    p = pg_processes
+    p.env["CODEGEN_WORKSPACE_CONCURRENT_TASKS"] = "1"
+    web, _ = await web_and_workers(p, 2)
+    for text in ("write task one", "write task two", "write task three"):
+        assert await p.command(web, text) == 200
+    messages = await p.all_final(expected=6, timeout=120)
+    assert all(finished(m) for m in messages)
+    headers = {n: next(m for m in p.slack.channel_messages(CHANNEL) if m.thread_ts is None
+                       and f"Codegen task #{n}" in m.all_text()) for n in (1, 2, 3)}
+    # The web process stores concurrent requests in whichever order it gets to them: the queue's
+    # order is the stored one (the task numbers).
+    texts = {n: next(t for t in ("one", "two", "three") if f"write task {t}" in h.all_text()) for n, h in headers.items()}
+    asked = [r.json["messages"][1]["content"] for r in p.models.requests if isinstance(r.json, dict)]
+    assert asked == [f"write task {texts[n]}" for n in (1, 1, 2, 2, 3, 3)]
+    shown = {n: " ".join([json.dumps(h.history, ensure_ascii=False), h.all_text()]) for n, h in headers.items()}
+    assert "queued" not in shown[1]
+    assert "queued, next to start" in shown[2]
+    assert "queued, 1 ahead of you" in shown[3] and "queued, next to start" in shown[3]
+    assert all("queued" not in h.all_text() for h in headers.values())  # each header lost the line when it started

@@ -2,9 +2,12 @@
 
 It speaks the methods the adapter uses (``auth.test``, ``chat.postMessage``, ``chat.update``,
 ``chat.postEphemeral``, ``reactions.add``, the three-step file upload, ``views.publish``,
-``conversations.info``, ``conversations.history`` with message ``metadata``) plus ``response_url`` webhooks and Socket Mode (``apps.connections.open``
-and a WebSocket that delivers envelopes and records acks), answers with realistic JSON, and records
-every call with its body.
+``conversations.info``, ``conversations.history`` with message ``metadata``, ``files.info``) plus
+``response_url`` webhooks, Socket Mode (``apps.connections.open`` and a WebSocket that delivers
+envelopes and records acks) and the file host: ``share_file`` makes a file object (checked against
+the spec's ``objs_file``) whose ``url_private`` it serves only with a bot token, as Slack does
+(without one: its sign-in page), recording each download in ``downloads``. It answers with realistic
+JSON and records every call with its body.
 
 Every call is checked against Slack's published Web API spec and Block Kit limits
 (:mod:`tests.specs.slack_api`): a call the real Slack would refuse is answered as Slack would
@@ -34,7 +37,7 @@ from aiohttp import web
 
 from tests.fakes.loopback import serve_on_loopback
 from tests.fakes.violations import SpecChecked
-from tests.specs.slack_api import Refusal, check_call, check_response_url
+from tests.specs.slack_api import Refusal, check_call, check_file_object, check_response_url
 
 BOT_USER_ID = "U0CODEGEN"
 BOT_ID = "B0CODEGEN"
@@ -69,6 +72,25 @@ class PostedMessage:
     def all_text(self) -> str:
         """Top-level text plus every text found in the blocks (what a user can read)."""
         return "\n".join([self.text, *_block_texts(self.blocks)])
+
+
+@dataclass
+class HostedFile:
+    """A file someone shared in Slack, served at its ``url_private``."""
+
+    id: str
+    name: str
+    content: bytes
+    mimetype: str
+    redirect: str | None = None  # answer its url_private with a 302 to this address instead
+
+
+@dataclass
+class Download:
+    """One request to the file host: which file, and the token it carried (None: none)."""
+
+    file_id: str
+    token: str | None
 
 
 @dataclass
@@ -115,6 +137,8 @@ class FakeSlack(SpecChecked):
         self.ephemerals: list[dict[str, Any]] = []
         self.responses: list[dict[str, Any]] = []
         self.files: list[UploadedFile] = []
+        self.hosted: dict[str, HostedFile] = {}  # shared files, by id (share_file)
+        self.downloads: list[Download] = []
         self.views: list[dict[str, Any]] = []
         self.reactions: list[dict[str, Any]] = []
         self.not_member: set[str] = set()
@@ -149,6 +173,8 @@ class FakeSlack(SpecChecked):
         app.router.add_post("/upload/v1/{file_id}", self._upload)
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_get("/link/", self._socket)
+        app.router.add_get("/files-pri/{team_file}/{name}", self._file)
+        app.router.add_get("/files-pri/{team_file}/download/{name}", self._file)
         self._runner, self.port = await serve_on_loopback(app)
         return self
 
@@ -203,6 +229,19 @@ class FakeSlack(SpecChecked):
         """Enforce a Web API rate tier on ``method``: past ``per_minute`` calls in any ``window``
         seconds, answer 429 with the Retry-After Slack would give (Tier 3 is about 50 a minute)."""
         self._tiers[method] = (per_minute, window)
+
+    def share_file(self, name: str, content: bytes, mimetype: str = "text/plain", *, filetype: str = "text",
+                   redirect: str | None = None, size: int | None = None, **extra: Any) -> dict[str, Any]:
+        """A file shared in a message: the file object Slack puts in the event's ``files``
+        (``extra`` overrides fields, e.g. ``url_private=`` a stranger's address)."""
+        file_id = f"F{next(self._ids):08d}"
+        self.hosted[file_id] = HostedFile(file_id, name, content, mimetype, redirect)
+        obj = self._file_object(self.hosted[file_id], filetype, len(content) if size is None else size)
+        obj.update(extra)
+        problems = check_file_object(obj)
+        if problems:
+            self.record_violation("file object", problems)
+        return obj
 
     # ---- inspection ------------------------------------------------------------------------
 
@@ -471,6 +510,41 @@ class FakeSlack(SpecChecked):
             "is_primary_owner": False, "is_restricted": False, "is_ultra_restricted": False,
             "is_bot": False, "is_app_user": False, "updated": 1_700_000_000,
         }})
+
+    def _m_files_info(self, params: dict[str, Any]) -> web.Response:
+        hosted = self.hosted.get(params.get("file") or "")
+        if hosted is None:
+            return self._err("file_not_found")
+        return self._ok({"file": self._file_object(hosted), "comments": [],
+                         "response_metadata": {"next_cursor": ""}})
+
+    def _file_object(self, hosted: HostedFile, filetype: str = "text", size: int | None = None) -> dict[str, Any]:
+        base = f"http://127.0.0.1:{self.port}/files-pri/{TEAM_ID}-{hosted.id}"
+        return {
+            "id": hosted.id, "created": 1_700_000_000, "timestamp": 1_700_000_000, "name": hosted.name,
+            "title": hosted.name, "mimetype": hosted.mimetype, "filetype": filetype, "pretty_type": filetype.title(),
+            "user": "U0ALICE", "user_team": TEAM_ID, "editable": False,
+            "size": len(hosted.content) if size is None else size, "mode": "hosted", "is_external": False,
+            "external_type": "", "is_public": True, "public_url_shared": False, "display_as_bot": False,
+            "username": "", "url_private": f"{base}/{hosted.name}", "url_private_download": f"{base}/download/{hosted.name}",
+            "permalink": f"https://fake-team.slack.com/files/U0ALICE/{hosted.id}/{hosted.name}",
+            "permalink_public": f"https://slack-files.com/{TEAM_ID}-{hosted.id}-0000000000", "is_starred": False,
+            "has_rich_preview": False,
+        }
+
+    async def _file(self, request: web.Request) -> web.Response:
+        """The file host: a shared file for a bot token, Slack's sign-in page for anything else."""
+        file_id = request.match_info["team_file"].removeprefix(f"{TEAM_ID}-")
+        auth = request.headers.get("Authorization", "")
+        self.downloads.append(Download(file_id, auth.removeprefix("Bearer ") if auth else None))
+        hosted = self.hosted.get(file_id)
+        if not auth.startswith("Bearer xox"):
+            return web.Response(text="<html><body>Sign in to Fake Team</body></html>", content_type="text/html")
+        if hosted is None or hosted.name != request.match_info["name"]:
+            return web.Response(status=404, text="file not found")
+        if hosted.redirect:
+            raise web.HTTPFound(hosted.redirect)
+        return web.Response(body=hosted.content, content_type=hosted.mimetype)
 
     def _m_views_publish(self, params: dict[str, Any]) -> web.Response:
         view = params.get("view")

@@ -21,7 +21,7 @@ def test_socket_mode_manifest_matches_what_the_adapter_handles(capsys: pytest.Ca
         "app_mention", "reaction_added", "reaction_removed", "app_home_opened"}
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/codegen"]
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert {"commands", "chat:write", "app_mentions:read", "reactions:read", "files:write"} <= scopes
+    assert {"commands", "chat:write", "app_mentions:read", "reactions:read", "files:write", "files:read"} <= scopes
     assert {"channels:history", "groups:history"} <= scopes  # the weekly post finds its own message
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
 

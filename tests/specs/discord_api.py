@@ -372,6 +372,12 @@ def check(method: str, path: str, query: dict[str, str], content_type: str, body
     return discord_spec().check(method, path, query, content_type, body, part_names or [])
 
 
+def check_schema(name: str, instance: Any) -> list[Problem]:
+    """What is wrong with ``instance`` as the spec's ``components/schemas/<name>`` (e.g. an
+    attachment in a gateway message: ``MessageAttachmentResponse``)."""
+    return discord_spec()._errors(f"/components/schemas/{name}", instance, ())
+
+
 def error_body(problems: list[Problem]) -> dict[str, Any]:
     """Discord's answer to an invalid request: HTTP 400, code 50035 "Invalid Form Body", with the
     errors nested by field as Discord nests them."""

@@ -326,3 +326,33 @@ def _extra_block_rules(where: str, block: dict[str, Any]) -> list[str]:
     if kind == "context" and not block.get("elements"):
         out.append(f"{where}.elements: a context block needs at least one element")
     return out
+
+
+_JSON_TYPES: dict[str, type | tuple[type, ...]] = {"string": str, "integer": int, "boolean": bool, "array": list,
+                                                   "object": dict, "number": (int, float)}
+
+
+@functools.cache
+def _definitions() -> dict[str, Any]:
+    return dict(json.loads(SPEC_FILE.read_text())["definitions"])
+
+
+def check_file_object(obj: dict[str, Any]) -> list[str]:
+    """What is wrong with a file object (as events and ``files.info`` carry it) by the spec's
+    ``objs_file``: a field it does not list, or a value of the wrong type or pattern."""
+    definitions = _definitions()
+    schema = definitions["objs_file"]
+    problems = []
+    for key, value in obj.items():
+        prop = schema["properties"].get(key)
+        if prop is None:
+            problems.append(f"file object: field {key!r} is not in the spec")
+            continue
+        if "$ref" in prop:
+            prop = definitions[prop["$ref"].rsplit("/", 1)[-1]]
+        kind = _JSON_TYPES.get(prop.get("type", ""))
+        if kind is not None and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
+            problems.append(f"file object: {key} should be {prop['type']}, got {value!r:.60}")
+        elif "pattern" in prop and isinstance(value, str) and not re.match(prop["pattern"], value):
+            problems.append(f"file object: {key} {value!r} does not match {prop['pattern']}")
+    return problems
