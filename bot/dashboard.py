@@ -15,12 +15,14 @@ from bot.categories import CategoryFilter, describe, parse_category
 from bot.leaderboard import Leaderboard, Row, build_leaderboard, parse_window, window_rows
 from bot.ranking import compare
 from bot.render import answer_title, footer
+from bot.retention import GONE, contents_gone
 from bot.sandbox.extract import Segment, segments
 from storage import dashboard as db
 from storage.db import Store
 from storage.models import Answer, Rating, Run, Task, TestResult
 from storage.tasks import task_with_answers
 from storage.testresults import results_for_task
+from storage.turns import earlier_turns
 
 WINDOWS = (("7d", "last 7 days"), ("28d", "last 28 days"), ("all", "all time"))
 DEFAULT_WINDOW = "28d"
@@ -188,40 +190,48 @@ class AnswerCard:
 
 @dataclass(frozen=True)
 class Turn:
-    """One exchange of a task: what was asked and every model's answer to it, side by side."""
+    """One exchange of a conversation: what was asked (the task, then each follow-up) and every
+    model's answer to it, side by side. ``hidden``: a blind turn not revealed yet (labels, no models)."""
 
     number: int
+    task_id: int
     prompt: str
+    hidden: bool
     answers: list[AnswerCard]
 
 
 @dataclass(frozen=True)
 class TaskPage:
-    """A task with its turns. ``hidden`` says the models' names are withheld (blind, not revealed)."""
+    """A task with every turn of its conversation. ``hidden``: some turn withholds the models' names;
+    ``gone``: why its texts are missing (contents deleted), or None."""
 
     task: Task
     category: str
     hidden: bool
     turns: list[Turn]
+    gone: str | None = None
 
 
 def task_page(store: Store, task_id: int) -> TaskPage | None:
-    """Everything about one task, or None when there is no such task."""
+    """The conversation a task belongs to (its first turn and every follow-up), or None when there
+    is no such task. A follow-up's number opens the same page as its first turn."""
     found = task_with_answers(store, task_id)
     if found is None:
         return None
-    task, answers = found
+    root_id = found[0].root_id or task_id
+    conversation = earlier_turns(store, root_id, before_turn=2**31 - 1) or [found]
+    turns = [_turn(store, task, answers) for task, answers in conversation]
+    root = conversation[0][0]
+    return TaskPage(root, describe(root.kind, root.language), any(t.hidden for t in turns), turns,
+                    GONE if contents_gone(root) else None)
+
+
+def _turn(store: Store, task: Task, answers: list[Answer]) -> Turn:
     hidden = task.blind and not task.revealed
-    ratings = db.ratings_for_task(store, task_id)
-    runs = db.runs_for_task(store, task_id)
-    tests = results_for_task(store, task_id)
+    ratings = db.ratings_for_task(store, task.id or 0)
+    runs = db.runs_for_task(store, task.id or 0)
+    tests = results_for_task(store, task.id or 0)
     cards = [AnswerCard(a, answer_title(a, hidden), footer(a), segments(a.text or ""),
                         RatingSummary.of(ratings.get(a.id or 0, [])), runs.get(a.id or 0, []), tests.get(a.id or 0))
              for a in answers]
-    return TaskPage(task, describe(task.kind, task.language), hidden, task_turns(task, cards))
-
-
-def task_turns(task: Task, cards: list[AnswerCard]) -> list[Turn]:
-    """The task's turns, in order. Today a task is one turn (its text and its answers); follow-up
-    turns are added here, each its own section on the page, with no change to the template."""
-    return [Turn(1, task.text, cards)]
+    return Turn(task.turn, task.id or 0, task.text, hidden, cards)

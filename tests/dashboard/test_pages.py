@@ -191,3 +191,22 @@ async def test_after_a_link_the_redirect_never_leaves_the_site(site: Site) -> No
         url = URL(f"http://127.0.0.1:{server.port}//evil.example/?{signed}", encoded=True)
         status, _, response = await fetch(browser, url, allow_redirects=False)
         assert status == 303 and response.headers["location"] == "/evil.example/"
+
+
+async def test_a_conversation_shows_every_turn_as_its_own_section(site: Site) -> None:
+    root = site.seeded.needle_task
+    follow, _ = create_task(site.store, Task(platform="slack", channel="C0DATA", requester_id="U0BOB",
+                                             text="now make delete work too", root_id=root, turn=2),
+                            [Answer(task_id=0, contestant_id=m, contestant_name=n, label=label, position=i,
+                                    text=f"turn two from {m}", latency_ms=500.0)
+                             for i, (m, n, label) in enumerate([("beta", "Beta LM", "A"), ("alpha", "Alpha Coder", "B")])])
+    async with site.client(Authorization=f"Bearer {TOKEN}") as b:
+        for task_id in (root, follow.id):  # a follow-up's number opens its conversation
+            status, html, _ = await fetch(b, f"{site.base}/tasks/{task_id}")
+            page = text_of(html)
+            assert status == 200 and f"Task #{root}" in page
+            assert 'id="turn-1"' in html and 'id="turn-2"' in html
+            assert "Turn 1" in page and f"Turn 2 follow-up #{follow.id}" in page
+            second = html[html.index('id="turn-2"'):]
+            assert "now make delete work too" in second and second.count('<article class="answer') == 2
+            assert "A · Beta LM" in text_of(second) and "turn two from alpha" in second
