@@ -383,7 +383,7 @@ class Arena:
             return None
         kept, notes = context.fit(contestants, text, row.prompt if row else None)
         fit, estimates = await self.controls.fit(event.platform, event.channel, row, contestants,
-                                                 attachments.user_message(text, kept))
+                                                 len(attachments.user_message(text, kept)))
         if fit.refusal:
             await notify_safely(event, render.error(fit.refusal))
             return None
@@ -405,8 +405,8 @@ class Arena:
             return None
         row = await self.store.run(channel_settings, root.platform, root.channel)
         kept, file_notes = context.fit(contestants, text, root.channel_prompt)
-        history = "x" * follow.history_chars + attachments.user_message(text, kept)  # the budget estimates by size
-        fit, estimates = await self.controls.fit(root.platform, root.channel, row, contestants, history)
+        prompt_chars = follow.history_chars + len(attachments.user_message(text, kept))
+        fit, estimates = await self.controls.fit(root.platform, root.channel, row, contestants, prompt_chars)
         if fit.refusal:
             await notify_safely(event, render.error(fit.refusal))
             return None

@@ -52,12 +52,13 @@ def parse_caps(text: str) -> dict[str, float | None]:
     return caps
 
 
-def estimate(contestant: Contestant, system_prompt: str, text: str) -> float:
-    """USD a task may cost with this contestant: prompt tokens ≈ characters / 4, plus its whole
-    ``max_tokens`` of answer, at the roster's prices (0 when it has none)."""
+def estimate(contestant: Contestant, prompt_chars: int) -> float:
+    """USD a task may cost with this contestant: prompt tokens ≈ characters / 4 (of its whole
+    prompt, ``prompt_chars``), plus its whole ``max_tokens`` of answer, at the roster's prices (0
+    when it has none)."""
     if contestant.price_in is None and contestant.price_out is None:
         return 0.0
-    prompt_tokens = math.ceil((len(system_prompt) + len(text)) / 4)
+    prompt_tokens = math.ceil(prompt_chars / 4)
     return (prompt_tokens * (contestant.price_in or 0.0) + contestant.max_tokens * (contestant.price_out or 0.0)) / 1e6
 
 

@@ -236,10 +236,11 @@ class Controls:
             ([lead] if lead else []) + lines + ["Models with no price cost nothing and are never left out."]))
 
     async def fit(self, platform: str, channel: str, row: ChannelSettings | None,
-                  contestants: list[Contestant], text: str) -> tuple[budget.Fit, dict[str, float]]:
-        """Which contestants this task may ask under the channel's caps, and each one's estimate."""
+                  contestants: list[Contestant], text_chars: int) -> tuple[budget.Fit, dict[str, float]]:
+        """Which contestants this task may ask under the channel's caps, and each one's estimate
+        (``text_chars``: the size of what follows the system prompt)."""
         prompt = row.prompt if row else None
-        estimates = {c.id: budget.estimate(c, system_prompt(c, prompt), text) for c in contestants}
+        estimates = {c.id: budget.estimate(c, len(system_prompt(c, prompt)) + text_chars) for c in contestants}
         services = self.services
         if not any(estimates.values()) or all(cap is None for cap, _ in budget.caps(services.settings, row).values()):
             return budget.Fit(list(contestants), []), estimates
