@@ -23,7 +23,7 @@ from storage import tasks as task_store
 from storage import testresults
 from storage import turns as turns_db
 from storage.db import Store
-from storage.models import Answer, AnswerStatus, Task, TaskStatus
+from storage.models import UNFINISHED_TASK, Answer, AnswerStatus, Task
 
 log = logging.getLogger(__name__)
 DEFAULT_AFTER = timedelta(hours=24)
@@ -51,13 +51,12 @@ async def reveal(store: Store, surface: Surface, task_id: int) -> bool:
     if task is None or not task.blind:
         return False
     revealed = await _reveal_turn(store, surface, task, post_key=True)
-    for turn, _ in await store.run(turns_db.earlier_turns, task.root_id or task_id, 1 << 30):
-        if turn.id != task_id and turn.blind and not turn.revealed and turn.status not in UNFINISHED:
+    for turn, _ in await store.run(turns_db.earlier_turns, task.root_id or task_id):
+        if turn.id != task_id and turn.blind and not turn.revealed and turn.status not in UNFINISHED_TASK:  # a turn still streaming is revealed on its own, later
             await _reveal_turn(store, surface, turn, post_key=False)
     return revealed
 
 
-UNFINISHED = (TaskStatus.PENDING, TaskStatus.RUNNING)  # a turn still streaming is revealed on its own, later
 
 
 async def _reveal_turn(store: Store, surface: Surface, task: Task, *, post_key: bool) -> bool:
@@ -101,7 +100,7 @@ async def request_reveal(services: Services, event: RevealRequested) -> None:
             f"Only the person who asked can reveal task #{first.id} early; the names appear "
             f"automatically {after.total_seconds() / 3600:g} h after the task."
         )
-    elif task.status in (TaskStatus.PENDING, TaskStatus.RUNNING):
+    elif task.status in UNFINISHED_TASK:
         problem = f"Task #{task.id}'s answers are still being written; reveal them when they are done."
     if problem:
         await notify_safely(event, Message(text=problem, tone=Tone.ERROR))

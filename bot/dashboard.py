@@ -219,7 +219,7 @@ def task_page(store: Store, task_id: int) -> TaskPage | None:
     if found is None:
         return None
     root_id = found[0].root_id or task_id
-    conversation = earlier_turns(store, root_id, before_turn=2**31 - 1) or [found]
+    conversation = earlier_turns(store, root_id) or [found]
     turns = [_turn(store, task, answers) for task, answers in conversation]
     root = conversation[0][0]
     return TaskPage(root, describe(root.kind, root.language), any(t.hidden for t in turns), turns,

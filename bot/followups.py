@@ -24,7 +24,7 @@ from bot.services import Services
 from storage import tasks as db
 from storage import turns as turns_db
 from storage.db import new_row
-from storage.models import Answer, AnswerStatus, Task, TaskStatus
+from storage.models import UNFINISHED_TASK, Answer, AnswerStatus, Task
 from storage.ratings import find_answer
 
 LABELLED = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*:\s*(.*)", re.S)
@@ -71,8 +71,8 @@ async def find(services: Services, event: TaskRequested) -> FollowUp | None:
         return None
     if contents_gone(root):
         raise FollowUpError(GONE)
-    turns = await store.run(turns_db.earlier_turns, root.id, 1 << 30)
-    if any(turn.status in (TaskStatus.PENDING, TaskStatus.RUNNING) for turn, _ in turns):
+    turns = await store.run(turns_db.earlier_turns, root.id)
+    if any(turn.status in UNFINISHED_TASK for turn, _ in turns):
         raise FollowUpError(f"Task #{root.id}'s answers are still being written; follow up when they are done.")
     answers = turns[0][1] if turns else []
     text, label = event.text, event.only

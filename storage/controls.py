@@ -11,11 +11,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
 from storage.db import Store
-from storage.models import Answer, AnswerStatus, ChannelSettings, SettingsChange, Task, utcnow
+from storage.models import UNFINISHED_ANSWER, Answer, ChannelSettings, SettingsChange, Task, utcnow
 
 # Settings whose change marks ``updated_at`` (testresults reads it as "smoke runs on since").
 _TOUCHING = frozenset({"subscribed", "blind", "autorun"})
-_UNFINISHED = (AnswerStatus.PENDING, AnswerStatus.STREAMING)
 
 
 def as_text(value: object) -> str | None:
@@ -73,7 +72,7 @@ def _cost() -> ColumnElement[float]:
     is still being written its estimate (so concurrent tasks see each other), else nothing."""
     return case(
         (col(Answer.cost_usd).is_not(None), col(Answer.cost_usd)),
-        (col(Answer.status).in_(_UNFINISHED), func.coalesce(col(Answer.cost_estimate_usd), 0.0)),
+        (col(Answer.status).in_(UNFINISHED_ANSWER), func.coalesce(col(Answer.cost_estimate_usd), 0.0)),
         else_=0.0,
     )
 

@@ -18,12 +18,11 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from storage.db import Store
-from storage.models import Task, TaskStatus, utcnow
+from storage.models import UNFINISHED_TASK, Task, utcnow
 from storage.ratings import as_utc
 
 HOUR = timedelta(hours=1)
 _LOCK_SPACE = 0x6C696D  # "lim": the first key of the per-platform advisory lock
-UNFINISHED_TASK = (TaskStatus.PENDING, TaskStatus.RUNNING)
 
 
 class TooManyTasks(Exception):

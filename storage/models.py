@@ -33,6 +33,10 @@ class AnswerStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+UNFINISHED_TASK = (TaskStatus.PENDING, TaskStatus.RUNNING)  # still being answered (or waiting to be)
+UNFINISHED_ANSWER = (AnswerStatus.PENDING, AnswerStatus.STREAMING)
+
+
 class Task(SQLModel, table=True):
     """A coding task someone asked the arena to compare models on."""
 

@@ -32,6 +32,8 @@ from sqlmodel import col
 
 from storage.db import Store
 from storage.models import (
+    UNFINISHED_ANSWER,
+    UNFINISHED_TASK,
     Answer,
     AnswerStatus,
     PseudonymKey,
@@ -52,8 +54,6 @@ _TASKS: Table = Task.__table__  # type: ignore[attr-defined]
 _ANSWERS: Table = Answer.__table__  # type: ignore[attr-defined]
 _RATINGS: Table = Rating.__table__  # type: ignore[attr-defined]
 _RUNS: Table = Run.__table__  # type: ignore[attr-defined]
-_UNFINISHED_TASK = (TaskStatus.PENDING, TaskStatus.RUNNING)
-_UNFINISHED_ANSWER = (AnswerStatus.PENDING, AnswerStatus.STREAMING)
 
 
 def pseudonymiser(store: Store) -> Callable[[str], str]:
@@ -102,7 +102,7 @@ def _clear(conn: Connection, task_ids: Sequence[int], requester: Callable[[str],
     answer_ids = list(conn.execute(select(_ANSWERS.c.id).where(_ANSWERS.c.task_id.in_(task_ids))).scalars())
     if answer_ids:
         in_answers = _ANSWERS.c.id.in_(answer_ids)
-        conn.execute(update(_ANSWERS).where(in_answers, _ANSWERS.c.status.in_(_UNFINISHED_ANSWER))
+        conn.execute(update(_ANSWERS).where(in_answers, _ANSWERS.c.status.in_(UNFINISHED_ANSWER))
                      .values(status=AnswerStatus.INTERRUPTED, finished_at=utcnow()))
         conn.execute(update(_ANSWERS).where(in_answers).values(
             chars=func.coalesce(_ANSWERS.c.chars, func.length(_ANSWERS.c.text)), text="", code=None, error=None))
@@ -113,7 +113,7 @@ def _clear(conn: Connection, task_ids: Sequence[int], requester: Callable[[str],
             _rename(conn, _RATINGS, "rater_id", _RATINGS.c.answer_id.in_(answer_ids), rater)
             _rename(conn, _RUNS, "requester_id", _RUNS.c.answer_id.in_(answer_ids), rater)
     in_tasks = _TASKS.c.id.in_(task_ids)
-    conn.execute(update(_TASKS).where(in_tasks, _TASKS.c.status.in_(_UNFINISHED_TASK))
+    conn.execute(update(_TASKS).where(in_tasks, _TASKS.c.status.in_(UNFINISHED_TASK))
                  .values(status=TaskStatus.INTERRUPTED, finished_at=utcnow()))
     conn.execute(update(_TASKS).where(in_tasks).values(
         text="", tests=None, files=None, channel_prompt=None, reply_to=None, requester_name="", queue_ahead=None))

@@ -14,6 +14,8 @@ from sqlmodel import col, delete, select, update
 from storage.db import Store, from_row
 from storage.limits import check_hourly, lock_platform
 from storage.models import (
+    UNFINISHED_ANSWER,
+    UNFINISHED_TASK,
     Answer,
     AnswerStatus,
     ChannelSettings,
@@ -24,7 +26,6 @@ from storage.models import (
     utcnow,
 )
 
-UNFINISHED_ANSWER = (AnswerStatus.PENDING, AnswerStatus.STREAMING)
 TASKS: Table = Task.__table__  # type: ignore[attr-defined]
 ANSWERS: Table = Answer.__table__  # type: ignore[attr-defined]
 # The statements run for every answer are built once (see _update_by_id): building one costs
@@ -94,7 +95,7 @@ def _done_unless_answers_left() -> Update:
     left = exists().where(ANSWERS.c.task_id == bindparam("task_id"), _one_of(ANSWERS.c.status, UNFINISHED_ANSWER))
     return (
         update(TASKS)
-        .where(TASKS.c.id == bindparam("task_id"), _one_of(TASKS.c.status, (TaskStatus.PENDING, TaskStatus.RUNNING)), ~left)
+        .where(TASKS.c.id == bindparam("task_id"), _one_of(TASKS.c.status, UNFINISHED_TASK), ~left)
         .values(status=TaskStatus.DONE, finished_at=bindparam("finished_at"))
     )
 
@@ -225,7 +226,7 @@ def task_answers(store: Store, task_id: int) -> list[Answer]:
 def unfinished_tasks(store: Store, started_before: datetime | None = None) -> list[Task]:
     """Tasks a crash (or a replica that died) left pending or running."""
     with store.session() as session:
-        query = select(Task).where(col(Task.status).in_([TaskStatus.PENDING, TaskStatus.RUNNING]))
+        query = select(Task).where(col(Task.status).in_(UNFINISHED_TASK))
         if started_before is not None:
             query = query.where(col(Task.created_at) < started_before)
         return list(session.exec(query.order_by(col(Task.id))))

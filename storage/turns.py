@@ -27,13 +27,14 @@ def thread_root(store: Store, platform: str, channel: str, thread: str | None) -
         return session.get(Task, newest.root_id)
 
 
-def earlier_turns(store: Store, root_id: int, before_turn: int) -> list[tuple[Task, list[Answer]]]:
-    """The turns of ``root_id``'s conversation before ``before_turn``, oldest first, with their answers."""
+def earlier_turns(store: Store, root_id: int, before_turn: int | None = None) -> list[tuple[Task, list[Answer]]]:
+    """The turns of ``root_id``'s conversation before ``before_turn`` (every turn when None),
+    oldest first, with their answers."""
+    query = select(Task).where(or_(col(Task.id) == root_id, col(Task.root_id) == root_id))
+    if before_turn is not None:
+        query = query.where(col(Task.turn) < before_turn)
     with store.session() as session:
-        tasks = list(session.exec(
-            select(Task).where(or_(col(Task.id) == root_id, col(Task.root_id) == root_id), col(Task.turn) < before_turn)
-            .order_by(col(Task.turn), col(Task.id))
-        ))
+        tasks = list(session.exec(query.order_by(col(Task.turn), col(Task.id))))
         ids = [t.id for t in tasks]
         answers = list(session.exec(select(Answer).where(col(Answer.task_id).in_(ids)).order_by(col(Answer.position))))
     by_task: dict[int, list[Answer]] = {}
