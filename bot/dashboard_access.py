@@ -52,12 +52,25 @@ class Denied(Exception):
         self.status, self.title, self.detail = status, title, detail
 
 
-MISSING = Denied(401, "This dashboard needs a link",
-                 f"It is read-only and open only through a signed link or the operator's token. {ASK_FOR_A_LINK}")
-BAD_LINK = Denied(403, "This link is not valid",
-                  f"It was altered, cut short, or signed with another key. {ASK_FOR_A_LINK}")
-EXPIRED = Denied(403, "This link has expired", f"Links work for a limited time. {ASK_FOR_A_LINK}")
-BAD_TOKEN = Denied(403, "Wrong token", "The token given is not this dashboard's DASHBOARD_TOKEN.")
+@dataclass(frozen=True)
+class Refusal:
+    """One kind of refusal; calling it makes a fresh :class:`Denied` to raise (a shared exception
+    instance would keep every raise's frames, and the values they held, in its traceback)."""
+
+    status: int
+    title: str
+    detail: str
+
+    def __call__(self) -> Denied:
+        return Denied(self.status, self.title, self.detail)
+
+
+MISSING = Refusal(401, "This dashboard needs a link",
+                  f"It is read-only and open only through a signed link or the operator's token. {ASK_FOR_A_LINK}")
+BAD_LINK = Refusal(403, "This link is not valid",
+                   f"It was altered, cut short, or signed with another key. {ASK_FOR_A_LINK}")
+EXPIRED = Refusal(403, "This link has expired", f"Links work for a limited time. {ASK_FOR_A_LINK}")
+BAD_TOKEN = Refusal(403, "Wrong token", "The token given is not this dashboard's DASHBOARD_TOKEN.")
 
 
 class DashboardAccess:
@@ -97,10 +110,10 @@ class DashboardAccess:
             payload, signed_at = self._links.loads(value, return_timestamp=True)
             who, hours = str(payload["w"]), float(payload["h"])
         except (BadSignature, KeyError, TypeError, ValueError):
-            raise BAD_LINK from None
+            raise BAD_LINK() from None
         until = signed_at.timestamp() + hours * 3600
         if self.now() >= until:
-            raise EXPIRED
+            raise EXPIRED()
         return Grant(who, until)
 
     def check_session(self, value: str) -> Grant:
@@ -110,17 +123,17 @@ class DashboardAccess:
             grant = Grant(str(payload["w"]), float(payload["u"]))
             fingerprint = payload["t"]
         except (BadSignature, KeyError, TypeError, ValueError):
-            raise BAD_LINK from None
+            raise BAD_LINK() from None
         if self.now() >= grant.until:
-            raise EXPIRED
+            raise EXPIRED()
         if grant.who == "token" and fingerprint != self._fingerprint():
-            raise BAD_TOKEN  # the token was changed or removed since
+            raise BAD_TOKEN()  # the token was changed or removed since
         return grant
 
     def check_token(self, value: str) -> Grant:
         """A grant for the operator's token (a session of ``link_hours``); :class:`Denied` otherwise."""
         if self.token is None or not hmac.compare_digest(value.encode(), self.token.encode()):
-            raise BAD_TOKEN
+            raise BAD_TOKEN()
         return Grant("token", self.now() + self.link_hours * 3600)
 
     def _fingerprint(self) -> str | None:

@@ -87,7 +87,7 @@ class Guard:
         cookie = request.cookies.get(COOKIE)
         if cookie:
             return self.access.check_session(cookie), False
-        raise MISSING
+        raise MISSING()
 
 
 def _with_headers(send: Send) -> Send:
