@@ -47,10 +47,10 @@ class Filters:
         return self.category.slug if self.category else ""
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        """What tells two filters apart (for caching)."""
+    def key(self) -> tuple[str, str, str, str]:
+        """What tells two filters apart (for caching): the follow-ups board is not the whole one."""
         chosen = self.category or CategoryFilter()
-        return self.window, chosen.kind or "", chosen.language or ""
+        return self.window, chosen.kind or "", chosen.language or "", "follow-ups" if chosen.followups else ""
 
     def query(self) -> dict[str, str]:
         """The query string that selects these filters."""

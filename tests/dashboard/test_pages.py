@@ -210,3 +210,11 @@ async def test_a_conversation_shows_every_turn_as_its_own_section(site: Site) ->
             second = html[html.index('id="turn-2"'):]
             assert "now make delete work too" in second and second.count('<article class="answer') == 2
             assert "A · Beta LM" in text_of(second) and "turn two from alpha" in second
+
+
+async def test_the_follow_ups_board_is_its_own_not_the_whole_board_cached(site: Site) -> None:
+    async with site.client(Authorization=f"Bearer {TOKEN}") as b:
+        _, whole, _ = await fetch(b, site.base + "/")
+        assert "72 ballots on 24 tasks" in text_of(whole)
+        status, html, _ = await fetch(b, site.base + "/?category=follow-ups")
+        assert status == 200 and "72 ballots on 24 tasks" not in text_of(html)  # no follow-up is rated here
