@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
 from storage.db import Store
@@ -33,7 +32,7 @@ def change_settings(store: Store, platform: str, channel: str, user_id: str, use
     """Set channel settings (columns of :class:`ChannelSettings`) and record each one that changed,
     in one transaction (the row is locked on PostgreSQL, so concurrent changes audit correctly).
     Returns the recorded changes (empty when nothing changed)."""
-    insert = postgresql.insert if store.engine.dialect.name == "postgresql" else sqlite.insert
+    insert = store.upsert
     with store.session() as session:
         session.execute(insert(ChannelSettings).values(platform=platform, channel=channel, updated_at=utcnow())
                         .on_conflict_do_nothing(index_elements=["platform", "channel"]))

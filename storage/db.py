@@ -14,6 +14,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, exc, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, ExceptionContext, make_url
 from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session, SQLModel, create_engine
@@ -120,6 +121,11 @@ class Store:
             raise StorageUnavailable(error.kind, f"cannot open the database {self.public_url}: {cause}") from None
         except exc.OperationalError as error:
             raise StorageUnavailable("unreachable", f"cannot open the database {self.public_url}: {_reason(error)}") from None
+
+    @property
+    def upsert(self) -> Any:
+        """This dialect's ``insert``, which has ``on_conflict_do_nothing`` / ``on_conflict_do_update``."""
+        return postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
 
     @property
     def public_url(self) -> str:

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Select, bindparam, case, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
@@ -22,7 +21,7 @@ from storage.ratings import as_utc
 
 def _set_channel(store: Store, platform: str, channel: str, **values: object) -> None:
     now = utcnow()
-    insert = postgresql.insert if store.engine.dialect.name == "postgresql" else sqlite.insert
+    insert = store.upsert
     statement = insert(ChannelSettings).values(platform=platform, channel=channel, updated_at=now, **values)
     statement = statement.on_conflict_do_update(
         index_elements=["platform", "channel"], set_={**values, "updated_at": now}

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from limits.aio.storage import Storage
 from sqlalchemy import case, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
@@ -18,7 +17,7 @@ from storage.models import RateCounter, utcnow
 
 def _incr(store: Store, key: str, expiry: int, amount: int) -> int:
     now = utcnow()
-    insert = postgresql.insert if store.engine.dialect.name == "postgresql" else sqlite.insert
+    insert = store.upsert
     statement = insert(RateCounter).values(key=key, count=amount, expires_at=now + timedelta(seconds=expiry))
     expired = col(RateCounter.expires_at) <= now
     upsert = statement.on_conflict_do_update(

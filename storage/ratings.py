@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
 from storage.categories import category_clause
@@ -71,7 +70,7 @@ def upsert_rating(
     """
     now = utcnow()
     at_us = now_us() if at_us is None else at_us
-    statement = _insert(store)(Rating).values(
+    statement = store.upsert(Rating).values(
         answer_id=answer_id, rater_id=rater_id, scale=scale, value=value, emoji=emoji,
         created_at=now, updated_at=now, event_us=at_us, retracted=False,
     )
@@ -94,7 +93,7 @@ def retract_rating(
     """
     now = utcnow()
     at_us = now_us() if at_us is None else at_us
-    statement = _insert(store)(Rating).values(
+    statement = store.upsert(Rating).values(
         answer_id=answer_id, rater_id=rater_id, scale=scale, value=value, emoji=emoji,
         created_at=now, updated_at=now, event_us=at_us, retracted=True,
     )
@@ -113,10 +112,6 @@ def now_us() -> int:
 
 _RATING = Rating.__table__  # type: ignore[attr-defined]
 _LIVE = ~Rating.retracted  # type: ignore[operator]  # tombstones are never a rating
-
-
-def _insert(store: Store) -> Any:
-    return postgresql.insert if store.engine.dialect.name == "postgresql" else sqlite.insert
 
 
 def _apply(store: Store, statement: Any, answer_id: int, rater_id: str, scale: str) -> tuple[int | None, int | None]:

@@ -20,13 +20,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
@@ -57,15 +57,8 @@ _RUNS: Table = Run.__table__  # type: ignore[attr-defined]
 
 
 def pseudonymiser(store: Store) -> Callable[[str], str]:
-    """The function from a rater id to its pseudonym (a pseudonym maps to itself). Makes the key
-    on first use; every process then reads the same one."""
-    with store.engine.begin() as conn:
-        key = conn.execute(select(col(PseudonymKey.key)).where(col(PseudonymKey.id) == 1)).scalar()
-        if key is None:
-            insert = postgresql.insert if store.engine.dialect.name == "postgresql" else sqlite.insert
-            conn.execute(insert(PseudonymKey).values(id=1, key=secrets.token_hex(32)).on_conflict_do_nothing())
-            key = conn.execute(select(col(PseudonymKey.key)).where(col(PseudonymKey.id) == 1)).scalar_one()
-    secret = bytes.fromhex(key)
+    """The function from a rater id to its pseudonym (a pseudonym maps to itself)."""
+    secret = _key(store)
     memo: dict[str, str] = {}
 
     def pseudonym(rater_id: str) -> str:
@@ -77,6 +70,23 @@ def pseudonymiser(store: Store) -> Callable[[str], str]:
         return found
 
     return pseudonym
+
+
+_KEYS: weakref.WeakKeyDictionary[Store, bytes] = weakref.WeakKeyDictionary()
+
+
+def _key(store: Store) -> bytes:
+    """The database's pseudonym key, made on first use (every process then reads the same one);
+    read once per Store, as it never changes (the leaderboard asks for it on every board)."""
+    found = _KEYS.get(store)
+    if found is None:
+        with store.engine.begin() as conn:
+            key = conn.execute(select(col(PseudonymKey.key)).where(col(PseudonymKey.id) == 1)).scalar()
+            if key is None:
+                conn.execute(store.upsert(PseudonymKey).values(id=1, key=secrets.token_hex(32)).on_conflict_do_nothing())
+                key = conn.execute(select(col(PseudonymKey.key)).where(col(PseudonymKey.id) == 1)).scalar_one()
+        found = _KEYS[store] = bytes.fromhex(key)
+    return found
 
 
 def expire(store: Store, created_before: datetime, batch: int = BATCH) -> int:

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
 from storage.categories import category_clause
@@ -39,7 +38,7 @@ def needs_run(store: Store, answer_id: int) -> bool:
 
 def record_once(store: Store, answer_id: int, values: dict[str, Any]) -> TestResult:
     """Store an answer's result unless it has one already; returns the stored row (first wins)."""
-    insert = postgresql.insert if store.engine.dialect.name == "postgresql" else sqlite.insert
+    insert = store.upsert
     statement = insert(TestResult).values(answer_id=answer_id, created_at=utcnow(), **values)
     with store.session() as session:
         session.execute(statement.on_conflict_do_nothing(index_elements=["answer_id"]))
