@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 
@@ -25,7 +24,6 @@ from storage.db import Store
 from storage.models import Task, utcnow
 
 log = logging.getLogger(__name__)
-DAY_S = 24 * 3600
 GONE = "That task's contents were deleted (it is older than the retention period, or its asker asked to be forgotten)."
 
 
@@ -45,16 +43,6 @@ async def expire_old(store: Store, settings: Settings, now: datetime | None = No
     if total:
         log.info("retention: deleted the contents of %d task(s) older than %d days", total, settings.retention_days)
     return total
-
-
-async def expire_daily(store: Store, settings: Settings) -> None:
-    """Run :func:`expire_old` now and then once a day (the in-process schedule, SQLite)."""
-    while True:
-        try:
-            await expire_old(store, settings)
-        except Exception:
-            log.exception("retention: expiring old tasks failed (it runs again tomorrow)")
-        await asyncio.sleep(DAY_S)
 
 
 def describe(found: db.Forgotten) -> str:
